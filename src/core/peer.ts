@@ -1,0 +1,22 @@
+import type { Outbound } from '../wamp/messages.ts';
+
+/** What the core knows of a connection: where it comes from and how it speaks. */
+export interface TransportInfo {
+  type: 'websocket' | 'rawsocket' | 'memory';
+  /** Serializer name, e.g. "json". */
+  serializer: string;
+  /** Remote address, e.g. "tcp4:127.0.0.1:53512". */
+  peer: string;
+}
+
+/**
+ * The core's only view of a transport. A transport turns its connection into
+ * a Peer; the core never touches sockets.
+ */
+export interface Peer {
+  readonly info: TransportInfo;
+  /** Queue one message for the client. Must not throw. */
+  send(message: Outbound): void;
+  /** Close the connection after what was sent so far. `reason` is for the transport's close frame and logs. */
+  close(reason: string): void;
+}

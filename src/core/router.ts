@@ -1,0 +1,209 @@
+/**
+ * The router: session lifecycle (WAMP: basic/sessions.md) and dispatch of
+ * checked messages to a realm's dealer and broker.
+ */
+import { randomBytes } from 'node:crypto';
+import { MessageType as T, messageName } from '../wamp/codes.ts';
+import { routerRoles } from '../wamp/features.ts';
+import { randomId } from '../wamp/ids.ts';
+import { ShapeError, checkInbound } from '../wamp/inbound.ts';
+import { abort, goodbye, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
+import { CloseUri, ErrorUri } from '../wamp/uris.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import type { Peer } from './peer.ts';
+import { Realm, type RealmConfig } from './realm.ts';
+import { Session } from './session.ts';
+
+export interface RouterOptions {
+  realms: RealmConfig[];
+  /** Sent as WELCOME.Details.agent. */
+  agent?: string;
+  logger?: Logger;
+}
+
+export class Router {
+  readonly realms = new Map<string, Realm>();
+  private readonly sessionIds = new Set<number>();
+  private readonly agent: string;
+  private readonly log: Logger;
+
+  constructor(options: RouterOptions) {
+    for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm.name));
+    this.agent = options.agent ?? 'Kreuz';
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** A transport opened a connection: the returned session receives its messages. */
+  connect(peer: Peer): Session {
+    return new Session(peer);
+  }
+
+  /** One decoded message from the client. Never throws for bad input. */
+  receive(session: Session, raw: unknown): void {
+    if (session.state === 'closed') return;
+    const msg = checkInbound(raw);
+    if (msg instanceof ShapeError) return this.protocolViolation(session, msg.reason);
+    switch (session.state) {
+      case 'opening':
+        return this.receiveOpening(session, msg);
+      case 'joined':
+        return this.receiveJoined(session, msg);
+      case 'closing':
+        // WAMP: after sending GOODBYE, only the GOODBYE reply matters.
+        if (msg[0] === T.GOODBYE) this.leave(session);
+        return;
+    }
+  }
+
+  /** The transport is gone (closed by either side, or lost). */
+  transportClosed(session: Session): void {
+    if (session.state === 'closed') return;
+    this.leave(session);
+    session.state = 'closed';
+  }
+
+  /** Undecodable bytes from the transport: a protocol violation. */
+  undecodable(session: Session, reason: string): void {
+    this.protocolViolation(session, reason);
+  }
+
+  /** Close a session from the router side with GOODBYE; it leaves when the client replies or the transport closes. */
+  shutdown(session: Session, reason: string = CloseUri.SYSTEM_SHUTDOWN, message?: string): void {
+    if (session.state !== 'joined') return;
+    session.send(goodbye(reason, message));
+    session.state = 'closing';
+  }
+
+  private receiveOpening(session: Session, msg: Inbound): void {
+    switch (msg[0]) {
+      case T.HELLO:
+        return this.hello(session, msg);
+      case T.ABORT:
+        return this.close(session, 'client aborted');
+      default:
+        return this.protocolViolation(session, `${messageName(msg[0])} received before the session was established`);
+    }
+  }
+
+  private receiveJoined(session: Session, msg: Inbound): void {
+    const realm = session.realm!;
+    switch (msg[0]) {
+      case T.GOODBYE:
+        return this.goodbyeReceived(session, msg);
+      case T.ABORT:
+        this.leave(session);
+        return this.close(session, 'client aborted');
+      case T.REGISTER:
+        return realm.dealer.register(session, msg);
+      case T.UNREGISTER:
+        return realm.dealer.unregister(session, msg);
+      case T.CALL:
+        if (realm.dealer.hasCall(session, msg[1])) {
+          return this.protocolViolation(session, `CALL request ID ${msg[1]} is already in use by a call in flight`);
+        }
+        return realm.dealer.call(session, msg);
+      case T.YIELD:
+        return realm.dealer.yield(session, msg);
+      case T.ERROR:
+        return realm.dealer.invocationError(session, msg);
+      case T.SUBSCRIBE:
+        return realm.broker.subscribe(session, msg);
+      case T.UNSUBSCRIBE:
+        return realm.broker.unsubscribe(session, msg);
+      case T.PUBLISH:
+        return realm.broker.publish(session, msg);
+      default:
+        // HELLO or AUTHENTICATE again, or a feature not offered (CANCEL).
+        return this.protocolViolation(session, `unexpected ${messageName(msg[0])} in an established session`);
+    }
+  }
+
+  private hello(session: Session, [, realmName, details]: Hello): void {
+    const realm = this.realms.get(realmName);
+    if (!realm) return this.abort(session, ErrorUri.NO_SUCH_REALM, `no realm "${realmName}" exists on this router`);
+    const methods = (details.authmethods as string[] | undefined) ?? ['anonymous'];
+    if (!methods.includes('anonymous')) {
+      return this.abort(session, ErrorUri.NO_AUTH_METHOD, `no authmethod offered is allowed (allowed: anonymous)`);
+    }
+
+    session.id = this.newSessionId();
+    session.realm = realm;
+    session.clientRoles = details.roles as Record<string, unknown>;
+    // Like Crossbar, an anonymous session gets a generated authid; a requested one is not trusted.
+    session.authid = anonymousAuthid();
+    session.authrole = 'anonymous';
+    session.authmethod = 'anonymous';
+    session.authprovider = 'static';
+    session.state = 'joined';
+    realm.join(session);
+    session.send([
+      T.WELCOME,
+      session.id,
+      {
+        realm: realm.name,
+        authid: session.authid,
+        authrole: session.authrole,
+        authmethod: session.authmethod,
+        authprovider: session.authprovider,
+        roles: routerRoles(),
+        agent: this.agent,
+      },
+    ]);
+    this.log.debug({ ...session.logFields, authid: session.authid, transport: session.peer.info }, 'session joined');
+  }
+
+  private goodbyeReceived(session: Session, _msg: Goodbye): void {
+    // WAMP: a GOODBYE is answered with GOODBYE; the transport may then carry a new session.
+    session.send(goodbye(CloseUri.GOODBYE_AND_OUT));
+    this.leave(session);
+  }
+
+  /** Removes a joined session from its realm; the transport stays as it is. */
+  private leave(session: Session): void {
+    const realm = session.realm;
+    if (realm) {
+      realm.leave(session);
+      this.sessionIds.delete(session.id);
+      this.log.debug(session.logFields, 'session left');
+    }
+    session.realm = undefined;
+    session.id = 0;
+    if (session.state !== 'closed') session.state = 'opening';
+  }
+
+  private abort(session: Session, reason: string, message: string): void {
+    session.send(abort(reason, message));
+    this.leave(session);
+    this.close(session, reason);
+  }
+
+  /** WAMP: a protocol violation is answered with ABORT, the session's state dropped, and the transport closed. */
+  private protocolViolation(session: Session, message: string): void {
+    this.log.warn({ ...session.logFields, peer: session.peer.info.peer, reason: message }, 'protocol violation');
+    this.abort(session, ErrorUri.PROTOCOL_VIOLATION, message);
+  }
+
+  private close(session: Session, reason: string): void {
+    session.state = 'closed';
+    session.peer.close(reason);
+  }
+
+  private newSessionId(): number {
+    let id = randomId();
+    while (this.sessionIds.has(id)) id = randomId();
+    this.sessionIds.add(id);
+    return id;
+  }
+}
+
+/** Crossbar-like generated authid for anonymous sessions, e.g. "K3QF-7XRM-YC9P-2JWA". */
+function anonymousAuthid(): string {
+  const alphabet = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+  const bytes = randomBytes(16);
+  let out = '';
+  for (let i = 0; i < 16; i++) {
+    if (i > 0 && i % 4 === 0) out += '-';
+    out += alphabet[bytes[i] % alphabet.length];
+  }
+  return out;
+}

@@ -1,0 +1,57 @@
+import { clientHasFeature, type ClientRole } from '../wamp/features.ts';
+import { IdSequence } from '../wamp/ids.ts';
+import type { Dict, Outbound } from '../wamp/messages.ts';
+import type { Peer } from './peer.ts';
+import type { Realm } from './realm.ts';
+import type { Invocation, Registration } from './dealer.ts';
+import type { Subscription } from './broker.ts';
+
+/**
+ * - `opening`: waiting for HELLO (also again after a GOODBYE handshake: a
+ *   transport may carry several sessions one after the other).
+ * - `joined`: WELCOME sent.
+ * - `closing`: the router sent GOODBYE and waits for the client's reply.
+ * - `closed`: the transport is gone; nothing more is sent.
+ */
+export type SessionState = 'opening' | 'joined' | 'closing' | 'closed';
+
+/** One client connection and, once joined, its WAMP session and everything it holds. */
+export class Session {
+  state: SessionState = 'opening';
+  /** WAMP session ID; 0 until joined. */
+  id = 0;
+  realm: Realm | undefined;
+  authid = '';
+  authrole = '';
+  authmethod = '';
+  authprovider = '';
+  /** HELLO.Details.roles, to know which features the client announced. */
+  clientRoles: Dict = {};
+
+  // Dealer state, kept here so a leaving session can be cleaned up in one pass.
+  readonly registrations = new Set<Registration>();
+  /** As callee: invocations in flight, by INVOCATION request ID. */
+  readonly invocations = new Map<number, Invocation>();
+  /** As caller: calls in flight, by CALL request ID. */
+  readonly calls = new Map<number, Invocation>();
+  /** INVOCATION request IDs are sequential per callee (WAMP: session scope). */
+  readonly invocationIds = new IdSequence();
+
+  // Broker state.
+  readonly subscriptions = new Set<Subscription>();
+
+  constructor(readonly peer: Peer) {}
+
+  send(message: Outbound): void {
+    if (this.state !== 'closed') this.peer.send(message);
+  }
+
+  supports(role: ClientRole, feature: string): boolean {
+    return clientHasFeature(this.clientRoles, role, feature);
+  }
+
+  /** Fields that identify the session in log lines. */
+  get logFields(): { realm?: string; session: number } {
+    return { realm: this.realm?.name, session: this.id };
+  }
+}

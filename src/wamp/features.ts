@@ -1,0 +1,28 @@
+/**
+ * The router roles announced in WELCOME.Details.roles. Only features that are
+ * really implemented are listed, with their exact keys (WAMP: advanced/features.md).
+ */
+import type { Dict } from './messages.ts';
+
+export const BROKER_FEATURES: Record<string, boolean> = {
+  publisher_exclusion: true,
+};
+
+export const DEALER_FEATURES: Record<string, boolean> = {};
+
+export function routerRoles(): Dict {
+  return {
+    broker: { features: { ...BROKER_FEATURES } },
+    dealer: { features: { ...DEALER_FEATURES } },
+  };
+}
+
+export type ClientRole = 'publisher' | 'subscriber' | 'caller' | 'callee';
+
+/** Whether a client announced a feature for a role in HELLO (both spellings of canceling). */
+export function clientHasFeature(roles: Dict, role: ClientRole, feature: string): boolean {
+  const features = (roles[role] as { features?: Dict } | undefined)?.features;
+  if (!features) return false;
+  if (features[feature] === true) return true;
+  return feature === 'call_canceling' && features.call_cancelling === true;
+}

@@ -1,0 +1,80 @@
+/** An in-memory Peer: the core under test without any socket. */
+import type { Peer, TransportInfo } from '../../src/core/peer.ts';
+import type { Router } from '../../src/core/router.ts';
+import type { Session } from '../../src/core/session.ts';
+import type { Outbound } from '../../src/wamp/messages.ts';
+
+export class MemoryPeer implements Peer {
+  readonly info: TransportInfo = { type: 'memory', serializer: 'none', peer: 'memory' };
+  readonly sent: Outbound[] = [];
+  closedWith: string | undefined;
+
+  send(message: Outbound): void {
+    // A structured clone, as a serializer would hand the client its own copy.
+    this.sent.push(structuredClone(message));
+  }
+
+  close(reason: string): void {
+    this.closedWith = reason;
+  }
+
+  /** Removes and returns everything sent so far. */
+  take(): Outbound[] {
+    return this.sent.splice(0);
+  }
+}
+
+const ALL_ROLES = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
+
+/** A client of `router` over a MemoryPeer. */
+export class MemoryClient {
+  readonly peer = new MemoryPeer();
+  readonly session: Session;
+  private nextRequest = 1;
+
+  constructor(private readonly router: Router) {
+    this.session = router.connect(this.peer);
+  }
+
+  /** Connects and joins `realm`; returns the client with WELCOME consumed. */
+  static join(router: Router, realm = 'realm1', roles: object = ALL_ROLES): MemoryClient {
+    const client = new MemoryClient(router);
+    client.send([1, realm, { roles }]);
+    const [welcome] = client.take();
+    if (welcome?.[0] !== 2) throw new Error(`expected WELCOME, got ${JSON.stringify(welcome)}`);
+    return client;
+  }
+
+  send(message: unknown): void {
+    this.router.receive(this.session, message);
+  }
+
+  request(): number {
+    return this.nextRequest++;
+  }
+
+  take(): Outbound[] {
+    return this.peer.take();
+  }
+
+  /** Registers `uri` and returns the registration ID. */
+  register(uri: string, options: object = {}): number {
+    const request = this.request();
+    this.send([64, request, options, uri]);
+    const [reply] = this.take();
+    if (reply?.[0] !== 65 || reply[1] !== request) throw new Error(`REGISTER failed: ${JSON.stringify(reply)}`);
+    return reply[2] as number;
+  }
+
+  subscribe(uri: string, options: object = {}): number {
+    const request = this.request();
+    this.send([32, request, options, uri]);
+    const [reply] = this.take();
+    if (reply?.[0] !== 33 || reply[1] !== request) throw new Error(`SUBSCRIBE failed: ${JSON.stringify(reply)}`);
+    return reply[2] as number;
+  }
+
+  disconnect(): void {
+    this.router.transportClosed(this.session);
+  }
+}
