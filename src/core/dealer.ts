@@ -1,156 +1,437 @@
 /**
- * The dealer: registrations and calls (WAMP: basic/rpc.md).
- * All state changes happen synchronously inside one handler call.
+ * The dealer: registrations and calls (WAMP: basic/rpc.md and the advanced
+ * RPC features). All state changes happen synchronously inside one handler.
  */
 import { MessageType as T } from '../wamp/codes.ts';
 import { randomId } from '../wamp/ids.ts';
-import { error, withPayload, type Call, type Dict, type ErrorMsg, type Outbound, type Register, type Unregister, type Yield } from '../wamp/messages.ts';
+import {
+  error,
+  withPayload,
+  type Call,
+  type Cancel,
+  type Dict,
+  type ErrorMsg,
+  type Register,
+  type Unregister,
+  type Yield,
+} from '../wamp/messages.ts';
 import { isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
+import type { Hooks, RealmEvents, Timers } from './hooks.ts';
+import { Invocation } from './invocation.ts';
+import { Callee, Registration, type InvokePolicy } from './registration.ts';
 import type { Session } from './session.ts';
+import { UriMap } from './uri-map.ts';
 
-export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last';
+/** Crossbar's error URI for a call refused because every callee is at its concurrency limit. */
+export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
+/** Crossbar's reason in UNREGISTERED sent to callees replaced by force_reregister. */
+export const UNREGISTERED_REASON = 'wamp.error.unregistered';
 
-/** All callees of one (URI, match) share one registration and its ID. */
-export class Registration {
-  readonly created = new Date();
-  /** In registration order. */
-  readonly callees: Session[] = [];
+export type CancelMode = 'skip' | 'kill' | 'killnowait';
 
-  constructor(
-    readonly id: number,
-    readonly uri: string,
-    readonly match: MatchPolicy,
-    readonly invoke: InvokePolicy,
-  ) {}
-}
-
-/** One call in flight: from a caller's CALL to the callee's final YIELD or ERROR. */
-export class Invocation {
-  constructor(
-    /** INVOCATION request ID, scoped to the callee. */
-    readonly id: number,
-    readonly caller: Session,
-    /** CALL request ID, scoped to the caller. */
-    readonly callRequest: number,
-    readonly callee: Session,
-    readonly registration: Registration,
-  ) {}
+export interface DealerOptions {
+  hooks: Hooks<RealmEvents>;
+  timers: Timers;
+  /**
+   * Calls that may wait per registration while every callee is at its
+   * `concurrency` limit; 0 fails them at once (Crossbar without a call queue).
+   */
+  callQueueLimit: number;
+  /** Reports a protocol violation (the router ABORTs the session). */
+  protocolViolation(session: Session, reason: string): void;
+  random?: () => number;
 }
 
 export class Dealer {
-  private readonly exact = new Map<string, Registration>();
+  private readonly map = new UriMap<Registration>();
   private readonly byId = new Map<number, Registration>();
+  private readonly random: () => number;
+
+  constructor(private readonly o: DealerOptions) {
+    this.random = o.random ?? Math.random;
+  }
+
+  // ---- queries (meta API) ----
+
+  registration(id: number): Registration | undefined {
+    return this.byId.get(id);
+  }
+
+  lookup(uri: string, match: MatchPolicy): Registration | undefined {
+    return this.map.get(uri, match);
+  }
+
+  /** The registration a call to `uri` would go to. */
+  match(uri: string): Registration | undefined {
+    return this.map.best(uri);
+  }
+
+  registrations(match: MatchPolicy): IterableIterator<Registration> {
+    return this.map.values(match);
+  }
+
+  // ---- REGISTER / UNREGISTER ----
 
   register(session: Session, [, request, options, uri]: Register): void {
     const match = (options.match as MatchPolicy | undefined) ?? 'exact';
     const invoke = (options.invoke as InvokePolicy | undefined) ?? 'single';
-    const fail = (uri: string, text: string) => session.send(error(T.REGISTER, request, uri, [text]));
+    const fail = (errorUri: string, text: string) => session.send(error(T.REGISTER, request, errorUri, [text]));
 
-    if (match !== 'exact') return fail(ErrorUri.INVALID_ARGUMENT, `match policy "${match}" is not supported yet`);
-    if (invoke !== 'single') return fail(ErrorUri.INVALID_ARGUMENT, `invocation policy "${invoke}" is not supported yet`);
-    if (!isValidPattern(uri, match)) return fail(ErrorUri.INVALID_URI, `invalid procedure URI "${uri}"`);
-    // WAMP: application URIs must not start with "wamp.".
-    if (isReservedUri(uri)) return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI "${uri}"`);
-
-    if (this.exact.has(uri)) {
-      return fail(ErrorUri.PROCEDURE_ALREADY_EXISTS, `register for already registered procedure "${uri}"`);
+    if (!isValidPattern(uri, match)) return fail(ErrorUri.INVALID_URI, `invalid procedure URI "${uri}" for match "${match}"`);
+    // WAMP: application URIs must not start with "wamp."; only the router's own sessions may.
+    if (isReservedUri(uri) && session.authrole !== 'trusted') {
+      return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI "${uri}"`);
     }
-    const registration = new Registration(this.newRegistrationId(), uri, match, invoke);
-    this.exact.set(uri, registration);
-    this.byId.set(registration.id, registration);
-    registration.callees.push(session);
-    session.registrations.add(registration);
+    const callee = new Callee(session, (options.concurrency as number | undefined) ?? Infinity, options.disclose_caller === true);
+    const existing = this.map.get(uri, match);
+
+    if (existing && options.force_reregister === true) return this.forceReregister(existing, callee, request, invoke);
+    if (existing) {
+      // WAMP: the first registration fixes the policy.
+      if (existing.invoke === 'single') {
+        return fail(ErrorUri.PROCEDURE_ALREADY_EXISTS, `register for already registered procedure "${uri}"`);
+      }
+      if (existing.invoke !== invoke) {
+        return fail(
+          ErrorUri.PROCEDURE_EXISTS_WITH_DIFFERENT_INVOCATION_POLICY,
+          `register for already registered procedure "${uri}" with conflicting invocation policy (has ${existing.invoke} and ${invoke} was requested)`,
+        );
+      }
+      // The same session registering again gets the registration it has (as Crossbar does).
+      if (existing.calleeOf(session)) return session.send([T.REGISTERED, request, existing.id]);
+      existing.add(callee);
+      session.registrations.add(existing);
+      session.send([T.REGISTERED, request, existing.id]);
+      this.o.hooks.emit('calleeAdded', session, existing);
+      this.drain(existing);
+      return;
+    }
+    const registration = this.create(uri, match, invoke, callee);
     session.send([T.REGISTERED, request, registration.id]);
+    this.o.hooks.emit('registrationCreated', session, registration);
+    this.o.hooks.emit('calleeAdded', session, registration);
   }
 
   unregister(session: Session, [, request, registrationId]: Unregister): void {
     const registration = this.byId.get(registrationId);
-    if (!registration || !session.registrations.has(registration)) {
-      session.send(error(T.UNREGISTER, request, ErrorUri.NO_SUCH_REGISTRATION));
+    const callee = registration?.calleeOf(session);
+    if (!registration || !callee) {
+      session.send(error(T.UNREGISTER, request, ErrorUri.NO_SUCH_REGISTRATION, [`no registration ${registrationId} for this session`]));
       return;
     }
-    this.removeCallee(registration, session);
     session.send([T.UNREGISTERED, request]);
+    this.removeCallee(registration, callee);
   }
+
+  /**
+   * Revokes a callee's registration from the router side (meta API
+   * remove_callee). UNREGISTERED goes only to callees that announced
+   * registration_revocation (WAMP: rpc_registration_revocation).
+   */
+  revoke(registration: Registration, session: Session, reason: string): boolean {
+    const callee = registration.calleeOf(session);
+    if (!callee) return false;
+    if (session.supports('callee', 'registration_revocation')) {
+      session.send([T.UNREGISTERED, 0, { registration: registration.id, reason }]);
+    }
+    this.removeCallee(registration, callee);
+    return true;
+  }
+
+  /** Crossbar's force_reregister: the existing callees are dropped and a new registration takes the URI. */
+  private forceReregister(old: Registration, callee: Callee, request: number, invoke: InvokePolicy): void {
+    const dropped = [...old.callees];
+    for (const c of dropped) {
+      old.remove(c);
+      c.session.registrations.delete(old);
+      // Sent whether or not the callee announced registration_revocation, as Crossbar does.
+      c.session.send([T.UNREGISTERED, 0, { registration: old.id, reason: UNREGISTERED_REASON }]);
+    }
+    this.byId.delete(old.id);
+    this.map.delete(old.uri, old.match);
+    const registration = this.create(old.uri, old.match, invoke, callee);
+    this.failQueue(old, 'registration replaced by force_reregister');
+    callee.session.send([T.REGISTERED, request, registration.id]);
+    for (const c of dropped) this.o.hooks.emit('calleeRemoved', c.session, old);
+    this.o.hooks.emit('registrationDeleted', dropped[dropped.length - 1]?.session ?? callee.session, old);
+    this.o.hooks.emit('registrationCreated', callee.session, registration);
+    this.o.hooks.emit('calleeAdded', callee.session, registration);
+  }
+
+  private create(uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: Callee): Registration {
+    let id = randomId();
+    while (this.byId.has(id)) id = randomId();
+    const registration = new Registration(id, uri, match, invoke);
+    registration.add(callee);
+    this.map.set(uri, match, registration);
+    this.byId.set(id, registration);
+    callee.session.registrations.add(registration);
+    return registration;
+  }
+
+  private removeCallee(registration: Registration, callee: Callee): void {
+    registration.remove(callee);
+    callee.session.registrations.delete(registration);
+    this.o.hooks.emit('calleeRemoved', callee.session, registration);
+    if (registration.callees.length > 0) return;
+    this.map.delete(registration.uri, registration.match);
+    this.byId.delete(registration.id);
+    this.failQueue(registration, 'no callee left for the queued call');
+    this.o.hooks.emit('registrationDeleted', callee.session, registration);
+  }
+
+  // ---- CALL ----
 
   call(caller: Session, msg: Call): void {
-    const [, request, , uri] = msg;
+    const [, request, options, uri] = msg;
+    const inFlight = caller.calls.get(request);
+    if (inFlight) return this.continueCall(inFlight, msg);
+    // A late chunk of a progressive call the callee already finished: ignored (WAMP MUST).
+    if (caller.finishedProgressiveCalls.has(request)) return;
+
+    const progressive = options.progress === true;
+    if (progressive && !caller.supports('caller', 'progressive_call_invocations')) {
+      return this.o.protocolViolation(caller, 'CALL with progress: true, but the caller did not announce progressive_call_invocations');
+    }
     if (!isValidUri(uri)) {
-      caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]));
-      return;
+      return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]));
     }
-    const registration = this.exact.get(uri);
+    const registration = this.map.best(uri);
     if (!registration) {
-      caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure "${uri}"`]));
-      return;
+      return caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure "${uri}"`]));
     }
-    const callee = registration.callees[0];
-    const invocation = new Invocation(callee.invocationIds.next(), caller, request, callee, registration);
-    callee.invocations.set(invocation.id, invocation);
-    caller.calls.set(request, invocation);
 
     const details: Dict = {};
-    callee.send(withPayload([T.INVOCATION, invocation.id, registration.id, details], msg, 4));
+    // WAMP: INVOCATION.Details.procedure carries the called URI for pattern registrations.
+    if (registration.match !== 'exact') details.procedure = uri;
+    const invocation = new Invocation(caller, request, registration, msg, details, options.receive_progress === true);
+
+    const callee = registration.pick(this.random);
+    if (!callee) {
+      if (registration.queue.length >= this.o.callQueueLimit) {
+        return caller.send(
+          error(T.CALL, request, MAX_CONCURRENCY_REACHED, [`maximum concurrency reached for procedure "${registration.uri}"`]),
+        );
+      }
+      registration.queue.push(invocation);
+    }
+    caller.calls.set(request, invocation);
+    const timeout = options.timeout as number | undefined;
+    if (timeout) this.startTimer(invocation, timeout);
+    if (callee) this.dispatch(invocation, callee);
   }
 
-  /** YIELD from a callee. A YIELD for an unknown invocation (late, or canceled) is ignored, never fatal. */
-  yield(callee: Session, msg: Yield): void {
-    const invocation = callee.invocations.get(msg[1]);
+  /** Another chunk of a progressive call invocation, to the callee the first chunk went to. */
+  private continueCall(invocation: Invocation, chunk: Call): void {
+    if (!invocation.inputOpen) {
+      return this.o.protocolViolation(invocation.caller, `CALL request ID ${chunk[1]} is already in use by a call in flight`);
+    }
+    invocation.inputOpen = chunk[2].progress === true;
+    if (invocation.canceled) return;
+    if (!invocation.callee) return void invocation.pendingChunks.push(chunk);
+    this.sendChunk(invocation, chunk);
+  }
+
+  private sendChunk(invocation: Invocation, chunk: Call): void {
+    // Later chunks carry only `progress` (WAMP: options are frozen at the first CALL).
+    const details = chunk[2].progress === true ? { progress: true } : {};
+    invocation.callee!.session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, details], chunk, 4));
+  }
+
+  private dispatch(invocation: Invocation, callee: Callee): void {
+    const { caller, call } = invocation;
+    const session = callee.session;
+    if (invocation.inputOpen && !session.supports('callee', 'progressive_call_invocations')) {
+      this.forget(invocation);
+      caller.send(
+        error(T.CALL, invocation.callRequest, ErrorUri.FEATURE_NOT_SUPPORTED, ['the callee does not support progressive call invocations']),
+      );
+      return;
+    }
+    invocation.callee = callee;
+    invocation.id = session.invocationIds.next();
+    callee.inFlight++;
+    session.invocations.set(invocation.id, invocation);
+
+    const details: Dict = { ...invocation.details };
+    const options = call[2];
+    // Crossbar forwards receive_progress to callees announcing progressive results, whatever else they announce.
+    if (invocation.receiveProgress && session.supports('callee', 'progressive_call_results')) details.receive_progress = true;
+    if (invocation.inputOpen) details.progress = true;
+    // WAMP caller identification: on request of the caller or the callee, and always for the router's own procedures.
+    if (options.disclose_me === true || callee.discloseCaller || session.authrole === 'trusted') {
+      details.caller = caller.id;
+      details.caller_authid = caller.authid;
+      details.caller_authrole = caller.authrole;
+    }
+    session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, details], call, 4));
+    for (const chunk of invocation.pendingChunks.splice(0)) this.sendChunk(invocation, chunk);
+  }
+
+  /** Dispatches queued calls while some callee is below its concurrency limit. */
+  private drain(registration: Registration): void {
+    while (registration.queue.length > 0) {
+      const callee = registration.pick(this.random);
+      if (!callee) return;
+      this.dispatch(registration.queue.shift()!, callee);
+    }
+  }
+
+  private failQueue(registration: Registration, reason: string): void {
+    for (const invocation of registration.queue.splice(0)) {
+      this.forget(invocation);
+      invocation.caller.send(error(T.CALL, invocation.callRequest, ErrorUri.CANCELED, [reason]));
+    }
+  }
+
+  // ---- YIELD / ERROR from the callee ----
+
+  /** A YIELD for an unknown invocation (late, or already answered) is ignored, never fatal. */
+  yield(session: Session, msg: Yield): void {
+    const invocation = session.invocations.get(msg[1]);
     if (!invocation) return;
+    const progress = msg[2].progress === true;
+    if (progress) {
+      // Progressive results go only to a caller that asked for them, and not after a cancel.
+      if (invocation.canceled || !invocation.receiveProgress) return;
+      this.restartTimer(invocation); // WAMP: the timeout applies between results too
+      invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, { progress: true }], msg, 3));
+      return;
+    }
+    const skip = invocation.canceled === 'skip';
     this.finish(invocation);
-    invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, {}], msg, 3));
+    if (!skip) invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, {}], msg, 3));
   }
 
   /** ERROR from a callee, passed to the caller with its URI, args and kwargs unchanged. */
-  invocationError(callee: Session, msg: ErrorMsg): void {
-    const invocation = callee.invocations.get(msg[2]);
+  invocationError(session: Session, msg: ErrorMsg): void {
+    const invocation = session.invocations.get(msg[2]);
     if (!invocation) return;
+    const skip = invocation.canceled === 'skip';
     this.finish(invocation);
-    invocation.caller.send(withPayload([T.ERROR, T.CALL, invocation.callRequest, {}, msg[4]], msg, 5));
+    if (!skip) invocation.caller.send(withPayload([T.ERROR, T.CALL, invocation.callRequest, {}, msg[4]], msg, 5));
   }
 
-  /** Whether the caller has a call in flight under this request ID. */
-  hasCall(caller: Session, request: number): boolean {
-    return caller.calls.has(request);
+  // ---- cancel, timeout ----
+
+  /** CANCEL from the caller (WAMP: rpc_call_canceling). Unknown or repeated CANCELs are ignored. */
+  cancel(caller: Session, [, request, options]: Cancel): void {
+    const invocation = caller.calls.get(request);
+    if (!invocation || invocation.canceled) return;
+    // No mode given: killnowait, the mode the spec uses for timeouts.
+    this.abort(invocation, (options.mode as CancelMode | undefined) ?? 'killnowait', ['call canceled by the caller']);
   }
 
-  /** Drop everything a leaving session holds in the dealer. */
-  detach(session: Session): void {
-    for (const registration of [...session.registrations]) this.removeCallee(registration, session);
-
-    // WAMP: a callee leaving fails its callers' calls with wamp.error.canceled.
-    for (const invocation of session.invocations.values()) {
-      invocation.caller.calls.delete(invocation.callRequest);
-      invocation.caller.send(
-        error(T.CALL, invocation.callRequest, ErrorUri.CANCELED, ['callee disconnected from in-flight request']),
-      );
+  /**
+   * Ends a call early. skip: ERROR to the caller now, the callee's reply is
+   * discarded. kill: INTERRUPT, and the callee's reply ends the call.
+   * killnowait: INTERRUPT and ERROR now. A callee that did not announce
+   * call_canceling gets no INTERRUPT: the mode becomes skip.
+   */
+  private abort(invocation: Invocation, mode: CancelMode, args: unknown[]): void {
+    const { caller, callRequest } = invocation;
+    const callee = invocation.callee;
+    const callerError = () => caller.send(error(T.CALL, callRequest, ErrorUri.CANCELED, args));
+    if (!callee) {
+      // Still queued: nothing reached a callee.
+      this.forget(invocation);
+      return callerError();
     }
-    session.invocations.clear();
-
-    // A caller leaving: its callees' later replies are discarded.
-    for (const invocation of session.calls.values()) invocation.callee.invocations.delete(invocation.id);
-    session.calls.clear();
+    if (!callee.session.supports('callee', 'call_canceling')) mode = 'skip';
+    switch (mode) {
+      case 'skip':
+        // The callee is still working: the invocation stays until it answers, holding its concurrency slot.
+        invocation.canceled = 'skip';
+        this.stopTimer(invocation);
+        caller.calls.delete(callRequest);
+        return callerError();
+      case 'kill':
+        invocation.canceled = 'kill';
+        return this.interrupt(invocation, 'kill');
+      case 'killnowait':
+        this.interrupt(invocation, 'killnowait');
+        this.finish(invocation);
+        return callerError();
+    }
   }
 
+  private interrupt(invocation: Invocation, mode: 'kill' | 'killnowait'): void {
+    invocation.callee!.session.send([T.INTERRUPT, invocation.id, { mode, reason: ErrorUri.CANCELED }]);
+  }
+
+  private startTimer(invocation: Invocation, ms: number): void {
+    invocation.timer = this.o.timers.setTimeout(() => {
+      invocation.timer = undefined;
+      // Like Crossbar: the caller gets wamp.error.canceled; the callee an INTERRUPT if it can take one.
+      this.abort(invocation, 'killnowait', ['timeout reached']);
+    }, ms);
+  }
+
+  private restartTimer(invocation: Invocation): void {
+    if (invocation.timer === undefined) return;
+    this.stopTimer(invocation);
+    this.startTimer(invocation, invocation.call[2].timeout as number);
+  }
+
+  private stopTimer(invocation: Invocation): void {
+    if (invocation.timer !== undefined) this.o.timers.clearTimeout(invocation.timer);
+    invocation.timer = undefined;
+  }
+
+  // ---- bookkeeping ----
+
+  /** The call is over: drop it from both sessions, free the callee's slot, and serve the queue. */
   private finish(invocation: Invocation): void {
-    invocation.callee.invocations.delete(invocation.id);
-    invocation.caller.calls.delete(invocation.callRequest);
+    this.forget(invocation);
+    const callee = invocation.callee;
+    if (!callee) return;
+    callee.session.invocations.delete(invocation.id);
+    callee.inFlight--;
+    if (this.byId.get(invocation.registration.id) === invocation.registration) this.drain(invocation.registration);
   }
 
-  private removeCallee(registration: Registration, session: Session): void {
-    const index = registration.callees.indexOf(session);
-    if (index >= 0) registration.callees.splice(index, 1);
-    session.registrations.delete(registration);
-    if (registration.callees.length === 0) {
-      this.exact.delete(registration.uri);
-      this.byId.delete(registration.id);
+  /** Removes the call from its caller's table, its timer, and the queue. */
+  private forget(invocation: Invocation): void {
+    this.stopTimer(invocation);
+    const { caller, callRequest } = invocation;
+    if (caller.calls.get(callRequest) === invocation) caller.calls.delete(callRequest);
+    if (invocation.inputOpen) caller.rememberFinishedProgressiveCall(callRequest);
+    if (!invocation.callee) {
+      const queue = invocation.registration.queue;
+      const index = queue.indexOf(invocation);
+      if (index >= 0) queue.splice(index, 1);
     }
   }
 
-  private newRegistrationId(): number {
-    let id = randomId();
-    while (this.byId.has(id)) id = randomId();
-    return id;
+  /** Drops everything a leaving session holds in the dealer. */
+  detach(session: Session): void {
+    // A caller leaving: its calls are interrupted (killnowait) where the callee can take it, and forgotten.
+    for (const invocation of [...session.calls.values()]) {
+      const callee = invocation.callee;
+      if (callee && callee.session.supports('callee', 'call_canceling')) {
+        this.interrupt(invocation, 'killnowait');
+        this.finish(invocation);
+      } else if (callee) {
+        invocation.canceled = 'skip';
+        this.forget(invocation);
+      } else {
+        this.forget(invocation);
+      }
+    }
+    // WAMP: a callee leaving fails its callers' calls with wamp.error.canceled, at once.
+    for (const invocation of [...session.invocations.values()]) {
+      const answered = invocation.canceled === 'skip';
+      this.finish(invocation);
+      if (!answered && invocation.caller !== session) {
+        invocation.caller.send(
+          error(T.CALL, invocation.callRequest, ErrorUri.CANCELED, ['callee disconnected from in-flight request']),
+        );
+      }
+    }
+    for (const registration of [...session.registrations]) {
+      const callee = registration.calleeOf(session);
+      if (callee) this.removeCallee(registration, callee);
+    }
   }
 }

@@ -1,26 +1,41 @@
 import { Broker } from './broker.ts';
 import { Dealer } from './dealer.ts';
+import { Hooks, type RealmEvents, type Timers } from './hooks.ts';
 import type { Session } from './session.ts';
 
 export interface RealmConfig {
   name: string;
 }
 
+export interface RealmContext {
+  timers: Timers;
+  callQueueLimit: number;
+  protocolViolation(session: Session, reason: string): void;
+}
+
 /** A routing namespace: sessions of one realm see only each other. */
 export class Realm {
   readonly sessions = new Map<number, Session>();
-  readonly dealer = new Dealer();
+  readonly hooks = new Hooks<RealmEvents>();
+  readonly dealer: Dealer;
   readonly broker = new Broker();
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    context: RealmContext,
+  ) {
+    this.dealer = new Dealer({ hooks: this.hooks, ...context });
+  }
 
   join(session: Session): void {
     this.sessions.set(session.id, session);
+    this.hooks.emit('join', session);
   }
 
   leave(session: Session): void {
     this.dealer.detach(session);
     this.broker.detach(session);
     this.sessions.delete(session.id);
+    this.hooks.emit('leave', session);
   }
 }

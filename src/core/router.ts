@@ -9,6 +9,7 @@ import { randomId } from '../wamp/ids.ts';
 import { ShapeError, checkInbound } from '../wamp/inbound.ts';
 import { abort, goodbye, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
+import { realTimers, type Timers } from './hooks.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { Peer } from './peer.ts';
 import { Realm, type RealmConfig } from './realm.ts';
@@ -16,6 +17,9 @@ import { Session } from './session.ts';
 
 export interface RouterOptions {
   realms: RealmConfig[];
+  timers?: Timers;
+  /** Calls that may wait per registration when every callee is at its concurrency limit (default 0, as Crossbar without a call queue). */
+  callQueueLimit?: number;
   /** Sent as WELCOME.Details.agent. */
   agent?: string;
   logger?: Logger;
@@ -28,7 +32,12 @@ export class Router {
   private readonly log: Logger;
 
   constructor(options: RouterOptions) {
-    for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm.name));
+    const context = {
+      timers: options.timers ?? realTimers,
+      callQueueLimit: options.callQueueLimit ?? 0,
+      protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
+    };
+    for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm.name, context));
     this.agent = options.agent ?? 'Kreuz';
     this.log = options.logger ?? silentLogger;
   }
@@ -58,6 +67,18 @@ export class Router {
   /** The transport is gone (closed by either side, or lost). */
   transportClosed(session: Session): void {
     if (session.state === 'closed') return;
+    this.leave(session);
+    session.state = 'closed';
+  }
+
+  /**
+   * The transport is failing the connection (e.g. a message over the size
+   * limit): tell the client with ABORT, drop the session; the transport closes itself.
+   */
+  transportFailed(session: Session, reason: string, message: string): void {
+    if (session.state === 'closed') return;
+    this.log.warn({ ...session.logFields, peer: session.peer.info.peer, reason: message }, 'transport failed');
+    session.send(abort(reason, message));
     this.leave(session);
     session.state = 'closed';
   }
@@ -98,10 +119,9 @@ export class Router {
       case T.UNREGISTER:
         return realm.dealer.unregister(session, msg);
       case T.CALL:
-        if (realm.dealer.hasCall(session, msg[1])) {
-          return this.protocolViolation(session, `CALL request ID ${msg[1]} is already in use by a call in flight`);
-        }
         return realm.dealer.call(session, msg);
+      case T.CANCEL:
+        return realm.dealer.cancel(session, msg);
       case T.YIELD:
         return realm.dealer.yield(session, msg);
       case T.ERROR:
@@ -113,7 +133,7 @@ export class Router {
       case T.PUBLISH:
         return realm.broker.publish(session, msg);
       default:
-        // HELLO or AUTHENTICATE again, or a feature not offered (CANCEL).
+        // HELLO or AUTHENTICATE again.
         return this.protocolViolation(session, `unexpected ${messageName(msg[0])} in an established session`);
     }
   }
@@ -135,7 +155,6 @@ export class Router {
     session.authmethod = 'anonymous';
     session.authprovider = 'static';
     session.state = 'joined';
-    realm.join(session);
     session.send([
       T.WELCOME,
       session.id,
@@ -149,6 +168,7 @@ export class Router {
         agent: this.agent,
       },
     ]);
+    realm.join(session);
     this.log.debug({ ...session.logFields, authid: session.authid, transport: session.peer.info }, 'session joined');
   }
 

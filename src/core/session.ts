@@ -3,7 +3,8 @@ import { IdSequence } from '../wamp/ids.ts';
 import type { Dict, Outbound } from '../wamp/messages.ts';
 import type { Peer } from './peer.ts';
 import type { Realm } from './realm.ts';
-import type { Invocation, Registration } from './dealer.ts';
+import type { Invocation } from './invocation.ts';
+import type { Registration } from './registration.ts';
 import type { Subscription } from './broker.ts';
 
 /**
@@ -36,6 +37,11 @@ export class Session {
   readonly calls = new Map<number, Invocation>();
   /** INVOCATION request IDs are sequential per callee (WAMP: session scope). */
   readonly invocationIds = new IdSequence();
+  /**
+   * Request IDs of progressive call invocations that ended while the caller
+   * could still send chunks: late chunks are ignored (WAMP MUST). Bounded.
+   */
+  readonly finishedProgressiveCalls = new Set<number>();
 
   // Broker state.
   readonly subscriptions = new Set<Subscription>();
@@ -44,6 +50,14 @@ export class Session {
 
   send(message: Outbound): void {
     if (this.state !== 'closed') this.peer.send(message);
+  }
+
+  rememberFinishedProgressiveCall(request: number): void {
+    this.finishedProgressiveCalls.add(request);
+    if (this.finishedProgressiveCalls.size > 64) {
+      const [oldest] = this.finishedProgressiveCalls;
+      this.finishedProgressiveCalls.delete(oldest);
+    }
   }
 
   supports(role: ClientRole, feature: string): boolean {

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Outbound } from '../wamp/messages.ts';
+import { ErrorUri } from '../wamp/uris.ts';
 import type { Peer, TransportInfo } from '../core/peer.ts';
 import type { Router } from '../core/router.ts';
 import { SerializationError, type Serializer } from '../serializers/serializer.ts';
@@ -80,6 +81,14 @@ export class WebSocketEndpoint {
       },
     };
     const session = this.router.connect(peer);
+    // ws fails a message over maxPayload by closing with 1009 and no text; say why, in WAMP and in the close frame.
+    const close = ws.close.bind(ws);
+    ws.close = (code?: number, data?: string | Buffer) => {
+      if (code !== 1009 || data !== undefined) return close(code, data);
+      const text = `message larger than the limit of ${this.options.maxMessageSize} bytes`;
+      this.router.transportFailed(session, ErrorUri.PAYLOAD_SIZE_EXCEEDED, text);
+      close(1009, text);
+    };
     ws.on('message', (data: Buffer) => {
       let message: unknown;
       try {

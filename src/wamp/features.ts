@@ -8,7 +8,16 @@ export const BROKER_FEATURES: Record<string, boolean> = {
   publisher_exclusion: true,
 };
 
-export const DEALER_FEATURES: Record<string, boolean> = {};
+export const DEALER_FEATURES: Record<string, boolean> = {
+  pattern_based_registration: true,
+  shared_registration: true,
+  caller_identification: true,
+  progressive_call_results: true,
+  progressive_call_invocations: true,
+  call_canceling: true,
+  call_timeout: true,
+  registration_revocation: true,
+};
 
 export function routerRoles(): Dict {
   return {

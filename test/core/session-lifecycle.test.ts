@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
+import { routerRoles } from '../../src/wamp/features.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
 
 const router = () => new Router({ realms: [{ name: 'realm1' }] });
@@ -19,10 +20,8 @@ describe('session lifecycle (in-memory peer)', () => {
     assert.equal(details.authmethod, 'anonymous');
     assert.equal(details.authprovider, 'static');
     assert.match(details.authid as string, /^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
-    assert.deepEqual(details.roles, {
-      broker: { features: { publisher_exclusion: true } },
-      dealer: { features: {} },
-    });
+    assert.deepEqual(details.roles, routerRoles());
+    assert.equal((details.roles as any).dealer.features.call_canceling, true, 'one "l", as Autobahn expects');
     assert.equal(client.session.id, id);
   });
 

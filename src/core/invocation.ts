@@ -1,0 +1,38 @@
+import type { Call, Dict } from '../wamp/messages.ts';
+import type { Callee, Registration } from './registration.ts';
+import type { Session } from './session.ts';
+
+/**
+ * One call from CALL to its final RESULT or ERROR. It is queued (no callee
+ * yet) while every eligible callee is at its concurrency limit.
+ */
+export class Invocation {
+  /** INVOCATION request ID, scoped to the callee; 0 while queued. */
+  id = 0;
+  callee: Callee | undefined;
+  /** Timeout timer handle, if the caller asked for a timeout. */
+  timer: unknown;
+  /** Progressive call invocations: more CALL chunks are still to come. */
+  inputOpen: boolean;
+  /**
+   * Canceled with mode "skip" (the callee's reply is discarded) or "kill"
+   * (the callee's reply is passed on, and ends the call).
+   */
+  canceled: 'skip' | 'kill' | undefined;
+  /** Chunks received while the call was queued, sent in order on dispatch. */
+  readonly pendingChunks: Call[] = [];
+
+  constructor(
+    readonly caller: Session,
+    /** CALL request ID, scoped to the caller. */
+    readonly callRequest: number,
+    readonly registration: Registration,
+    /** The first CALL: its options hold for every chunk (WAMP: options are frozen at the first CALL). */
+    readonly call: Call,
+    /** INVOCATION.Details, computed once. */
+    readonly details: Dict,
+    readonly receiveProgress: boolean,
+  ) {
+    this.inputOpen = call[2].progress === true;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * A registration: all callees of one (URI, match) under one invocation
+ * policy, and the choice of callee for each call (WAMP: rpc_shared_registration).
+ */
+import type { MatchPolicy } from '../wamp/uri-syntax.ts';
+import type { Invocation } from './invocation.ts';
+import type { Session } from './session.ts';
+
+export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last';
+
+/** One session's place in a registration. */
+export class Callee {
+  /** Invocations in flight on this registration. */
+  inFlight = 0;
+
+  constructor(
+    readonly session: Session,
+    /** Crossbar's `concurrency` option: most invocations in flight at once. */
+    readonly concurrency: number,
+    readonly discloseCaller: boolean,
+  ) {}
+
+  get saturated(): boolean {
+    return this.inFlight >= this.concurrency;
+  }
+}
+
+export class Registration {
+  readonly created = new Date();
+  /** In registration order: `first` is the earliest still connected, `last` the latest. */
+  readonly callees: Callee[] = [];
+  /** Calls waiting for a callee below its concurrency limit, oldest first. */
+  readonly queue: Invocation[] = [];
+  /** Round-robin: index of the callee to try next. */
+  private cursor = 0;
+
+  constructor(
+    readonly id: number,
+    readonly uri: string,
+    readonly match: MatchPolicy,
+    readonly invoke: InvokePolicy,
+  ) {}
+
+  calleeOf(session: Session): Callee | undefined {
+    return this.callees.find((c) => c.session === session);
+  }
+
+  add(callee: Callee): void {
+    this.callees.push(callee);
+  }
+
+  remove(callee: Callee): void {
+    const index = this.callees.indexOf(callee);
+    if (index < 0) return;
+    this.callees.splice(index, 1);
+    // Keep round-robin on the callee that was next, so it stays fair as callees come and go.
+    if (index < this.cursor) this.cursor--;
+    if (this.cursor >= this.callees.length) this.cursor = 0;
+  }
+
+  /** The callee for the next call under this registration's policy, or undefined when all are saturated. */
+  pick(random: () => number): Callee | undefined {
+    const callees = this.callees;
+    const n = callees.length;
+    if (n === 0) return undefined;
+    switch (this.invoke) {
+      case 'single':
+      case 'first':
+        return available(callees[0]);
+      case 'last':
+        return available(callees[n - 1]);
+      case 'roundrobin':
+        // Saturated callees are skipped (as Crossbar does).
+        for (let i = 0; i < n; i++) {
+          const callee = callees[(this.cursor + i) % n];
+          if (!callee.saturated) {
+            this.cursor = (this.cursor + i + 1) % n;
+            return callee;
+          }
+        }
+        return undefined;
+      case 'random': {
+        const open = callees.filter((c) => !c.saturated);
+        return open.length === 0 ? undefined : open[Math.floor(random() * open.length)];
+      }
+    }
+  }
+}
+
+function available(callee: Callee): Callee | undefined {
+  return callee.saturated ? undefined : callee;
+}

@@ -1,0 +1,107 @@
+// wamp.2.msgpack on top of msgpackr, restricted to standard MessagePack.
+import { C1, Packr, Unpackr } from 'msgpackr';
+import { SerializationError, binaryInput, wrapError, type Serializer } from './serializer.ts';
+
+const packr = new Packr({
+  useRecords: false, // records are a msgpackr-private extension
+  variableMapSize: true, // fixmap for small maps (the default is always map16), like other encoders
+  encodeUndefinedAsNil: true, // not WAMP data, but better nil than msgpackr's private fixext 0
+});
+
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsType: 'number', // not BigInt; above 2^53 precision is lost, as with JSON
+  structuredClone: false, // reject the reference extensions, which can build cycles
+});
+
+export const msgpackSerializer: Serializer = {
+  name: 'msgpack',
+  protocol: 'wamp.2.msgpack',
+  rawSocketId: 2,
+  binary: true,
+
+  encode(message: unknown[]): Buffer {
+    let bytes: Buffer;
+    try {
+      bytes = packr.pack(message);
+    } catch (err) {
+      throw wrapError('msgpack: cannot encode', err);
+    }
+    // Only a message with a float64 head byte can need the fix.
+    if (bytes.includes(0xcb)) patchWideInts(bytes);
+    return bytes;
+  },
+
+  decode(data: Buffer | string): unknown {
+    const bytes = binaryInput('msgpack', data);
+    let value: unknown;
+    try {
+      // Throws on truncation and on trailing bytes after the first item.
+      value = unpackr.unpack(bytes);
+    } catch (err) {
+      throw wrapError('msgpack: cannot decode', err);
+    }
+    // msgpackr returns a marker object for the never-used byte 0xc1 instead of failing.
+    if (bytes.includes(0xc1) && containsC1(value)) {
+      throw new SerializationError('msgpack: cannot decode: never-used byte 0xc1');
+    }
+    return value;
+  },
+};
+
+/** Integers that fit MessagePack's uint64/int64. */
+function isWideInt(v: number): boolean {
+  return Number.isInteger(v) && v < 2 ** 64 && v >= -(2 ** 63);
+}
+
+// Head sizes of the fixed-size types 0xc0..0xdf (0 marks the variable-size ones).
+// prettier-ignore
+const FIXED_SIZE = [
+  1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 5, 9, 2, 3, 5, 9, // c0..cf
+  2, 3, 5, 9, 3, 4, 6, 10, 18, 0, 0, 0, 3, 5, 3, 5, // d0..df
+];
+
+/**
+ * msgpackr writes every integer outside [-2^31, 2^32) as a float64, with no
+ * option to change that; but Autobahn|Python rejects a float where an ID is
+ * expected, and WAMP IDs go up to 2^53. A float64 (0xcb + 8 bytes) has exactly
+ * the size of a uint64 (0xcf) or int64 (0xd3), so such integers are rewritten
+ * in place. msgpackr writes integral values in the 32-bit range as ints, so an
+ * integral float64 in its output can only be one of these. The walk visits the
+ * items in order and skips string/binary/extension payloads, so it never reads
+ * data as a head.
+ */
+function patchWideInts(b: Buffer): void {
+  let pos = 0;
+  while (pos < b.length) {
+    const t = b[pos]!;
+    if (t < 0xc0) pos += t >= 0xa0 ? 1 + (t & 0x1f) : 1; // fixint, fixmap, fixarray, fixstr
+    else if (t >= 0xe0) pos += 1; // negative fixint
+    else if (t === 0xcb) {
+      const v = b.readDoubleBE(pos + 1);
+      if (isWideInt(v)) {
+        // Two 32-bit words, exact for all such v (BigInt is 3x slower); for
+        // v < 0 the high word is negative and >>> 0 gives its two's complement.
+        const hi = Math.floor(v / 2 ** 32);
+        b[pos] = v >= 0 ? 0xcf : 0xd3;
+        b.writeUInt32BE(hi >>> 0, pos + 1);
+        b.writeUInt32BE(v - hi * 2 ** 32, pos + 5);
+      }
+      pos += 9;
+    } else if (t === 0xc4 || t === 0xd9) pos += 2 + b[pos + 1]!; // bin8, str8
+    else if (t === 0xc5 || t === 0xda) pos += 3 + b.readUInt16BE(pos + 1); // bin16, str16
+    else if (t === 0xc6 || t === 0xdb) pos += 5 + b.readUInt32BE(pos + 1); // bin32, str32
+    else if (t === 0xc7) pos += 3 + b[pos + 1]!; // ext8
+    else if (t === 0xc8) pos += 4 + b.readUInt16BE(pos + 1); // ext16
+    else if (t === 0xc9) pos += 6 + b.readUInt32BE(pos + 1); // ext32
+    else pos += FIXED_SIZE[t - 0xc0]!;
+  }
+}
+
+function containsC1(value: unknown): boolean {
+  if (value === C1) return true;
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
+  if (Array.isArray(value)) return value.some(containsC1);
+  return Object.values(value).some(containsC1);
+}
