@@ -59,7 +59,8 @@ export class Broker {
     const [, request, options, uri] = msg;
     const acknowledge = options.acknowledge === true;
     // WAMP: errors of an unacknowledged publication are not reported.
-    if (!isValidUri(uri) || isReservedUri(uri)) {
+    // WAMP: "wamp." topics are the router's own; only its trusted sessions publish there.
+    if (!isValidUri(uri) || (isReservedUri(uri) && publisher.authrole !== 'trusted')) {
       if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI "${uri}"`]));
       return;
     }

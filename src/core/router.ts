@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MessageType as T, messageName } from '../wamp/codes.ts';
-import { routerRoles } from '../wamp/features.ts';
+import { routerFeatures } from '../wamp/features.ts';
 import { randomId } from '../wamp/ids.ts';
 import { ShapeError, checkInbound } from '../wamp/inbound.ts';
 import { abort, goodbye, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
@@ -28,6 +28,7 @@ export interface RouterOptions {
 export class Router {
   readonly realms = new Map<string, Realm>();
   private readonly sessionIds = new Set<number>();
+  private readonly features = routerFeatures();
   private readonly agent: string;
   private readonly log: Logger;
 
@@ -58,8 +59,8 @@ export class Router {
       case 'joined':
         return this.receiveJoined(session, msg);
       case 'closing':
-        // WAMP: after sending GOODBYE, only the GOODBYE reply matters.
-        if (msg[0] === T.GOODBYE) this.leave(session);
+        // WAMP: after sending GOODBYE, only the GOODBYE reply matters; the transport may then carry a new session.
+        if (msg[0] === T.GOODBYE) session.state = 'opening';
         return;
     }
   }
@@ -88,11 +89,42 @@ export class Router {
     this.protocolViolation(session, reason);
   }
 
-  /** Close a session from the router side with GOODBYE; it leaves when the client replies or the transport closes. */
-  shutdown(session: Session, reason: string = CloseUri.SYSTEM_SHUTDOWN, message?: string): void {
+  /**
+   * Ends a session from the router side with GOODBYE (shutdown, or the meta
+   * API's kill). Its registrations and subscriptions go at once; the router
+   * then only waits for the client's GOODBYE reply.
+   */
+  kill(session: Session, reason: string = CloseUri.SYSTEM_SHUTDOWN, message?: string): void {
     if (session.state !== 'joined') return;
     session.send(goodbye(reason, message));
+    this.leave(session);
     session.state = 'closing';
+  }
+
+  /**
+   * Joins an in-process session (the router's own services) to a realm,
+   * without HELLO or WELCOME. Its authrole "trusted" may use "wamp." URIs.
+   */
+  joinInternal(peer: Peer, realmName: string, authid: string): Session {
+    const realm = this.realms.get(realmName);
+    if (!realm) throw new Error(`no realm "${realmName}"`);
+    const session = new Session(peer);
+    session.internal = true;
+    session.id = this.newSessionId();
+    session.realm = realm;
+    session.clientRoles = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
+    session.authid = authid;
+    session.authrole = 'trusted';
+    session.authmethod = 'internal';
+    session.authprovider = 'internal';
+    session.state = 'joined';
+    realm.join(session);
+    return session;
+  }
+
+  /** Announces a router feature in WELCOME (e.g. once the meta API is attached). */
+  announce(role: 'broker' | 'dealer', feature: string): void {
+    this.features[role][feature] = true;
   }
 
   private receiveOpening(session: Session, msg: Inbound): void {
@@ -164,7 +196,7 @@ export class Router {
         authrole: session.authrole,
         authmethod: session.authmethod,
         authprovider: session.authprovider,
-        roles: routerRoles(),
+        roles: { broker: { features: { ...this.features.broker } }, dealer: { features: { ...this.features.dealer } } },
         agent: this.agent,
       },
     ]);

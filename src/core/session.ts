@@ -19,6 +19,8 @@ export type SessionState = 'opening' | 'joined' | 'closing' | 'closed';
 /** One client connection and, once joined, its WAMP session and everything it holds. */
 export class Session {
   state: SessionState = 'opening';
+  /** One of the router's own in-process sessions (meta API): hidden from session lists and events. */
+  internal = false;
   /** WAMP session ID; 0 until joined. */
   id = 0;
   realm: Realm | undefined;

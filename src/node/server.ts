@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from '../core/router.ts';
+import { enableMetaApi } from '../meta/index.ts';
 import type { Logger } from '../core/logger.ts';
 import { serializerByName, type SerializerName } from '../serializers/index.ts';
 import { WebSocketEndpoint, refuseUpgrade } from '../transports/websocket.ts';
@@ -17,6 +18,10 @@ export interface NodeOptions {
   serializers?: SerializerName[];
   maxMessageSize?: number;
   compression?: boolean;
+  /** The meta API (wamp.session.*, wamp.registration.*), on by default as in Crossbar. */
+  metaApi?: boolean;
+  /** Calls that may wait per registration while every callee is at its concurrency limit. */
+  callQueueLimit?: number;
   logger?: Logger;
 }
 
@@ -28,6 +33,8 @@ export const DEFAULTS = {
   serializers: ['json', 'msgpack', 'cbor'] as SerializerName[],
   maxMessageSize: 1024 * 1024,
   compression: false,
+  metaApi: true,
+  callQueueLimit: 0,
 };
 
 export interface RunningNode {
@@ -43,8 +50,10 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   const router = new Router({
     realms: o.realms.map((name) => ({ name })),
     agent: 'Kreuz',
+    callQueueLimit: o.callQueueLimit,
     logger: options.logger,
   });
+  if (o.metaApi) enableMetaApi(router);
   const endpoint = new WebSocketEndpoint(router, {
     serializers: o.serializers.map((name) => serializerByName(name)),
     maxMessageSize: o.maxMessageSize,

@@ -19,11 +19,9 @@ export const DEALER_FEATURES: Record<string, boolean> = {
   registration_revocation: true,
 };
 
-export function routerRoles(): Dict {
-  return {
-    broker: { features: { ...BROKER_FEATURES } },
-    dealer: { features: { ...DEALER_FEATURES } },
-  };
+/** A fresh copy of the features a router announces, per role. */
+export function routerFeatures(): { broker: Record<string, boolean>; dealer: Record<string, boolean> } {
+  return { broker: { ...BROKER_FEATURES }, dealer: { ...DEALER_FEATURES } };
 }
 
 export type ClientRole = 'publisher' | 'subscriber' | 'caller' | 'callee';

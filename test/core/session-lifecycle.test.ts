@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
-import { routerRoles } from '../../src/wamp/features.ts';
+import { routerFeatures } from '../../src/wamp/features.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
 
 const router = () => new Router({ realms: [{ name: 'realm1' }] });
@@ -20,7 +20,8 @@ describe('session lifecycle (in-memory peer)', () => {
     assert.equal(details.authmethod, 'anonymous');
     assert.equal(details.authprovider, 'static');
     assert.match(details.authid as string, /^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
-    assert.deepEqual(details.roles, routerRoles());
+    const features = routerFeatures();
+    assert.deepEqual(details.roles, { broker: { features: features.broker }, dealer: { features: features.dealer } });
     assert.equal((details.roles as any).dealer.features.call_canceling, true, 'one "l", as Autobahn expects');
     assert.equal(client.session.id, id);
   });
@@ -84,7 +85,7 @@ describe('session lifecycle (in-memory peer)', () => {
   it('sends GOODBYE on router shutdown and completes when the client replies', () => {
     const r = router();
     const client = MemoryClient.join(r);
-    r.shutdown(client.session);
+    r.kill(client.session);
     assert.deepEqual(client.take(), [[6, {}, 'wamp.close.system_shutdown']]);
     client.send([6, {}, 'wamp.close.goodbye_and_out']);
     assert.deepEqual(client.take(), []);

@@ -1,4 +1,5 @@
-// The shared WAMP wire vectors (/work/shared/wamp-vectors, see its SCHEMA.json)
+// The WAMP wire vectors (data copied from ../shared/wamp-vectors into
+// test/fixtures by scripts/sync-wamp-vectors.mjs; schema in ../shared/wamp-vectors/SCHEMA.json)
 // against our three serializers: decoding, attribute layout, round trip and,
 // where possible, byte-for-byte equality with the listed encodings.
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { serializers, serializerByName, type Serializer } from '../../src/serializers/index.ts';
 
-const VECTORS_DIR = fileURLToPath(new URL('../../../shared/wamp-vectors/', import.meta.url));
+const VECTORS_DIR = fileURLToPath(new URL('../fixtures/wamp-vectors/', import.meta.url));
 
 type Representation = { bytes?: string; bytes_hex?: string; bytes_base64?: string; note?: string };
 type SerializationSample = {
@@ -115,7 +116,7 @@ function countPresent(files: ReturnType<typeof loadVectorFiles>) {
   return present;
 }
 
-assert.ok(existsSync(join(VECTORS_DIR, 'SCHEMA.json')), `wire vectors missing at ${VECTORS_DIR}`);
+assert.ok(existsSync(join(VECTORS_DIR, 'singlemessage')), `wire vectors missing at ${VECTORS_DIR}`);
 const files = loadVectorFiles();
 const checked = { json: 0, msgpack: 0, cbor: 0, validation: 0, steps: 0 };
 

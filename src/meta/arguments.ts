@@ -1,0 +1,28 @@
+/** Argument checks for meta procedures: a wrong argument is wamp.error.invalid_argument. */
+import { isId } from '../wamp/ids.ts';
+import { ErrorUri } from '../wamp/uris.ts';
+import { ServiceError } from './service-session.ts';
+
+function invalid(what: string): never {
+  throw new ServiceError(ErrorUri.INVALID_ARGUMENT, what);
+}
+
+export function idArg(args: unknown[], index: number, name: string): number {
+  const value = args[index];
+  return isId(value) ? value : invalid(`${name} must be an ID`);
+}
+
+export function stringArg(args: unknown[], index: number, name: string): string {
+  const value = args[index];
+  return typeof value === 'string' ? value : invalid(`${name} must be a string`);
+}
+
+export function optionalStringList(value: unknown, name: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : invalid(`${name} must be a list of strings`);
+}
+
+export function optionalString(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : invalid(`${name} must be a string`);
+}

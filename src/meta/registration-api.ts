@@ -1,0 +1,90 @@
+/**
+ * Registration meta API (WAMP: advanced/meta_api_registrations.md, plus
+ * Crossbar's remove_callee). Registrations under "wamp." are the router's
+ * own: they are hidden from results and raise no events.
+ */
+import { isValidUri, isReservedUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { ErrorUri } from '../wamp/uris.ts';
+import type { Realm } from '../core/realm.ts';
+import type { Registration } from '../core/registration.ts';
+import { idArg, optionalString, stringArg } from './arguments.ts';
+import { ServiceError, type ServiceSession } from './service-session.ts';
+
+const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
+
+export function registrationDetails(r: Registration): Record<string, unknown> {
+  return { id: r.id, created: r.created.toISOString(), uri: r.uri, match: r.match, invoke: r.invoke };
+}
+
+const visible = (r: Registration | undefined): r is Registration => r !== undefined && !isReservedUri(r.uri);
+
+export function attachRegistrationApi(realm: Realm, service: ServiceSession): void {
+  const dealer = realm.dealer;
+
+  const get = (id: number): Registration => {
+    const registration = dealer.registration(id);
+    if (!visible(registration)) throw new ServiceError(ErrorUri.NO_SUCH_REGISTRATION, `no registration ${id}`);
+    return registration;
+  };
+
+  service.register('wamp.registration.list', (args) => {
+    // Crossbar's optional session argument lists only that session's registrations.
+    const sessionId = args[0] === undefined || args[0] === null ? undefined : idArg(args, 0, 'session');
+    const owner = sessionId === undefined ? undefined : realm.sessions.get(sessionId);
+    if (sessionId !== undefined && (!owner || owner.internal)) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${sessionId}`);
+    const result: Record<string, number[]> = {};
+    for (const match of MATCHES) {
+      result[match] = [...dealer.registrations(match)]
+        .filter((r) => visible(r) && (!owner || owner.registrations.has(r)))
+        .map((r) => r.id);
+    }
+    return result;
+  });
+
+  service.register('wamp.registration.lookup', (args) => {
+    const uri = stringArg(args, 0, 'procedure');
+    const options = args[1] as { match?: unknown } | undefined;
+    const match = (options?.match ?? 'exact') as MatchPolicy;
+    if (!MATCHES.includes(match)) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, `unknown match policy "${String(match)}"`);
+    const registration = dealer.lookup(uri, match);
+    return visible(registration) ? registration.id : null;
+  });
+
+  service.register('wamp.registration.match', (args) => {
+    const uri = stringArg(args, 0, 'procedure');
+    if (!isValidUri(uri)) throw new ServiceError(ErrorUri.INVALID_URI, `invalid procedure URI "${uri}"`);
+    const registration = dealer.match(uri);
+    return visible(registration) ? registration.id : null;
+  });
+
+  service.register('wamp.registration.get', (args) => registrationDetails(get(idArg(args, 0, 'registration'))));
+
+  service.register('wamp.registration.list_callees', (args) =>
+    get(idArg(args, 0, 'registration')).callees.map((c) => c.session.id),
+  );
+
+  service.register('wamp.registration.count_callees', (args) => get(idArg(args, 0, 'registration')).callees.length);
+
+  service.register('wamp.registration.remove_callee', (args, kwargs) => {
+    const registration = get(idArg(args, 0, 'registration'));
+    const calleeId = idArg(args, 1, 'callee');
+    const reason = optionalString(kwargs.reason, 'reason') ?? 'wamp.error.unregistered';
+    const callee = realm.sessions.get(calleeId);
+    if (!callee || callee.internal) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${calleeId}`);
+    if (!dealer.revoke(registration, callee, reason)) {
+      throw new ServiceError(ErrorUri.NO_SUCH_REGISTRATION, `session ${calleeId} is not a callee of registration ${registration.id}`);
+    }
+    return undefined;
+  });
+
+  // Events, published after the reply that caused them (the dealer emits after replying).
+  const publish = (topic: string, args: unknown[], registration: Registration) => {
+    if (!isReservedUri(registration.uri)) service.publish(topic, args);
+  };
+  realm.hooks.add({
+    registrationCreated: (session, r) => publish('wamp.registration.on_create', [session.id, registrationDetails(r)], r),
+    calleeAdded: (session, r) => publish('wamp.registration.on_register', [session.id, r.id], r),
+    calleeRemoved: (session, r) => publish('wamp.registration.on_unregister', [session.id, r.id], r),
+    registrationDeleted: (session, r) => publish('wamp.registration.on_delete', [session.id, r.id], r),
+  });
+}
