@@ -171,14 +171,24 @@ export class Dealer {
   }
 
   private removeCallee(registration: Registration, callee: Callee): void {
+    this.detachCallee(registration, callee);
+    this.calleeRemoved(registration, callee.session);
+  }
+
+  /** Takes the callee out of the registration, so no call can reach it any more. */
+  private detachCallee(registration: Registration, callee: Callee): void {
     registration.remove(callee);
     callee.session.registrations.delete(registration);
-    this.o.hooks.emit('calleeRemoved', callee.session, registration);
-    if (registration.callees.length > 0) return;
+  }
+
+  /** After a callee was detached: meta events, and the registration deleted with its last callee or its queue served by the others. */
+  private calleeRemoved(registration: Registration, session: Session): void {
+    this.o.hooks.emit('calleeRemoved', session, registration);
+    if (registration.callees.length > 0) return this.drain(registration);
     this.map.delete(registration.uri, registration.match);
     this.byId.delete(registration.id);
     this.failQueue(registration, 'no callee left for the queued call');
-    this.o.hooks.emit('registrationDeleted', callee.session, registration);
+    this.o.hooks.emit('registrationDeleted', session, registration);
   }
 
   // ---- CALL ----
@@ -242,7 +252,9 @@ export class Dealer {
   private dispatch(invocation: Invocation, callee: Callee): void {
     const { caller, call } = invocation;
     const session = callee.session;
-    if (invocation.inputOpen && !session.supports('callee', 'progressive_call_invocations')) {
+    // WAMP: progressive call invocations need the callee to support them and call canceling.
+    const progressive = call[2].progress === true;
+    if (progressive && !(session.supports('callee', 'progressive_call_invocations') && session.supports('callee', 'call_canceling'))) {
       this.forget(invocation);
       caller.send(
         error(T.CALL, invocation.callRequest, ErrorUri.FEATURE_NOT_SUPPORTED, ['the callee does not support progressive call invocations']),
@@ -258,7 +270,7 @@ export class Dealer {
     const options = call[2];
     // Crossbar forwards receive_progress to callees announcing progressive results, whatever else they announce.
     if (invocation.receiveProgress && session.supports('callee', 'progressive_call_results')) details.receive_progress = true;
-    if (invocation.inputOpen) details.progress = true;
+    if (progressive) details.progress = true;
     // WAMP caller identification: on request of the caller or the callee, and always for the router's own procedures.
     if (options.disclose_me === true || callee.discloseCaller || session.authrole === 'trusted') {
       details.caller = caller.id;
@@ -344,7 +356,7 @@ export class Dealer {
         // The callee is still working: the invocation stays until it answers, holding its concurrency slot.
         invocation.canceled = 'skip';
         this.stopTimer(invocation);
-        caller.calls.delete(callRequest);
+        this.releaseCaller(invocation);
         return callerError();
       case 'kill':
         invocation.canceled = 'kill';
@@ -394,9 +406,7 @@ export class Dealer {
   /** Removes the call from its caller's table, its timer, and the queue. */
   private forget(invocation: Invocation): void {
     this.stopTimer(invocation);
-    const { caller, callRequest } = invocation;
-    if (caller.calls.get(callRequest) === invocation) caller.calls.delete(callRequest);
-    if (invocation.inputOpen) caller.rememberFinishedProgressiveCall(callRequest);
+    this.releaseCaller(invocation);
     if (!invocation.callee) {
       const queue = invocation.registration.queue;
       const index = queue.indexOf(invocation);
@@ -404,18 +414,27 @@ export class Dealer {
     }
   }
 
+  /** The caller is done with this call; chunks still coming for it will be ignored. */
+  private releaseCaller(invocation: Invocation): void {
+    const { caller, callRequest } = invocation;
+    if (caller.calls.get(callRequest) === invocation) caller.calls.delete(callRequest);
+    if (invocation.inputOpen) caller.rememberFinishedProgressiveCall(callRequest);
+  }
+
   /** Drops everything a leaving session holds in the dealer. */
   detach(session: Session): void {
+    // First, no call may reach it any more, and none of its queued calls may be dispatched.
+    const registrations = [...session.registrations];
+    for (const registration of registrations) this.detachCallee(registration, registration.calleeOf(session)!);
+    for (const invocation of [...session.calls.values()]) if (!invocation.callee) this.forget(invocation);
+
     // A caller leaving: its calls are interrupted (killnowait) where the callee can take it, and forgotten.
     for (const invocation of [...session.calls.values()]) {
-      const callee = invocation.callee;
-      if (callee && callee.session.supports('callee', 'call_canceling')) {
+      if (invocation.callee!.session.supports('callee', 'call_canceling')) {
         this.interrupt(invocation, 'killnowait');
         this.finish(invocation);
-      } else if (callee) {
-        invocation.canceled = 'skip';
-        this.forget(invocation);
       } else {
+        invocation.canceled = 'skip';
         this.forget(invocation);
       }
     }
@@ -429,9 +448,6 @@ export class Dealer {
         );
       }
     }
-    for (const registration of [...session.registrations]) {
-      const callee = registration.calleeOf(session);
-      if (callee) this.removeCallee(registration, callee);
-    }
+    for (const registration of registrations) this.calleeRemoved(registration, session);
   }
 }
