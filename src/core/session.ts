@@ -21,6 +21,8 @@ export class Session {
   state: SessionState = 'opening';
   /** One of the router's own in-process sessions (meta API): hidden from session lists and events. */
   internal = false;
+  /** False when the meta API's kill_all ends it: the spec publishes no on_leave or testaments then. */
+  announceLeave = true;
   /** WAMP session ID; 0 until joined. */
   id = 0;
   realm: Realm | undefined;

@@ -41,14 +41,13 @@ export function attachSessionApi(router: Router, realm: Realm, service: ServiceS
   };
 
   /** Kills every listed session but the caller; returns their IDs. */
-  const killAll = (targets: Session[], caller: CallerInfo, kwargs: Dict): number[] => {
+  const killAll = (targets: Session[], caller: CallerInfo, kwargs: Dict, announce = true): number[] => {
     const [reason, message] = closeReason(kwargs);
-    const killed = targets.filter((s) => s.id !== caller.session).map((s) => s.id);
-    for (const id of killed) {
-      const session = realm.sessions.get(id);
-      if (session) router.kill(session, reason, message);
-    }
-    return killed;
+    const killed = targets.filter((s) => s.id !== caller.session);
+    for (const session of killed) session.announceLeave = announce;
+    const ids = killed.map((s) => s.id);
+    for (const session of killed) router.kill(session, reason, message);
+    return ids;
   };
 
   service.register('wamp.session.count', (args) => sessions(optionalStringList(args[0], 'filter_authroles')).length);
@@ -72,14 +71,17 @@ export function attachSessionApi(router: Router, realm: Realm, service: ServiceS
     const authrole = stringArg(args, 0, 'authrole');
     return killAll(sessions([authrole]), caller, kwargs).length;
   });
-  service.register('wamp.session.kill_all', (_args, kwargs, caller) => killAll(sessions(), caller, kwargs).length);
+  // WAMP: kill_all publishes no on_leave (and fires no testaments).
+  service.register('wamp.session.kill_all', (_args, kwargs, caller) => killAll(sessions(), caller, kwargs, false).length);
 
   realm.hooks.add({
     join: (session) => {
       if (!session.internal) service.publish('wamp.session.on_join', [sessionDetails(session)]);
     },
     leave: (session) => {
-      if (!session.internal) service.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+      if (!session.internal && session.announceLeave) {
+        service.publish('wamp.session.on_leave', [session.id, session.authid, session.authrole]);
+      }
     },
   });
 }

@@ -114,7 +114,12 @@ describe('meta API', () => {
     assert.equal(c.take()[0][0], 6);
     const d = MemoryClient.join(router);
     const e = MemoryClient.join(router);
-    assert.equal(await result(a, 'wamp.session.kill_all'), 2);
+    a.subscribe('wamp.session.on_leave');
+    a.send([48, a.request(), {}, 'wamp.session.kill_all']);
+    await flush();
+    const sent = a.take();
+    assert.deepEqual(sent.map((m) => m[0]), [50], 'a RESULT and no on_leave EVENT (WAMP: kill_all publishes none)');
+    assert.deepEqual(sent[0][3], [2]);
     for (const x of [d, e]) assert.deepEqual(x.take(), [[6, {}, 'wamp.close.killed']]);
     assert.equal(await result(a, 'wamp.session.count'), 1);
   });
