@@ -1,80 +1,110 @@
 /**
- * The broker: subscriptions and publications (WAMP: basic/pubsub.md).
+ * The broker: subscriptions and publications (WAMP: basic/pubsub.md and the
+ * advanced PubSub features). All state changes happen synchronously inside one handler.
  */
 import { MessageType as T } from '../wamp/codes.ts';
 import { randomId } from '../wamp/ids.ts';
-import { error, withPayload, type Publish, type Subscribe, type Unsubscribe } from '../wamp/messages.ts';
+import { error, withPayload, type Dict, type Outbound, type Publish, type Subscribe, type Unsubscribe } from '../wamp/messages.ts';
 import { isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
+import { EventStore, type HistoryConfig, type StoredEvent } from './event-store.ts';
+import type { Hooks, RealmEvents } from './hooks.ts';
 import type { Session } from './session.ts';
+import { Subscription } from './subscription.ts';
+import { UriMap, patternMatches } from './uri-map.ts';
 
-/** All subscribers of one (topic, match) share one subscription and its ID. */
-export class Subscription {
-  readonly created = new Date();
-  readonly subscribers = new Set<Session>();
+export interface BrokerOptions {
+  hooks: Hooks<RealmEvents>;
+  /** Topics whose last events are kept for wamp.subscription.get_events. */
+  eventHistory?: HistoryConfig[];
+}
 
-  constructor(
-    readonly id: number,
-    readonly uri: string,
-    readonly match: MatchPolicy,
-  ) {}
+/** A publication as it is dispatched: PUBLISH.Options and the publisher's identity. */
+export interface Publication {
+  topic: string;
+  options: Dict;
+  /** The payload elements after the topic, exactly as published. */
+  source: readonly unknown[];
+  from: number;
+  publisher: Session;
 }
 
 export class Broker {
-  private readonly exact = new Map<string, Subscription>();
+  private readonly map = new UriMap<Subscription>();
   private readonly byId = new Map<number, Subscription>();
+  readonly store: EventStore;
+
+  constructor(private readonly o: BrokerOptions) {
+    this.store = new EventStore(o.eventHistory);
+  }
+
+  // ---- queries (meta API) ----
+
+  subscription(id: number): Subscription | undefined {
+    return this.byId.get(id);
+  }
+
+  lookup(uri: string, match: MatchPolicy): Subscription | undefined {
+    return this.map.get(uri, match);
+  }
+
+  /** Every subscription an event on `topic` reaches. */
+  match(topic: string): Subscription[] {
+    return this.map.all(topic);
+  }
+
+  subscriptions(match: MatchPolicy): IterableIterator<Subscription> {
+    return this.map.values(match);
+  }
+
+  // ---- SUBSCRIBE / UNSUBSCRIBE ----
 
   subscribe(session: Session, [, request, options, uri]: Subscribe): void {
     const match = (options.match as MatchPolicy | undefined) ?? 'exact';
-    if (match !== 'exact') {
-      session.send(error(T.SUBSCRIBE, request, ErrorUri.INVALID_ARGUMENT, [`match policy "${match}" is not supported yet`]));
-      return;
-    }
     if (!isValidPattern(uri, match)) {
-      session.send(error(T.SUBSCRIBE, request, ErrorUri.INVALID_URI, [`invalid topic URI "${uri}"`]));
+      session.send(error(T.SUBSCRIBE, request, ErrorUri.INVALID_URI, [`invalid topic URI "${uri}" for match "${match}"`]));
       return;
     }
-    let subscription = this.exact.get(uri);
+    let subscription = this.map.get(uri, match);
+    const created = !subscription;
     if (!subscription) {
-      subscription = new Subscription(this.newSubscriptionId(), uri, match);
-      this.exact.set(uri, subscription);
-      this.byId.set(subscription.id, subscription);
+      let id = randomId();
+      while (this.byId.has(id)) id = randomId();
+      subscription = new Subscription(id, uri, match);
+      this.map.set(uri, match, subscription);
+      this.byId.set(id, subscription);
     }
+    const added = !subscription.subscribers.has(session);
     subscription.subscribers.add(session);
     session.subscriptions.add(subscription);
     session.send([T.SUBSCRIBED, request, subscription.id]);
+    // WAMP event retention: the retained events come right after SUBSCRIBED.
+    if (options.get_retained === true) this.sendRetained(session, subscription);
+    if (created) this.o.hooks.emit('subscriptionCreated', session, subscription);
+    if (added) this.o.hooks.emit('subscriberAdded', session, subscription);
   }
 
   unsubscribe(session: Session, [, request, subscriptionId]: Unsubscribe): void {
     const subscription = this.byId.get(subscriptionId);
     if (!subscription || !subscription.subscribers.has(session)) {
-      session.send(error(T.UNSUBSCRIBE, request, ErrorUri.NO_SUCH_SUBSCRIPTION));
+      session.send(error(T.UNSUBSCRIBE, request, ErrorUri.NO_SUCH_SUBSCRIPTION, [`no subscription ${subscriptionId} for this session`]));
       return;
     }
-    this.removeSubscriber(subscription, session);
     session.send([T.UNSUBSCRIBED, request]);
+    this.removeSubscriber(subscription, session);
   }
 
-  publish(publisher: Session, msg: Publish): void {
-    const [, request, options, uri] = msg;
-    const acknowledge = options.acknowledge === true;
-    // WAMP: errors of an unacknowledged publication are not reported.
-    // WAMP: "wamp." topics are the router's own; only its trusted sessions publish there.
-    if (!isValidUri(uri) || (isReservedUri(uri) && publisher.authrole !== 'trusted')) {
-      if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI "${uri}"`]));
-      return;
+  /**
+   * Revokes a subscription from the router side (meta API remove_subscriber).
+   * UNSUBSCRIBED goes only to subscribers announcing subscription_revocation.
+   */
+  revoke(subscription: Subscription, session: Session, reason: string): boolean {
+    if (!subscription.subscribers.has(session)) return false;
+    if (session.supports('subscriber', 'subscription_revocation')) {
+      session.send([T.UNSUBSCRIBED, 0, { subscription: subscription.id, reason }]);
     }
-    const publication = randomId();
-    const subscription = this.exact.get(uri);
-    if (subscription) {
-      const excludeMe = options.exclude_me !== false; // WAMP: the publisher is excluded by default
-      for (const subscriber of subscription.subscribers) {
-        if (excludeMe && subscriber === publisher) continue;
-        subscriber.send(withPayload([T.EVENT, subscription.id, publication, {}], msg, 4));
-      }
-    }
-    // PUBLISHED goes out after the events are dispatched.
-    if (acknowledge) publisher.send([T.PUBLISHED, request, publication]);
+    this.removeSubscriber(subscription, session);
+    return true;
   }
 
   detach(session: Session): void {
@@ -84,15 +114,105 @@ export class Broker {
   private removeSubscriber(subscription: Subscription, session: Session): void {
     subscription.subscribers.delete(session);
     session.subscriptions.delete(subscription);
-    if (subscription.subscribers.size === 0) {
-      this.exact.delete(subscription.uri);
-      this.byId.delete(subscription.id);
-    }
+    this.o.hooks.emit('subscriberRemoved', session, subscription);
+    if (subscription.subscribers.size > 0) return;
+    this.map.delete(subscription.uri, subscription.match);
+    this.byId.delete(subscription.id);
+    this.o.hooks.emit('subscriptionDeleted', session, subscription);
   }
 
-  private newSubscriptionId(): number {
-    let id = randomId();
-    while (this.byId.has(id)) id = randomId();
-    return id;
+  // ---- PUBLISH ----
+
+  publish(publisher: Session, msg: Publish): void {
+    const [, request, options, topic] = msg;
+    const acknowledge = options.acknowledge === true;
+    // WAMP: "wamp." topics are the router's own; only its trusted sessions publish there.
+    if (!isValidUri(topic) || (isReservedUri(topic) && publisher.authrole !== 'trusted')) {
+      // WAMP: errors of an unacknowledged publication are not reported.
+      if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]));
+      return;
+    }
+    const publication = this.dispatch({ topic, options, source: msg, from: 4, publisher });
+    // PUBLISHED goes out after the events are dispatched.
+    if (acknowledge) publisher.send([T.PUBLISHED, request, publication]);
   }
+
+  /** Sends the events of one publication and stores it; returns its publication ID. */
+  dispatch(p: Publication): number {
+    const publication = randomId();
+    const { options, publisher } = p;
+    const details: Dict = {};
+    // WAMP publisher identification, on the publisher's request.
+    if (options.disclose_me === true) {
+      details.publisher = publisher.id;
+      details.publisher_authid = publisher.authid;
+      details.publisher_authrole = publisher.authrole;
+    }
+    const receives = eligibility(options, publisher);
+    for (const subscription of this.map.all(p.topic)) {
+      // One EVENT per subscription, shared by its subscribers: transports encode it once per serializer.
+      const event = withPayload(
+        [T.EVENT, subscription.id, publication, subscription.match === 'exact' ? details : { ...details, topic: p.topic }],
+        p.source,
+        p.from,
+      );
+      for (const subscriber of subscription.subscribers) if (receives(subscriber)) subscriber.send(event);
+    }
+    if (options.retain === true || this.store.hasHistory) {
+      const stored: StoredEvent = {
+        publication,
+        topic: p.topic,
+        timestamp: new Date().toISOString(),
+        details,
+        payload: p.source.slice(p.from),
+        options,
+      };
+      if (options.retain === true) this.store.retain(stored);
+      // WAMP: events published to listed sessions are not kept in the history.
+      if (options.eligible === undefined && options.exclude === undefined) this.store.record(stored);
+    }
+    return publication;
+  }
+
+  private sendRetained(session: Session, subscription: Subscription): void {
+    const events =
+      subscription.match === 'exact'
+        ? [this.store.retainedOf(subscription.uri)].filter((e) => e !== undefined)
+        : this.store.retainedFor((topic) => patternMatches(subscription.uri, subscription.match, topic));
+    for (const event of events) {
+      // Only to a subscriber that would have been eligible for it.
+      if (!eligibility(event.options, undefined)(session)) continue;
+      const details: Dict = { ...event.details, retained: true };
+      if (subscription.match !== 'exact') details.topic = event.topic;
+      session.send([T.EVENT, subscription.id, event.publication, details, ...event.payload] as Outbound);
+    }
+  }
+}
+
+/**
+ * Who receives a publication (WAMP: subscriber black- and whitelisting and
+ * publisher exclusion): in every given eligible list, in no exclude list,
+ * and not the publisher unless exclude_me is false.
+ */
+function eligibility(options: Dict, publisher: Session | undefined): (s: Session) => boolean {
+  const excludeMe = publisher !== undefined && options.exclude_me !== false;
+  const lists = [
+    options.eligible,
+    options.eligible_authid,
+    options.eligible_authrole,
+    options.exclude,
+    options.exclude_authid,
+    options.exclude_authrole,
+  ];
+  if (lists.every((l) => l === undefined)) return excludeMe ? (s) => s !== publisher : () => true;
+  const set = (l: unknown) => (l === undefined ? undefined : new Set(l as unknown[]));
+  const [eligible, eligibleAuthid, eligibleAuthrole, exclude, excludeAuthid, excludeAuthrole] = lists.map(set);
+  return (s) =>
+    !(excludeMe && s === publisher) &&
+    (!eligible || eligible.has(s.id)) &&
+    (!eligibleAuthid || eligibleAuthid.has(s.authid)) &&
+    (!eligibleAuthrole || eligibleAuthrole.has(s.authrole)) &&
+    !exclude?.has(s.id) &&
+    !excludeAuthid?.has(s.authid) &&
+    !excludeAuthrole?.has(s.authrole);
 }

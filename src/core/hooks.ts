@@ -5,6 +5,7 @@
  */
 import type { Registration } from './registration.ts';
 import type { Session } from './session.ts';
+import type { Subscription } from './subscription.ts';
 
 export interface RealmEvents {
   /** A session joined (after WELCOME). */
@@ -15,6 +16,10 @@ export interface RealmEvents {
   calleeAdded(session: Session, registration: Registration): void;
   calleeRemoved(session: Session, registration: Registration): void;
   registrationDeleted(session: Session, registration: Registration): void;
+  subscriptionCreated(session: Session, subscription: Subscription): void;
+  subscriberAdded(session: Session, subscription: Subscription): void;
+  subscriberRemoved(session: Session, subscription: Subscription): void;
+  subscriptionDeleted(session: Session, subscription: Subscription): void;
 }
 
 export class Hooks<E extends { [K in keyof E]: (...args: any[]) => void }> {

@@ -1,10 +1,13 @@
 import { Broker } from './broker.ts';
+import type { HistoryConfig } from './event-store.ts';
 import { Dealer } from './dealer.ts';
 import { Hooks, type RealmEvents, type Timers } from './hooks.ts';
 import type { Session } from './session.ts';
 
 export interface RealmConfig {
   name: string;
+  /** Topics whose last events are kept for wamp.subscription.get_events (Crossbar's store "event-history"). */
+  eventHistory?: HistoryConfig[];
 }
 
 export interface RealmContext {
@@ -15,16 +18,16 @@ export interface RealmContext {
 
 /** A routing namespace: sessions of one realm see only each other. */
 export class Realm {
+  readonly name: string;
   readonly sessions = new Map<number, Session>();
   readonly hooks = new Hooks<RealmEvents>();
   readonly dealer: Dealer;
-  readonly broker = new Broker();
+  readonly broker: Broker;
 
-  constructor(
-    readonly name: string,
-    context: RealmContext,
-  ) {
+  constructor(config: RealmConfig, context: RealmContext) {
+    this.name = config.name;
     this.dealer = new Dealer({ hooks: this.hooks, ...context });
+    this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory });
   }
 
   join(session: Session): void {

@@ -38,7 +38,7 @@ export class Router {
       callQueueLimit: options.callQueueLimit ?? 0,
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
     };
-    for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm.name, context));
+    for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm, context));
     this.agent = options.agent ?? 'Kreuz';
     this.log = options.logger ?? silentLogger;
   }

@@ -5,7 +5,7 @@ import type { Peer } from './peer.ts';
 import type { Realm } from './realm.ts';
 import type { Invocation } from './invocation.ts';
 import type { Registration } from './registration.ts';
-import type { Subscription } from './broker.ts';
+import type { Subscription } from './subscription.ts';
 
 /**
  * - `opening`: waiting for HELLO (also again after a GOODBYE handshake: a

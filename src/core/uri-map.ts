@@ -74,3 +74,18 @@ export class UriMap<T> {
     }
   }
 }
+
+/** Whether `uri` matches the pattern (uri, match) on its own: for retained events and checks outside the map. */
+export function patternMatches(pattern: string, match: MatchPolicy, uri: string): boolean {
+  switch (match) {
+    case 'exact':
+      return pattern === uri;
+    case 'prefix':
+      return uri.startsWith(pattern);
+    case 'wildcard': {
+      const want = pattern.split('.');
+      const parts = uri.split('.');
+      return want.length === parts.length && want.every((p, i) => p === '' || p === parts[i]);
+    }
+  }
+}

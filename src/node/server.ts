@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { Router } from '../core/router.ts';
 import { enableMetaApi } from '../meta/index.ts';
 import type { Logger } from '../core/logger.ts';
+import type { HistoryConfig } from '../core/event-store.ts';
 import { serializerByName, type SerializerName } from '../serializers/index.ts';
 import { WebSocketEndpoint, refuseUpgrade } from '../transports/websocket.ts';
 
@@ -18,6 +19,10 @@ export interface NodeOptions {
   serializers?: SerializerName[];
   maxMessageSize?: number;
   compression?: boolean;
+  /** Bytes that may wait in one connection's send buffer before the client is cut off as too slow. */
+  maxSendBuffer?: number;
+  /** Topics whose last events are kept for wamp.subscription.get_events, on every realm. */
+  eventHistory?: HistoryConfig[];
   /** The meta API (wamp.session.*, wamp.registration.*), on by default as in Crossbar. */
   metaApi?: boolean;
   /** Calls that may wait per registration while every callee is at its concurrency limit. */
@@ -33,6 +38,7 @@ export const DEFAULTS = {
   serializers: ['json', 'msgpack', 'cbor'] as SerializerName[],
   maxMessageSize: 1024 * 1024,
   compression: false,
+  maxSendBuffer: 8 * 1024 * 1024,
   metaApi: true,
   callQueueLimit: 0,
 };
@@ -48,7 +54,7 @@ export interface RunningNode {
 export async function startNode(options: NodeOptions = {}): Promise<RunningNode> {
   const o = { ...DEFAULTS, ...withoutUndefined(options) };
   const router = new Router({
-    realms: o.realms.map((name) => ({ name })),
+    realms: o.realms.map((name) => ({ name, eventHistory: o.eventHistory })),
     agent: 'Kreuz',
     callQueueLimit: o.callQueueLimit,
     logger: options.logger,
@@ -58,6 +64,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     serializers: o.serializers.map((name) => serializerByName(name)),
     maxMessageSize: o.maxMessageSize,
     compression: o.compression,
+    maxSendBuffer: o.maxSendBuffer,
   });
 
   const server: Server = createServer((_req, res) => {

@@ -11,6 +11,7 @@ import type { Peer, TransportInfo } from '../core/peer.ts';
 import type { Router } from '../core/router.ts';
 import { SerializationError, type Serializer } from '../serializers/serializer.ts';
 import { serializerByProtocol } from '../serializers/index.ts';
+import { encodeCacheFor } from './encode-cache.ts';
 
 export interface WebSocketOptions {
   /** Serializers offered, in the router's order of preference (only used to pick among equals). */
@@ -19,7 +20,15 @@ export interface WebSocketOptions {
   maxMessageSize: number;
   /** permessage-deflate; off unless configured. */
   compression: boolean;
+  /**
+   * Bytes that may wait in a connection's send buffer; a client that reads
+   * slower than it is sent to is disconnected past this, rather than grow memory.
+   */
+  maxSendBuffer: number;
 }
+
+/** ABORT reason for a client cut off because it does not read what it is sent. */
+export const SLOW_CONSUMER = 'kreuz.error.slow_consumer';
 
 /** Picks the first subprotocol in the client's order that we speak (as Crossbar does). */
 export function chooseSubprotocol(offered: Iterable<string>, serializers: Serializer[]): Serializer | undefined {
@@ -65,6 +74,10 @@ export class WebSocketEndpoint {
 
   private attach(ws: WebSocket, request: IncomingMessage): void {
     const serializer = serializerByProtocol(ws.protocol)!;
+    const encoder = encodeCacheFor(serializer);
+    const { maxSendBuffer } = this.options;
+    const router = this.router;
+    let cutOff = false;
     const info: TransportInfo = {
       type: 'websocket',
       serializer: serializer.name,
@@ -73,7 +86,9 @@ export class WebSocketEndpoint {
     const peer: Peer = {
       info,
       send(message: Outbound) {
-        if (ws.readyState === ws.OPEN) ws.send(serializer.encode(message));
+        if (ws.readyState !== ws.OPEN || cutOff) return;
+        ws.send(encoder.encode(message));
+        if (ws.bufferedAmount > maxSendBuffer) cutOffSlowConsumer();
       },
       close(reason: string) {
         // A close reason must fit a control frame (123 bytes).
@@ -81,6 +96,14 @@ export class WebSocketEndpoint {
       },
     };
     const session = this.router.connect(peer);
+    const cutOffSlowConsumer = () => {
+      cutOff = true;
+      const text = `send buffer over ${maxSendBuffer} bytes: the client does not keep up`;
+      router.transportFailed(session, SLOW_CONSUMER, text);
+      // The close frame would wait behind the backlog the client does not read: drop the connection.
+      ws.close(1008, text);
+      ws.terminate();
+    };
     // ws fails a message over maxPayload by closing with 1009 and no text; say why, in WAMP and in the close frame.
     const close = ws.close.bind(ws);
     ws.close = (code?: number, data?: string | Buffer) => {

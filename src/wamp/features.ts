@@ -5,7 +5,13 @@
 import type { Dict } from './messages.ts';
 
 export const BROKER_FEATURES: Record<string, boolean> = {
+  pattern_based_subscription: true,
   publisher_exclusion: true,
+  publisher_identification: true,
+  subscriber_blackwhite_listing: true,
+  subscription_revocation: true,
+  event_retention: true,
+  event_history: true,
 };
 
 export const DEALER_FEATURES: Record<string, boolean> = {

@@ -27,6 +27,7 @@ const DEALER_FEATURES = [
   'registration_revocation',
   'session_meta_api',
   'registration_meta_api',
+  'testament_meta_api', // PubSub issue: session testaments
 ];
 
 // ---- helpers ----
