@@ -1,0 +1,64 @@
+/** Fan-out cost: one EVENT is encoded once per serializer, however many subscribers it reaches. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { useRouter } from '../helpers/node.ts';
+import { RawClient } from '../helpers/raw-client.ts';
+import { serializerByName, type SerializerName } from '../../src/serializers/index.ts';
+import { EncodeCache } from '../../src/transports/encode-cache.ts';
+
+const router = useRouter();
+
+/** Counts encodes of EVENT messages per serializer while `run` executes. */
+async function countEventEncodes(run: () => Promise<void>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const restore: Array<() => void> = [];
+  for (const name of ['json', 'msgpack', 'cbor'] as SerializerName[]) {
+    const serializer = serializerByName(name) as { encode: (m: unknown[]) => Buffer | string };
+    const original = serializer.encode;
+    serializer.encode = (message: unknown[]) => {
+      if (message[0] === 36) counts[name] = (counts[name] ?? 0) + 1;
+      return original.call(serializer, message);
+    };
+    restore.push(() => (serializer.encode = original));
+  }
+  try {
+    await run();
+  } finally {
+    for (const r of restore) r();
+  }
+  return counts;
+}
+
+describe('fan-out encoding', () => {
+  it('encodes one EVENT once per serializer for 60 subscribers over three serializers', async () => {
+    const subscribers: RawClient[] = [];
+    for (let i = 0; i < 60; i++) {
+      const client = await RawClient.join(router.url, (['json', 'msgpack', 'cbor'] as const)[i % 3]);
+      client.send([32, 1, {}, 'com.fanout.topic']);
+      await client.next();
+      subscribers.push(client);
+    }
+    const publisher = await RawClient.join(router.url, 'json');
+    const counts = await countEventEncodes(async () => {
+      publisher.send([16, 1, { acknowledge: true }, 'com.fanout.topic', ['hello'], { n: 1 }]);
+      assert.equal((await publisher.next())[0], 17);
+    });
+    assert.deepEqual(counts, { json: 1, msgpack: 1, cbor: 1 });
+    for (const s of subscribers) {
+      const event = await s.next();
+      assert.deepEqual([event[0], event[4], event[5]], [36, ['hello'], { n: 1 }]);
+      s.close();
+    }
+    publisher.close();
+  });
+
+  it('EncodeCache re-encodes a different message, and the same message only once', () => {
+    const json = serializerByName('json');
+    const cache = new EncodeCache(json);
+    const a = [36, 1, 2, {}, ['a']];
+    const b = [36, 1, 3, {}, ['b']];
+    assert.equal(cache.encode(a), '[36,1,2,{},["a"]]');
+    assert.equal(cache.encode(b), '[36,1,3,{},["b"]]');
+    assert.equal(cache.encode(b), '[36,1,3,{},["b"]]');
+  });
+});
