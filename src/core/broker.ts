@@ -27,6 +27,8 @@ export interface Publication {
   source: readonly unknown[];
   from: number;
   publisher: Session;
+  /** The publisher's role discloses it to subscribers (Crossbar's permission "disclose.publisher"). */
+  disclose?: boolean;
 }
 
 export class Broker {
@@ -123,7 +125,7 @@ export class Broker {
 
   // ---- PUBLISH ----
 
-  publish(publisher: Session, msg: Publish): void {
+  publish(publisher: Session, msg: Publish, disclose = false): void {
     const [, request, options, topic] = msg;
     const acknowledge = options.acknowledge === true;
     // WAMP: "wamp." topics are the router's own; only its trusted sessions publish there.
@@ -132,7 +134,7 @@ export class Broker {
       if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]));
       return;
     }
-    const publication = this.dispatch({ topic, options, source: msg, from: 4, publisher });
+    const publication = this.dispatch({ topic, options, source: msg, from: 4, publisher, disclose });
     // PUBLISHED goes out after the events are dispatched.
     if (acknowledge) publisher.send([T.PUBLISHED, request, publication]);
   }
@@ -142,8 +144,8 @@ export class Broker {
     const publication = randomId();
     const { options, publisher } = p;
     const details: Dict = {};
-    // WAMP publisher identification, on the publisher's request.
-    if (options.disclose_me === true) {
+    // WAMP publisher identification: by role, or on the publisher's request.
+    if (p.disclose === true || options.disclose_me === true) {
       details.publisher = publisher.id;
       details.publisher_authid = publisher.authid;
       details.publisher_authrole = publisher.authrole;

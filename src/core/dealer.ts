@@ -193,7 +193,8 @@ export class Dealer {
 
   // ---- CALL ----
 
-  call(caller: Session, msg: Call): void {
+  /** `disclose`: the caller's role says its identity goes to the callee (Crossbar's permission "disclose.caller"). */
+  call(caller: Session, msg: Call, disclose = false): void {
     const [, request, options, uri] = msg;
     const inFlight = caller.calls.get(request);
     if (inFlight) return this.continueCall(inFlight, msg);
@@ -215,7 +216,7 @@ export class Dealer {
     const details: Dict = {};
     // WAMP: INVOCATION.Details.procedure carries the called URI for pattern registrations.
     if (registration.match !== 'exact') details.procedure = uri;
-    const invocation = new Invocation(caller, request, registration, msg, details, options.receive_progress === true);
+    const invocation = new Invocation(caller, request, registration, msg, details, options.receive_progress === true, disclose);
 
     const callee = registration.pick(this.random);
     if (!callee) {
@@ -271,8 +272,8 @@ export class Dealer {
     // Crossbar forwards receive_progress to callees announcing progressive results, whatever else they announce.
     if (invocation.receiveProgress && session.supports('callee', 'progressive_call_results')) details.receive_progress = true;
     if (progressive) details.progress = true;
-    // WAMP caller identification: on request of the caller or the callee, and always for the router's own procedures.
-    if (options.disclose_me === true || callee.discloseCaller || session.authrole === 'trusted') {
+    // WAMP caller identification: by role, on request of the caller or the callee, and always for the router's own procedures.
+    if (invocation.discloseCaller || options.disclose_me === true || callee.discloseCaller || session.authrole === 'trusted') {
       details.caller = caller.id;
       details.caller_authid = caller.authid;
       details.caller_authrole = caller.authrole;

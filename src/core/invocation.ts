@@ -32,6 +32,8 @@ export class Invocation {
     /** INVOCATION.Details, computed once. */
     readonly details: Dict,
     readonly receiveProgress: boolean,
+    /** The caller's role discloses it to callees. */
+    readonly discloseCaller: boolean,
   ) {
     this.inputOpen = call[2].progress === true;
   }

@@ -1,5 +1,6 @@
 import { Broker } from './broker.ts';
 import type { HistoryConfig } from './event-store.ts';
+import { allowAll, type Authorizer } from './authorization.ts';
 import { Dealer } from './dealer.ts';
 import { Hooks, type RealmEvents, type Timers } from './hooks.ts';
 import type { Session } from './session.ts';
@@ -8,6 +9,8 @@ export interface RealmConfig {
   name: string;
   /** Topics whose last events are kept for wamp.subscription.get_events (Crossbar's store "event-history"). */
   eventHistory?: HistoryConfig[];
+  /** Decides what sessions may do; none: everything is allowed (the default dev setup). */
+  authorizer?: Authorizer;
 }
 
 export interface RealmContext {
@@ -23,11 +26,13 @@ export class Realm {
   readonly hooks = new Hooks<RealmEvents>();
   readonly dealer: Dealer;
   readonly broker: Broker;
+  readonly authorizer: Authorizer;
 
   constructor(config: RealmConfig, context: RealmContext) {
     this.name = config.name;
     this.dealer = new Dealer({ hooks: this.hooks, ...context });
     this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory });
+    this.authorizer = config.authorizer ?? allowAll;
   }
 
   join(session: Session): void {

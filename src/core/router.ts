@@ -2,13 +2,16 @@
  * The router: session lifecycle (WAMP: basic/sessions.md) and dispatch of
  * checked messages to a realm's dealer and broker.
  */
-import { randomBytes } from 'node:crypto';
 import { MessageType as T, messageName } from '../wamp/codes.ts';
 import { routerFeatures } from '../wamp/features.ts';
 import { randomId } from '../wamp/ids.ts';
 import { ShapeError, checkInbound } from '../wamp/inbound.ts';
-import { abort, goodbye, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
+import { abort, error, goodbye, type Authenticate, type Dict, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
+import { isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
+import { AuthThrottle, addressOf } from './auth-throttle.ts';
+import { ANONYMOUS_ONLY, type AuthStep, type Principal, type TransportAuth } from './authentication.ts';
+import type { Action, Decision } from './authorization.ts';
 import { realTimers, type Timers } from './hooks.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { Peer } from './peer.ts';
@@ -31,10 +34,13 @@ export class Router {
   private readonly features = routerFeatures();
   private readonly agent: string;
   private readonly log: Logger;
+  private readonly timers: Timers;
+  private readonly throttle = new AuthThrottle();
 
   constructor(options: RouterOptions) {
+    this.timers = options.timers ?? realTimers;
     const context = {
-      timers: options.timers ?? realTimers,
+      timers: this.timers,
       callQueueLimit: options.callQueueLimit ?? 0,
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
     };
@@ -43,19 +49,25 @@ export class Router {
     this.log = options.logger ?? silentLogger;
   }
 
-  /** A transport opened a connection: the returned session receives its messages. */
-  connect(peer: Peer): Session {
-    return new Session(peer);
+  /**
+   * A transport opened a connection: the returned session receives its
+   * messages. `auth` is the transport's authentication; none means anonymous only.
+   */
+  connect(peer: Peer, auth?: TransportAuth): Session {
+    return new Session(peer, auth);
   }
 
   /** One decoded message from the client. Never throws for bad input. */
   receive(session: Session, raw: unknown): void {
     if (session.state === 'closed') return;
+    if (session.backlog) return void session.backlog.push(raw);
     const msg = checkInbound(raw);
     if (msg instanceof ShapeError) return this.protocolViolation(session, msg.reason);
     switch (session.state) {
       case 'opening':
         return this.receiveOpening(session, msg);
+      case 'authenticating':
+        return this.receiveAuthenticating(session, msg);
       case 'joined':
         return this.receiveJoined(session, msg);
       case 'closing':
@@ -147,11 +159,15 @@ export class Router {
         this.leave(session);
         return this.close(session, 'client aborted');
       case T.REGISTER:
-        return realm.dealer.register(session, msg);
+        return this.guard(session, msg, 'register', (options, uri) => isValidPattern(uri, matchOf(options)), () =>
+          realm.dealer.register(session, msg),
+        );
       case T.UNREGISTER:
         return realm.dealer.unregister(session, msg);
       case T.CALL:
-        return realm.dealer.call(session, msg);
+        // Later chunks of a progressive call were authorized with the first.
+        if (session.calls.has(msg[1])) return realm.dealer.call(session, msg);
+        return this.guard(session, msg, 'call', (_o, uri) => isValidUri(uri), (d) => realm.dealer.call(session, msg, d.disclose));
       case T.CANCEL:
         return realm.dealer.cancel(session, msg);
       case T.YIELD:
@@ -159,49 +175,200 @@ export class Router {
       case T.ERROR:
         return realm.dealer.invocationError(session, msg);
       case T.SUBSCRIBE:
-        return realm.broker.subscribe(session, msg);
+        return this.guard(session, msg, 'subscribe', (options, uri) => isValidPattern(uri, matchOf(options)), () =>
+          realm.broker.subscribe(session, msg),
+        );
       case T.UNSUBSCRIBE:
         return realm.broker.unsubscribe(session, msg);
       case T.PUBLISH:
-        return realm.broker.publish(session, msg);
+        return this.guard(session, msg, 'publish', (_o, uri) => isValidUri(uri), (d) => realm.broker.publish(session, msg, d.disclose));
       default:
         // HELLO or AUTHENTICATE again.
         return this.protocolViolation(session, `unexpected ${messageName(msg[0])} in an established session`);
     }
   }
 
-  private hello(session: Session, [, realmName, details]: Hello): void {
+  // ---- authentication: HELLO -> [CHALLENGE -> AUTHENTICATE]* -> WELCOME | ABORT ----
+
+  private hello(session: Session, msg: Hello): void {
+    // Repeated failures from one address slow its next attempts down.
+    const wait = this.throttle.delay(addressOf(session.peer.info.peer));
+    if (wait > 0) {
+      session.state = 'authenticating';
+      const attempt = ++session.authAttempt;
+      this.timers.setTimeout(() => {
+        if (session.state !== 'authenticating' || session.authAttempt !== attempt) return;
+        session.state = 'opening';
+        this.startAuthentication(session, msg);
+      }, wait);
+      return;
+    }
+    this.startAuthentication(session, msg);
+  }
+
+  private startAuthentication(session: Session, [, realmName, details]: Hello): void {
     const realm = this.realms.get(realmName);
     if (!realm) return this.abort(session, ErrorUri.NO_SUCH_REALM, `no realm "${realmName}" exists on this router`);
-    const methods = (details.authmethods as string[] | undefined) ?? ['anonymous'];
-    if (!methods.includes('anonymous')) {
-      return this.abort(session, ErrorUri.NO_AUTH_METHOD, `no authmethod offered is allowed (allowed: anonymous)`);
+    const auth = session.auth ?? ANONYMOUS_ONLY;
+    // Crossbar: the client's authmethods in its order; the first one this transport offers is used.
+    const offered = (details.authmethods as string[] | undefined) ?? ['anonymous'];
+    const method = offered.find((m) => auth.has(m));
+    if (!method) {
+      return this.abort(session, ErrorUri.NO_AUTH_METHOD, `cannot authenticate using any of the offered authmethods [${offered.join(', ')}]`);
     }
-
+    session.clientRoles = details.roles as Dict;
     session.id = this.newSessionId();
+    session.state = 'authenticating';
+    const attempt = ++session.authAttempt;
+    session.pendingAuth = { realm, method, attempt };
+    const step = this.attempt(() =>
+      auth.get(method)!.start({
+        realm: realmName,
+        authid: details.authid as string | undefined,
+        authextra: (details.authextra as Dict | undefined) ?? {},
+        session: session.id,
+        transport: session.peer.info,
+      }),
+    );
+    this.continueAuthentication(session, attempt, step);
+  }
+
+  private receiveAuthenticating(session: Session, msg: Inbound): void {
+    switch (msg[0]) {
+      case T.AUTHENTICATE:
+        return this.authenticate(session, msg);
+      case T.ABORT:
+        this.releaseSessionId(session);
+        return this.close(session, 'client aborted');
+      default:
+        return this.protocolViolation(session, `${messageName(msg[0])} received while authenticating`);
+    }
+  }
+
+  private authenticate(session: Session, [, signature, extra]: Authenticate): void {
+    const pending = session.pendingAuth;
+    const verify = pending?.verify;
+    if (!pending || !verify) return this.protocolViolation(session, 'AUTHENTICATE without a CHALLENGE');
+    pending.verify = undefined;
+    this.continueAuthentication(session, pending.attempt, this.attempt(() => verify(signature, extra) as AuthStep | Promise<AuthStep>));
+  }
+
+  /** Runs an authenticator step; an exception is an authentication failure, never a crash. */
+  private attempt(step: () => AuthStep | Promise<AuthStep>): AuthStep | Promise<AuthStep> {
+    const failed = (err: unknown): AuthStep => {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'authenticator failed');
+      return { kind: 'deny', reason: ErrorUri.AUTHENTICATION_FAILED, message: 'authentication failed' };
+    };
+    try {
+      const result = step();
+      return result instanceof Promise ? result.catch(failed) : result;
+    } catch (err) {
+      return failed(err);
+    }
+  }
+
+  private continueAuthentication(session: Session, attempt: number, step: AuthStep | Promise<AuthStep>): void {
+    if (step instanceof Promise) {
+      void step.then((s) => {
+        // The session may have gone, or started over, while the authenticator worked.
+        if (session.state === 'authenticating' && session.authAttempt === attempt) this.continueAuthentication(session, attempt, s);
+      });
+      return;
+    }
+    const pending = session.pendingAuth!;
+    switch (step.kind) {
+      case 'challenge':
+        pending.verify = step.verify;
+        session.send([T.CHALLENGE, pending.method, step.extra]);
+        return;
+      case 'deny':
+        this.throttle.failed(addressOf(session.peer.info.peer));
+        this.log.info({ peer: session.peer.info.peer, method: pending.method, reason: step.reason }, 'authentication denied');
+        this.releaseSessionId(session);
+        return this.abort(session, step.reason, step.message);
+      case 'welcome':
+        return this.welcome(session, pending.method, step.principal);
+    }
+  }
+
+  private welcome(session: Session, authmethod: string, principal: Principal): void {
+    const realm = principal.realm === undefined ? session.pendingAuth!.realm : this.realms.get(principal.realm);
+    session.pendingAuth = undefined;
+    if (!realm) {
+      this.releaseSessionId(session);
+      return this.abort(session, ErrorUri.NO_SUCH_REALM, `no realm "${principal.realm}" exists on this router`);
+    }
+    if (!realm.authorizer.hasRole(principal.authrole)) {
+      this.releaseSessionId(session);
+      return this.abort(session, ErrorUri.NO_SUCH_ROLE, `no role "${principal.authrole}" on realm "${realm.name}"`);
+    }
+    this.throttle.succeeded(addressOf(session.peer.info.peer));
     session.realm = realm;
-    session.clientRoles = details.roles as Record<string, unknown>;
-    // Like Crossbar, an anonymous session gets a generated authid; a requested one is not trusted.
-    session.authid = anonymousAuthid();
-    session.authrole = 'anonymous';
-    session.authmethod = 'anonymous';
-    session.authprovider = 'static';
+    session.authid = principal.authid;
+    session.authrole = principal.authrole;
+    session.authmethod = authmethod;
+    session.authprovider = principal.authprovider;
+    session.authextra = principal.authextra;
     session.state = 'joined';
-    session.send([
-      T.WELCOME,
-      session.id,
-      {
-        realm: realm.name,
-        authid: session.authid,
-        authrole: session.authrole,
-        authmethod: session.authmethod,
-        authprovider: session.authprovider,
-        roles: { broker: { features: { ...this.features.broker } }, dealer: { features: { ...this.features.dealer } } },
-        agent: this.agent,
-      },
-    ]);
+    const details: Dict = {
+      realm: realm.name,
+      authid: session.authid,
+      authrole: session.authrole,
+      authmethod: session.authmethod,
+      authprovider: session.authprovider,
+      roles: { broker: { features: { ...this.features.broker } }, dealer: { features: { ...this.features.dealer } } },
+      agent: this.agent,
+    };
+    if (principal.authextra) details.authextra = principal.authextra;
+    session.send([T.WELCOME, session.id, details]);
     realm.join(session);
-    this.log.debug({ ...session.logFields, authid: session.authid, transport: session.peer.info }, 'session joined');
+    this.log.debug({ ...session.logFields, authid: session.authid, authrole: session.authrole, transport: session.peer.info }, 'session joined');
+  }
+
+  // ---- authorization ----
+
+  /**
+   * Runs `proceed` if the realm's authorizer allows `action` on the message's
+   * URI; answers not_authorized (for PUBLISH only when acknowledged) if not.
+   * A malformed URI skips the check: the dealer or broker answers invalid_uri,
+   * as Crossbar checks the URI before authorizing.
+   */
+  private guard<M extends [number, number, Dict, string, ...unknown[]]>(
+    session: Session,
+    msg: M,
+    action: Action,
+    wellFormed: (options: Dict, uri: string) => boolean,
+    proceed: (decision: Decision) => void,
+  ): void {
+    const [type, request, options, uri] = msg;
+    if (session.internal || !wellFormed(options, uri)) return proceed({ allow: true });
+    const apply = (decision: Decision | 'failed') => {
+      if (session.state !== 'joined') return;
+      if (decision !== 'failed' && decision.allow) return proceed(decision);
+      if (action === 'publish' && options.acknowledge !== true) return;
+      const [errorUri, text] =
+        decision === 'failed'
+          ? [ErrorUri.AUTHORIZATION_FAILED, `authorization of ${action} on "${uri}" failed`]
+          : [ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} "${uri}" (authrole "${session.authrole}")`];
+      session.send(error(type, request, errorUri, [text]));
+    };
+    let decision: Decision | Promise<Decision>;
+    try {
+      decision = session.realm!.authorizer.authorize(session, uri, action, options);
+    } catch {
+      return apply('failed');
+    }
+    if (!(decision instanceof Promise)) return apply(decision);
+    // Hold the session's later messages until the authorizer answers, so their order is kept.
+    session.backlog = [];
+    void decision.then(apply, () => apply('failed')).finally(() => this.releaseBacklog(session));
+  }
+
+  private releaseBacklog(session: Session): void {
+    const held = session.backlog ?? [];
+    session.backlog = undefined;
+    while (held.length > 0 && !session.backlog) this.receive(session, held.shift());
+    if (held.length > 0) session.backlog!.unshift(...held);
   }
 
   private goodbyeReceived(session: Session, _msg: Goodbye): void {
@@ -240,6 +407,13 @@ export class Router {
     session.peer.close(reason);
   }
 
+  /** A session ID handed out at HELLO whose session never joined. */
+  private releaseSessionId(session: Session): void {
+    if (session.realm === undefined && session.id !== 0) this.sessionIds.delete(session.id);
+    session.id = 0;
+    session.pendingAuth = undefined;
+  }
+
   private newSessionId(): number {
     let id = randomId();
     while (this.sessionIds.has(id)) id = randomId();
@@ -248,14 +422,6 @@ export class Router {
   }
 }
 
-/** Crossbar-like generated authid for anonymous sessions, e.g. "K3QF-7XRM-YC9P-2JWA". */
-function anonymousAuthid(): string {
-  const alphabet = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
-  const bytes = randomBytes(16);
-  let out = '';
-  for (let i = 0; i < 16; i++) {
-    if (i > 0 && i % 4 === 0) out += '-';
-    out += alphabet[bytes[i] % alphabet.length];
-  }
-  return out;
+function matchOf(options: Dict): MatchPolicy {
+  return (options.match as MatchPolicy | undefined) ?? 'exact';
 }

@@ -2,6 +2,7 @@ import { clientHasFeature, type ClientRole } from '../wamp/features.ts';
 import { IdSequence } from '../wamp/ids.ts';
 import type { Dict, Outbound } from '../wamp/messages.ts';
 import type { Peer } from './peer.ts';
+import type { TransportAuth } from './authentication.ts';
 import type { Realm } from './realm.ts';
 import type { Invocation } from './invocation.ts';
 import type { Registration } from './registration.ts';
@@ -10,11 +11,12 @@ import type { Subscription } from './subscription.ts';
 /**
  * - `opening`: waiting for HELLO (also again after a GOODBYE handshake: a
  *   transport may carry several sessions one after the other).
+ * - `authenticating`: HELLO received, a CHALLENGE or an authenticator's answer is pending.
  * - `joined`: WELCOME sent.
  * - `closing`: the router sent GOODBYE and waits for the client's reply.
  * - `closed`: the transport is gone; nothing more is sent.
  */
-export type SessionState = 'opening' | 'joined' | 'closing' | 'closed';
+export type SessionState = 'opening' | 'authenticating' | 'joined' | 'closing' | 'closed';
 
 /** One client connection and, once joined, its WAMP session and everything it holds. */
 export class Session {
@@ -32,6 +34,15 @@ export class Session {
   authprovider = '';
   /** HELLO.Details.roles, to know which features the client announced. */
   clientRoles: Dict = {};
+  /** Authentication in progress: the method's check of the next AUTHENTICATE, and which attempt it belongs to. */
+  pendingAuth: { realm: Realm; method: string; attempt: number; verify?: (signature: string, extra: Dict) => unknown } | undefined;
+  authAttempt = 0;
+  authextra: Dict | undefined;
+  /**
+   * Messages held while an asynchronous authorization (a dynamic authorizer)
+   * is pending, so the session's messages are handled in the order sent.
+   */
+  backlog: unknown[] | undefined;
 
   // Dealer state, kept here so a leaving session can be cleaned up in one pass.
   readonly registrations = new Set<Registration>();
@@ -50,7 +61,11 @@ export class Session {
   // Broker state.
   readonly subscriptions = new Set<Subscription>();
 
-  constructor(readonly peer: Peer) {}
+  constructor(
+    readonly peer: Peer,
+    /** The authentication methods of the transport it came through; none: anonymous only. */
+    readonly auth?: TransportAuth,
+  ) {}
 
   send(message: Outbound): void {
     if (this.state !== 'closed') this.peer.send(message);
