@@ -18,6 +18,7 @@ export const ErrorUri = {
   TIMEOUT: 'wamp.error.timeout',
   PROTOCOL_VIOLATION: 'wamp.error.protocol_violation',
   NOT_AUTHORIZED: 'wamp.error.not_authorized',
+  AUTHORIZATION_FAILED: 'wamp.error.authorization_failed',
   AUTHENTICATION_FAILED: 'wamp.error.authentication_failed',
   PAYLOAD_SIZE_EXCEEDED: 'wamp.error.payload_size_exceeded',
   FEATURE_NOT_SUPPORTED: 'wamp.error.feature_not_supported',
