@@ -1,6 +1,7 @@
 /** An in-memory Peer: the core under test without any socket. */
 import type { Peer, TransportInfo } from '../../src/core/peer.ts';
 import type { Router } from '../../src/core/router.ts';
+import type { TransportAuth } from '../../src/core/authentication.ts';
 import type { Session } from '../../src/core/session.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
 
@@ -32,14 +33,17 @@ export class MemoryClient {
   readonly session: Session;
   private nextRequest = 1;
 
-  constructor(private readonly router: Router) {
-    this.session = router.connect(this.peer);
+  constructor(
+    private readonly router: Router,
+    auth?: TransportAuth,
+  ) {
+    this.session = router.connect(this.peer, auth);
   }
 
   /** Connects and joins `realm`; returns the client with WELCOME consumed. */
-  static join(router: Router, realm = 'realm1', roles: object = ALL_ROLES): MemoryClient {
-    const client = new MemoryClient(router);
-    client.send([1, realm, { roles }]);
+  static join(router: Router, realm = 'realm1', roles: object = ALL_ROLES, auth?: TransportAuth, hello: object = {}): MemoryClient {
+    const client = new MemoryClient(router, auth);
+    client.send([1, realm, { roles, ...hello }]);
     const [welcome] = client.take();
     if (welcome?.[0] !== 2) throw new Error(`expected WELCOME, got ${JSON.stringify(welcome)}`);
     return client;
