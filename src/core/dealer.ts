@@ -143,8 +143,7 @@ export class Dealer {
   private forceReregister(old: Registration, callee: Callee, request: number, invoke: InvokePolicy): void {
     const dropped = [...old.callees];
     for (const c of dropped) {
-      old.remove(c);
-      c.session.registrations.delete(old);
+      this.detachCallee(old, c);
       // Sent whether or not the callee announced registration_revocation, as Crossbar does.
       c.session.send([T.UNREGISTERED, 0, { registration: old.id, reason: UNREGISTERED_REASON }]);
     }
