@@ -25,12 +25,21 @@ export interface RealmEvents {
 export class Hooks<E extends { [K in keyof E]: (...args: any[]) => void }> {
   private readonly listeners: Array<Partial<E>> = [];
 
+  /** Where a listener's exception goes: it must not stop the core half-way through a change. */
+  constructor(private readonly onError: (event: string, err: unknown) => void = () => {}) {}
+
   add(listener: Partial<E>): void {
     this.listeners.push(listener);
   }
 
   emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
-    for (const listener of this.listeners) listener[event]?.(...args);
+    for (const listener of this.listeners) {
+      try {
+        listener[event]?.(...args);
+      } catch (err) {
+        this.onError(String(event), err);
+      }
+    }
   }
 }
 

@@ -17,19 +17,22 @@ export interface RealmContext {
   timers: Timers;
   callQueueLimit: number;
   protocolViolation(session: Session, reason: string): void;
+  /** A hook listener threw (logged; the core carries on). */
+  hookFailed(event: string, err: unknown): void;
 }
 
 /** A routing namespace: sessions of one realm see only each other. */
 export class Realm {
   readonly name: string;
   readonly sessions = new Map<number, Session>();
-  readonly hooks = new Hooks<RealmEvents>();
+  readonly hooks: Hooks<RealmEvents>;
   readonly dealer: Dealer;
   readonly broker: Broker;
   readonly authorizer: Authorizer;
 
   constructor(config: RealmConfig, context: RealmContext) {
     this.name = config.name;
+    this.hooks = new Hooks<RealmEvents>(context.hookFailed);
     this.dealer = new Dealer({ hooks: this.hooks, ...context });
     this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory });
     this.authorizer = config.authorizer ?? allowAll;

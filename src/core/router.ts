@@ -43,6 +43,8 @@ export class Router {
       timers: this.timers,
       callQueueLimit: options.callQueueLimit ?? 0,
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
+      hookFailed: (event: string, err: unknown) =>
+        this.log.warn({ event, err: err instanceof Error ? err.message : String(err) }, 'hook listener failed'),
     };
     for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm, context));
     this.agent = options.agent ?? 'Kreuz';
@@ -309,6 +311,7 @@ export class Router {
     session.authmethod = authmethod;
     session.authprovider = principal.authprovider;
     session.authextra = principal.authextra;
+    session.announceLeave = true;
     session.state = 'joined';
     const details: Dict = {
       realm: realm.name,

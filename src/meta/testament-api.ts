@@ -5,7 +5,7 @@
  * "detached" testaments go first, then the "destroyed" ones, each in the
  * order they were added. A client that leaves cleanly and wants none flushes them first.
  */
-import { isDict } from '../wamp/inbound.ts';
+import { checkPublishOptions, isDict } from '../wamp/inbound.ts';
 import type { Dict } from '../wamp/messages.ts';
 import { isReservedUri, isValidUri } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
@@ -42,9 +42,12 @@ export function attachTestamentApi(realm: Realm, service: ServiceSession): void 
     }
     const options = kwargs.publish_options ?? {};
     if (!isDict(options)) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, 'publish_options must be a dict');
+    const problem = checkPublishOptions(options);
+    if (problem) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, `publish_options: ${problem}`);
     // Options that make no sense once the publisher is gone are dropped (as Crossbar does).
     const { acknowledge: _a, exclude_me: _e, ...kept } = options;
-    const session = realm.sessions.get(caller.session)!;
+    const session = realm.sessions.get(caller.session);
+    if (!session) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, 'the calling session has left');
     let buckets = testaments.get(session);
     if (!buckets) testaments.set(session, (buckets = { detached: [], destroyed: [] }));
     buckets[scopeOf(kwargs.scope)].push({ topic, payload: [eventArgs, eventKwargs], options: kept });
@@ -53,7 +56,8 @@ export function attachTestamentApi(realm: Realm, service: ServiceSession): void 
 
   // Returns how many were flushed, as Crossbar does (the spec returns nothing).
   service.register('wamp.session.flush_testaments', (_args, kwargs, caller) => {
-    const buckets = testaments.get(realm.sessions.get(caller.session)!);
+    const session = realm.sessions.get(caller.session);
+    const buckets = session && testaments.get(session);
     const scope = scopeOf(kwargs.scope);
     const count = buckets?.[scope].length ?? 0;
     if (buckets) buckets[scope] = [];

@@ -123,6 +123,11 @@ export function checkInbound(msg: unknown): Inbound | ShapeError {
   return msg as Inbound;
 }
 
+/** PUBLISH.Options as the inbound check accepts them (for publications the router makes itself, e.g. testaments). */
+export function checkPublishOptions(options: Dict): string | undefined {
+  return checkOptions(T.PUBLISH, options);
+}
+
 function checkOptions(code: number, options: Dict): string | undefined {
   const rules = OPTION_RULES[code];
   if (!rules) return undefined;

@@ -1,0 +1,272 @@
+/**
+ * Session testaments (WAMP: pubsub_testament): events a session leaves
+ * behind, published by the router when the session ends.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Router } from '../../src/core/router.ts';
+import { enableMetaApi } from '../../src/meta/index.ts';
+import type { Outbound } from '../../src/wamp/messages.ts';
+import { MemoryClient } from '../helpers/memory-peer.ts';
+
+const GOODBYE = 6;
+const ERROR = 8;
+const EVENT = 36;
+const CALL = 48;
+const RESULT = 50;
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function setup() {
+  const router = new Router({ realms: [{ name: 'realm1' }] });
+  enableMetaApi(router);
+  return router;
+}
+
+async function call(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<Outbound> {
+  const request = client.request();
+  client.send(kwargs ? [CALL, request, {}, uri, args, kwargs] : [CALL, request, {}, uri, args]);
+  await flush();
+  const sent = client.take();
+  const reply = sent.find((m) => (m[0] === RESULT && m[1] === request) || (m[0] === ERROR && m[2] === request));
+  assert.ok(reply, `no reply to ${uri}`);
+  client.peer.sent.unshift(...sent.filter((m) => m !== reply));
+  return reply;
+}
+
+async function result(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
+  const reply = await call(client, uri, args, kwargs);
+  assert.equal(reply[0], RESULT, `${uri} failed: ${JSON.stringify(reply)}`);
+  return (reply[3] as unknown[] | undefined)?.[0];
+}
+
+async function errorOf(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
+  const reply = await call(client, uri, args, kwargs);
+  assert.equal(reply[0], ERROR, `${uri} should fail: ${JSON.stringify(reply)}`);
+  return reply[4];
+}
+
+const addTestament = (client: MemoryClient, topic: string, args: unknown[], kwargs: object, options?: object) =>
+  result(client, 'wamp.session.add_testament', [topic, args, kwargs], options);
+
+/** The EVENTs in what a client was sent, as [subscription, details, ...payload]. */
+const eventsOf = (messages: Outbound[]) => messages.filter((m) => m[0] === EVENT).map((m) => [m[1], m[3], ...m.slice(4)]);
+
+describe('testaments', () => {
+  it('announces testament_meta_api on the dealer', () => {
+    const client = new MemoryClient(setup());
+    client.send([1, 'realm1', { roles: { caller: {} } }]);
+    const roles = (client.take()[0][2] as { roles: { dealer: { features: Record<string, unknown> } } }).roles;
+    assert.equal(roles.dealer.features.testament_meta_api, true);
+  });
+
+  it('a testament is published with exactly its args and kwargs when the transport closes', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.gone');
+    const prefix = sub.subscribe('com.example.', { match: 'prefix' });
+    const t = MemoryClient.join(router);
+    assert.equal(await addTestament(t, 'com.example.gone', ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }), undefined);
+    assert.deepEqual(sub.take(), [], 'nothing is published while the session lives');
+    t.disconnect();
+    const got = sub.take();
+    assert.equal(got.length, 2, `one EVENT per matching subscription: ${JSON.stringify(got)}`);
+    assert.equal(got[0][2], got[1][2], 'one publication');
+    assert.deepEqual(eventsOf(got).sort((x, y) => (x[0] === id ? -1 : 1) - (y[0] === id ? -1 : 1)), [
+      [id, {}, ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }],
+      [prefix, { topic: 'com.example.gone' }, ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }],
+    ]);
+  });
+
+  it('detached-scope testaments are published before destroyed-scope ones, each in the order added', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.', { match: 'prefix' });
+    const t = MemoryClient.join(router);
+    await addTestament(t, 'com.example.d1', ['d1'], {});
+    await addTestament(t, 'com.example.x1', ['x1'], {}, { scope: 'detached' });
+    await addTestament(t, 'com.example.d2', ['d2'], {}, { scope: 'destroyed' });
+    await addTestament(t, 'com.example.x2', ['x2'], {}, { scope: 'detached' });
+    await addTestament(t, 'com.example.d1', ['d3'], {});
+    t.disconnect();
+    assert.deepEqual(eventsOf(sub.take()), [
+      [id, { topic: 'com.example.x1' }, ['x1'], {}],
+      [id, { topic: 'com.example.x2' }, ['x2'], {}],
+      [id, { topic: 'com.example.d1' }, ['d1'], {}],
+      [id, { topic: 'com.example.d2' }, ['d2'], {}],
+      [id, { topic: 'com.example.d1' }, ['d3'], {}],
+    ]);
+  });
+
+  it('flush_testaments removes the testaments of a scope (default destroyed) and returns their count', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    assert.equal(await result(t, 'wamp.session.flush_testaments'), 0, 'nothing to flush yet');
+    await addTestament(t, 'com.example.t', ['destroyed 1'], {});
+    await addTestament(t, 'com.example.t', ['destroyed 2'], {});
+    await addTestament(t, 'com.example.t', ['detached'], {}, { scope: 'detached' });
+    assert.equal(await result(t, 'wamp.session.flush_testaments'), 2);
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'destroyed' }), 0);
+    await addTestament(t, 'com.example.t', ['destroyed 3'], {});
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'detached' }), 1);
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'detached' }), 0);
+    t.disconnect();
+    assert.deepEqual(eventsOf(sub.take()), [[id, {}, ['destroyed 3'], {}]], 'only the testament added after the flushes');
+  });
+
+  it('flush_testaments affects only the caller\'s testaments', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.t');
+    const t1 = MemoryClient.join(router);
+    const t2 = MemoryClient.join(router);
+    await addTestament(t1, 'com.example.t', ['t1'], {});
+    await addTestament(t2, 'com.example.t', ['t2'], {});
+    assert.equal(await result(t2, 'wamp.session.flush_testaments'), 1);
+    t1.disconnect();
+    t2.disconnect();
+    assert.deepEqual(eventsOf(sub.take()), [[id, {}, ['t1'], {}]]);
+  });
+
+  it('publish_options are honoured (exclusion lists, disclose_me); acknowledge and exclude_me are dropped', async () => {
+    const router = setup();
+    const s1 = MemoryClient.join(router);
+    const s2 = MemoryClient.join(router);
+    const id = s1.subscribe('com.example.t');
+    s2.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    const { id: tId, authid: tAuthid } = t.session;
+    await addTestament(t, 'com.example.t', ['not for s1'], {}, { publish_options: { exclude_authid: [s1.session.authid] } });
+    await addTestament(t, 'com.example.t', ['for nobody'], {}, { publish_options: { exclude_authrole: ['anonymous'] } });
+    await addTestament(t, 'com.example.t', ['only s1'], {}, { publish_options: { eligible: [s1.session.id] } });
+    await addTestament(t, 'com.example.t', ['disclosed'], { k: 1 }, { publish_options: { disclose_me: true, acknowledge: true, exclude_me: false } });
+    t.disconnect();
+    const disclosed = [id, { publisher: tId, publisher_authid: tAuthid, publisher_authrole: 'anonymous' }, ['disclosed'], { k: 1 }];
+    assert.deepEqual(eventsOf(s1.take()), [[id, {}, ['only s1'], {}], disclosed]);
+    assert.deepEqual(eventsOf(s2.take()), [[id, {}, ['not for s1'], {}], disclosed]);
+    assert.deepEqual(t.take().filter((m) => m[0] !== RESULT), [], 'the gone session is sent nothing (no PUBLISHED)');
+  });
+
+  it('a bad scope is wamp.error.invalid_argument; a bad or reserved topic wamp.error.invalid_uri', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    sub.subscribe('com.', { match: 'prefix' });
+    const t = MemoryClient.join(router);
+    sub.subscribe('wamp.', { match: 'prefix' });
+    assert.equal(await errorOf(t, 'wamp.session.add_testament', ['com.example.t', [], {}], { scope: 'forever' }), 'wamp.error.invalid_argument');
+    assert.equal(await errorOf(t, 'wamp.session.flush_testaments', [], { scope: 'forever' }), 'wamp.error.invalid_argument');
+    for (const topic of ['com..t', 'com.bad topic', 'wamp.session.on_leave']) {
+      assert.equal(await errorOf(t, 'wamp.session.add_testament', [topic, [], {}]), 'wamp.error.invalid_uri', topic);
+    }
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'destroyed' }), 0, 'none was added');
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'detached' }), 0, 'none was added');
+    const { id: tId, authid } = t.session;
+    t.disconnect();
+    // Only the router's own on_leave reaches the wamp. subscription.
+    assert.deepEqual(
+      sub.take().map((m) => [(m[3] as { topic: string }).topic, ...m.slice(4)]),
+      [
+        ['wamp.session.on_leave', [tId, authid, 'anonymous']],
+      ],
+      'no rejected testament is published',
+    );
+  });
+
+  it('a session killed by wamp.session.kill_all fires no testaments; one killed by wamp.session.kill does', async () => {
+    const router = setup();
+    const admin = MemoryClient.join(router);
+    const id = admin.subscribe('com.example.t');
+    const t1 = MemoryClient.join(router);
+    await addTestament(t1, 'com.example.t', ['t1'], {});
+    assert.equal(await result(admin, 'wamp.session.kill_all'), 1);
+    assert.deepEqual(t1.take(), [[GOODBYE, {}, 'wamp.close.killed']]);
+    assert.deepEqual(eventsOf(admin.take()), [], 'kill_all fires no testaments');
+
+    const t2 = MemoryClient.join(router);
+    await addTestament(t2, 'com.example.t', ['t2'], { how: 'killed' });
+    assert.equal(await result(admin, 'wamp.session.kill', [t2.session.id]), undefined);
+    assert.deepEqual(t2.take(), [[GOODBYE, {}, 'wamp.close.killed']]);
+    assert.deepEqual(eventsOf(admin.take()), [[id, {}, ['t2'], { how: 'killed' }]]);
+  });
+
+  it('a clean GOODBYE also fires the testaments (the destroyed scope covers every end of a session)', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    await addTestament(t, 'com.example.t', ['destroyed'], {});
+    await addTestament(t, 'com.example.t', ['detached'], {}, { scope: 'detached' });
+    t.send([GOODBYE, {}, 'wamp.close.close_realm']);
+    assert.deepEqual(t.take(), [[GOODBYE, {}, 'wamp.close.goodbye_and_out']]);
+    assert.deepEqual(eventsOf(sub.take()), [
+      [id, {}, ['detached'], {}],
+      [id, {}, ['destroyed'], {}],
+    ]);
+    t.disconnect();
+    assert.deepEqual(sub.take(), [], 'testaments fire once');
+  });
+
+  it('badly typed publish_options are refused with wamp.error.invalid_argument, as PUBLISH would refuse them', async () => {
+    const router = setup();
+    const t = MemoryClient.join(router);
+    for (const publish_options of [{ eligible: 5 }, { exclude: 'x' }, { eligible_authid: {} }, { exclude_authrole: 'admin' }, { disclose_me: 'yes' }]) {
+      assert.equal(
+        await errorOf(t, 'wamp.session.add_testament', ['com.example.t', ['x'], {}], { publish_options }),
+        'wamp.error.invalid_argument',
+        JSON.stringify(publish_options),
+      );
+    }
+  });
+
+  it('the end of a session with a testament whose publish_options are badly typed does not throw, and its other testaments fire', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    await addTestament(t, 'com.example.t', ['good'], {}, { scope: 'detached' });
+    // Whether add_testament accepts it or not, the session's end must go through.
+    await call(t, 'wamp.session.add_testament', ['com.example.t', ['bad'], {}], { publish_options: { eligible: 5 } });
+    await addTestament(t, 'com.example.t', ['good too'], {});
+    assert.doesNotThrow(() => t.disconnect(), 'closing the transport must not throw');
+    assert.equal(t.session.state, 'closed');
+    const got = eventsOf(sub.take()).filter((e) => (e[2] as string[])[0] !== 'bad');
+    assert.deepEqual(got, [
+      [id, {}, ['good'], {}],
+      [id, {}, ['good too'], {}],
+    ]);
+    assert.equal(await result(sub, 'wamp.session.count'), 1, 'the session is gone from the realm');
+  });
+
+  it('a session on the transport of one ended by kill_all fires its testaments when it ends', async () => {
+    const router = setup();
+    const admin = MemoryClient.join(router);
+    const id = admin.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    assert.equal(await result(admin, 'wamp.session.kill_all'), 1);
+    assert.deepEqual(t.take(), [[GOODBYE, {}, 'wamp.close.killed']]);
+    // The client completes the closing handshake and joins again over the same transport.
+    t.send([GOODBYE, {}, 'wamp.close.goodbye_and_out']);
+    t.send([1, 'realm1', { roles: { caller: {}, subscriber: {} } }]);
+    assert.equal(t.take()[0][0], 2, 'WELCOME for the new session');
+    await addTestament(t, 'com.example.t', ['second session'], {});
+    t.disconnect();
+    assert.deepEqual(eventsOf(admin.take()), [[id, {}, ['second session'], {}]], 'the new session was not killed by kill_all');
+  });
+
+  it('testaments of a session that left are not fired again by the next session on the same transport', async () => {
+    const router = setup();
+    const sub = MemoryClient.join(router);
+    sub.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    await addTestament(t, 'com.example.t', ['first session'], {});
+    t.send([GOODBYE, {}, 'wamp.close.close_realm']);
+    t.take();
+    assert.equal(sub.take().length, 1);
+    t.send([1, 'realm1', { roles: { caller: {} } }]);
+    assert.equal(t.take()[0][0], 2, 'a new session on the same transport');
+    t.disconnect();
+    assert.deepEqual(sub.take(), []);
+  });
+});
