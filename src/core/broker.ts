@@ -9,6 +9,7 @@ import { isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../
 import { ErrorUri } from '../wamp/uris.ts';
 import { EventStore, type HistoryConfig, type StoredEvent } from './event-store.ts';
 import type { Hooks, RealmEvents } from './hooks.ts';
+import { LIMIT_REACHED, type Limits } from './limits.ts';
 import type { Session } from './session.ts';
 import { Subscription } from './subscription.ts';
 import { UriMap, patternMatches } from './uri-map.ts';
@@ -17,6 +18,7 @@ export interface BrokerOptions {
   hooks: Hooks<RealmEvents>;
   /** Topics whose last events are kept for wamp.subscription.get_events. */
   eventHistory?: HistoryConfig[];
+  limits: Limits;
 }
 
 /** A publication as it is dispatched: PUBLISH.Options and the publisher's identity. */
@@ -68,6 +70,10 @@ export class Broker {
       return;
     }
     let subscription = this.map.get(uri, match);
+    if (!subscription?.subscribers.has(session) && session.subscriptions.size >= this.o.limits.subscriptions) {
+      session.send(error(T.SUBSCRIBE, request, LIMIT_REACHED, [`a session may hold at most ${this.o.limits.subscriptions} subscriptions`]));
+      return;
+    }
     const created = !subscription;
     if (!subscription) {
       let id = randomId();

@@ -19,6 +19,7 @@ import { isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Hooks, RealmEvents, Timers } from './hooks.ts';
 import { Invocation } from './invocation.ts';
+import { LIMIT_REACHED, type Limits } from './limits.ts';
 import { Callee, Registration, type InvokePolicy } from './registration.ts';
 import type { Session } from './session.ts';
 import { UriMap } from './uri-map.ts';
@@ -38,6 +39,7 @@ export interface DealerOptions {
    * `concurrency` limit; 0 fails them at once (Crossbar without a call queue).
    */
   callQueueLimit: number;
+  limits: Limits;
   /** Reports a protocol violation (the router ABORTs the session). */
   protocolViolation(session: Session, reason: string): void;
   random?: () => number;
@@ -82,6 +84,9 @@ export class Dealer {
     // WAMP: application URIs must not start with "wamp."; only the router's own sessions may.
     if (isReservedUri(uri) && session.authrole !== 'trusted') {
       return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI "${uri}"`);
+    }
+    if (session.registrations.size >= this.o.limits.registrations) {
+      return fail(LIMIT_REACHED, `a session may hold at most ${this.o.limits.registrations} registrations`);
     }
     const callee = new Callee(session, (options.concurrency as number | undefined) ?? Infinity, options.disclose_caller === true);
     const existing = this.map.get(uri, match);
@@ -206,6 +211,9 @@ export class Dealer {
     }
     if (!isValidUri(uri)) {
       return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]));
+    }
+    if (caller.calls.size >= this.o.limits.callsInFlight) {
+      return caller.send(error(T.CALL, request, LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]));
     }
     const registration = this.map.best(uri);
     if (!registration) {

@@ -1,5 +1,6 @@
 import { Broker } from './broker.ts';
 import type { HistoryConfig } from './event-store.ts';
+import type { Limits } from './limits.ts';
 import { allowAll, type Authorizer } from './authorization.ts';
 import { Dealer } from './dealer.ts';
 import { Hooks, type RealmEvents, type Timers } from './hooks.ts';
@@ -16,6 +17,7 @@ export interface RealmConfig {
 export interface RealmContext {
   timers: Timers;
   callQueueLimit: number;
+  limits: Limits;
   protocolViolation(session: Session, reason: string): void;
   /** A hook listener threw (logged; the core carries on). */
   hookFailed(event: string, err: unknown): void;
@@ -34,7 +36,7 @@ export class Realm {
     this.name = config.name;
     this.hooks = new Hooks<RealmEvents>(context.hookFailed);
     this.dealer = new Dealer({ hooks: this.hooks, ...context });
-    this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory });
+    this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory, limits: context.limits });
     this.authorizer = config.authorizer ?? allowAll;
   }
 

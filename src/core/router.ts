@@ -10,6 +10,7 @@ import { abort, error, goodbye, type Authenticate, type Dict, type Goodbye, type
 import { isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
 import { AuthThrottle, addressOf } from './auth-throttle.ts';
+import { DEFAULT_LIMITS, LIMIT_REACHED, RATE_LIMITED, RateLimiter, type Limits } from './limits.ts';
 import { ANONYMOUS_ONLY, type AuthStep, type Principal, type TransportAuth } from './authentication.ts';
 import type { Action, Decision } from './authorization.ts';
 import { realTimers, type Timers } from './hooks.ts';
@@ -26,6 +27,10 @@ export interface RouterOptions {
   /** Sent as WELCOME.Details.agent. */
   agent?: string;
   logger?: Logger;
+  /** Limits; each one not given keeps its default (see limits.ts). */
+  limits?: Partial<Limits>;
+  /** Milliseconds clock for rate limits; handed in so tests control time. */
+  now?: () => number;
 }
 
 export class Router {
@@ -36,12 +41,18 @@ export class Router {
   private readonly log: Logger;
   private readonly timers: Timers;
   private readonly throttle = new AuthThrottle();
+  private readonly limits: Limits;
+  private readonly now: () => number;
+  private joined = 0;
 
   constructor(options: RouterOptions) {
     this.timers = options.timers ?? realTimers;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
     const context = {
       timers: this.timers,
       callQueueLimit: options.callQueueLimit ?? 0,
+      limits: this.limits,
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
       hookFailed: (event: string, err: unknown) =>
         this.log.warn({ event, err: err instanceof Error ? err.message : String(err) }, 'hook listener failed'),
@@ -63,6 +74,9 @@ export class Router {
   receive(session: Session, raw: unknown): void {
     if (session.state === 'closed') return;
     if (session.backlog) return void session.backlog.push(raw);
+    if (!session.internal && !(session.rate ??= new RateLimiter(this.limits.messageRate, this.now)).take()) {
+      return this.abort(session, RATE_LIMITED, `more than ${this.limits.messageRate} messages per second`);
+    }
     const msg = checkInbound(raw);
     if (msg instanceof ShapeError) return this.protocolViolation(session, msg.reason);
     switch (session.state) {
@@ -214,6 +228,9 @@ export class Router {
     const auth = session.auth ?? ANONYMOUS_ONLY;
     // Crossbar: the client's authmethods in its order; the first one this transport offers is used.
     const offered = (details.authmethods as string[] | undefined) ?? ['anonymous'];
+    if (this.joined >= this.limits.sessions) {
+      return this.abort(session, LIMIT_REACHED, `the router holds its maximum of ${this.limits.sessions} sessions`);
+    }
     const method = offered.find((m) => auth.has(m));
     if (!method) {
       return this.abort(session, ErrorUri.NO_AUTH_METHOD, `cannot authenticate using any of the offered authmethods [${offered.join(', ')}]`);
@@ -324,6 +341,7 @@ export class Router {
     };
     if (principal.authextra) details.authextra = principal.authextra;
     session.send([T.WELCOME, session.id, details]);
+    this.joined++;
     realm.join(session);
     this.log.debug({ ...session.logFields, authid: session.authid, authrole: session.authrole, transport: session.peer.info }, 'session joined');
   }
@@ -384,6 +402,7 @@ export class Router {
   private leave(session: Session): void {
     const realm = session.realm;
     if (realm) {
+      if (!session.internal) this.joined--;
       realm.leave(session);
       this.sessionIds.delete(session.id);
       this.log.debug(session.logFields, 'session left');

@@ -2,6 +2,7 @@ import { clientHasFeature, type ClientRole } from '../wamp/features.ts';
 import { IdSequence } from '../wamp/ids.ts';
 import type { Dict, Outbound } from '../wamp/messages.ts';
 import type { Peer } from './peer.ts';
+import type { RateLimiter } from './limits.ts';
 import type { TransportAuth } from './authentication.ts';
 import type { Realm } from './realm.ts';
 import type { Invocation } from './invocation.ts';
@@ -43,6 +44,8 @@ export class Session {
    * is pending, so the session's messages are handled in the order sent.
    */
   backlog: unknown[] | undefined;
+  /** Its message rate limiter, made on its first message. */
+  rate: RateLimiter | undefined;
 
   // Dealer state, kept here so a leaving session can be cleaned up in one pass.
   readonly registrations = new Set<Registration>();
