@@ -1,0 +1,250 @@
+/**
+ * What the authentication methods share: constant-time comparison, the
+ * denial answers, config reading with errors that name the path, and the
+ * transport details a dynamic authenticator is given.
+ */
+// timingSafeEqual is called through the module object, so tests can watch it being used.
+import crypto, { createHash } from 'node:crypto';
+import type { AuthStep, Principal } from '../core/authentication.ts';
+import type { TransportInfo } from '../core/peer.ts';
+import type { Dict } from '../wamp/messages.ts';
+import { ErrorUri } from '../wamp/uris.ts';
+
+/** Crossbar's URI for an authenticator that assigned no authid (not in src/wamp/uris.ts). */
+export const NO_SUCH_PRINCIPAL = 'wamp.error.no_such_principal';
+
+/**
+ * One message for every credential failure of a method, whether the
+ * principal exists or not, so a denial does not tell which it was.
+ */
+export function denyCredentials(method: string): AuthStep {
+  return { kind: 'deny', reason: ErrorUri.NOT_AUTHORIZED, message: `${method}: invalid credentials` };
+}
+
+/** The client sent something that is not a well-formed answer (or HELLO.authextra). */
+export function denyMalformed(message: string): AuthStep {
+  return { kind: 'deny', reason: ErrorUri.AUTHENTICATION_FAILED, message };
+}
+
+export function denyNotAuthorized(message: string): AuthStep {
+  return { kind: 'deny', reason: ErrorUri.NOT_AUTHORIZED, message };
+}
+
+/**
+ * Constant-time equality of two secrets of any length: both are hashed to
+ * SHA-256 first, so timingSafeEqual always compares equal-length digests and
+ * the time taken tells nothing about where (or whether the lengths) differ.
+ */
+export function constantTimeEqual(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  return crypto.timingSafeEqual(sha256(a), sha256(b));
+}
+
+export function sha256(data: string | Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export function xor(a: Uint8Array, b: Uint8Array): Buffer {
+  if (a.length !== b.length) throw new Error('xor of unequal lengths');
+  const out = Buffer.alloc(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
+  return out;
+}
+
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Hex text to bytes, or undefined if it is not hex (of `bytes` bytes, if given). */
+export function fromHex(text: unknown, bytes?: number): Buffer | undefined {
+  if (typeof text !== 'string' || !HEX.test(text)) return undefined;
+  if (bytes !== undefined && text.length !== bytes * 2) return undefined;
+  return Buffer.from(text, 'hex');
+}
+
+/** Canonical (padded, standard alphabet) base64 to bytes, or undefined. */
+export function fromBase64(text: unknown): Buffer | undefined {
+  if (typeof text !== 'string' || !BASE64.test(text)) return undefined;
+  return Buffer.from(text, 'base64');
+}
+
+export function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---- TLS channel binding ----
+
+/**
+ * What this module reads from the transport for TLS channel binding. Not yet
+ * part of core's TransportInfo: `channelId` keyed by binding type, e.g.
+ * `{ 'tls-unique': <32 bytes> }`, where the 32 bytes are, as Autobahn|Python
+ * computes them, SHA-256 of the RFC 5929 tls-unique data (the first TLS
+ * Finished message of the handshake).
+ */
+export interface ChannelBindingInfo {
+  channelId?: Readonly<Record<string, Uint8Array | undefined>>;
+}
+
+export const CHANNEL_BINDINGS = ['tls-unique'] as const;
+
+/** The transport's channel id for `type`, if it has one (32 bytes). */
+export function channelIdOf(transport: TransportInfo, type: string): Buffer | undefined {
+  const id = (transport as TransportInfo & ChannelBindingInfo).channelId?.[type];
+  return id && id.length === 32 ? Buffer.from(id) : undefined;
+}
+
+/**
+ * HELLO.authextra.channel_binding checked against what the transport can do:
+ * the binding type (null for none), or a denial.
+ */
+export function requestedChannelBinding(
+  method: string,
+  authextra: Dict,
+  transport: TransportInfo,
+): { type: null; id: undefined } | { type: string; id: Buffer } | AuthStep {
+  const requested = authextra.channel_binding;
+  if (requested === undefined || requested === null) return { type: null, id: undefined };
+  if (typeof requested !== 'string' || !(CHANNEL_BINDINGS as readonly string[]).includes(requested)) {
+    return denyNotAuthorized(`${method}: unsupported channel binding type ${JSON.stringify(requested)} (supported: tls-unique)`);
+  }
+  const id = channelIdOf(transport, requested);
+  if (!id) {
+    return denyNotAuthorized(`${method}: channel binding "${requested}" requested, but this transport has no TLS channel id (not a TLS connection?)`);
+  }
+  return { type: requested, id };
+}
+
+export function isStep(value: unknown): value is AuthStep {
+  return isDict(value) && (value.kind === 'deny' || value.kind === 'welcome' || value.kind === 'challenge');
+}
+
+/**
+ * The transport as a dynamic authenticator sees it (Crossbar's
+ * `details.transport`): the TransportInfo fields, JSON-safe, with binary
+ * values as hex and Crossbar's `channel_id` spelling.
+ */
+export function transportDetails(transport: TransportInfo): Dict {
+  const out: Dict = {};
+  for (const [key, value] of Object.entries(transport)) {
+    if (key === 'channelId') {
+      const ids: Dict = {};
+      for (const [type, id] of Object.entries((value ?? {}) as Record<string, Uint8Array | undefined>)) {
+        if (id) ids[type] = Buffer.from(id).toString('hex');
+      }
+      out.channel_id = ids;
+    } else if (value instanceof Uint8Array) {
+      out[key] = Buffer.from(value).toString('hex');
+    } else if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {
+      out[key] = value;
+    } else if (isDict(value) || Array.isArray(value)) {
+      try {
+        out[key] = JSON.parse(JSON.stringify(value));
+      } catch {
+        // not JSON-safe: left out
+      }
+    }
+  }
+  return out;
+}
+
+export function welcome(principal: Principal): AuthStep {
+  return { kind: 'welcome', principal };
+}
+
+// ---- config reading ----
+
+/** A transport `auth` configuration that cannot be used; the message names the path. */
+export class AuthConfigError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+    this.name = 'AuthConfigError';
+  }
+}
+
+export function configDict(value: unknown, path: string): Dict {
+  if (!isDict(value)) throw new AuthConfigError(path, `must be an object, got ${describe(value)}`);
+  return value;
+}
+
+export function configString(dict: Dict, key: string, path: string, options: { optional: true }): string | undefined;
+export function configString(dict: Dict, key: string, path: string, options?: { optional?: false }): string;
+export function configString(dict: Dict, key: string, path: string, options: { optional?: boolean } = {}): string | undefined {
+  const value = dict[key];
+  if (value === undefined && options.optional) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    // The value itself is never shown: it may be a secret.
+    throw new AuthConfigError(`${path}.${key}`, value === undefined ? 'is required' : `must be a non-empty string, got ${describeType(value)}`);
+  }
+  return value;
+}
+
+export function configInteger(
+  dict: Dict,
+  key: string,
+  path: string,
+  range: { min: number; max: number },
+  fallback?: number,
+): number {
+  const value = dict[key];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new AuthConfigError(
+      `${path}.${key}`,
+      value === undefined ? 'is required' : `must be an integer from ${range.min} to ${range.max}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+export function configHex(dict: Dict, key: string, path: string, bytes?: number): Buffer {
+  const text = configString(dict, key, path);
+  const value = fromHex(text, bytes);
+  if (!value || value.length === 0) {
+    throw new AuthConfigError(`${path}.${key}`, bytes === undefined ? 'must be a hex string' : `must be ${bytes} bytes as ${bytes * 2} hex digits`);
+  }
+  return value;
+}
+
+/** Keys a dict may have; anything else is most likely a typo worth hearing about. */
+export function onlyKeys(dict: Dict, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(dict)) {
+    if (!allowed.includes(key)) throw new AuthConfigError(`${path}.${key}`, `unknown setting (known: ${allowed.join(', ')})`);
+  }
+}
+
+/** Optional `realm` and `extra` of a static principal. */
+export function principalOptions(dict: Dict, path: string): { realm?: string; extra?: Dict } {
+  const realm = dict.realm === null ? undefined : configString(dict, 'realm', path, { optional: true });
+  const extra = dict.extra === undefined || dict.extra === null ? undefined : configDict(dict.extra, `${path}.extra`);
+  return { ...(realm !== undefined && { realm }), ...(extra !== undefined && { extra }) };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return describeType(value);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : type === 'undefined' ? 'nothing' : `a ${type}`;
+}
+
+/** A Principal with optional realm (moves the session) and extra (WELCOME.Details.authextra). */
+export function makePrincipal(
+  authid: string,
+  authrole: string,
+  authprovider: string,
+  options: { realm?: string; extra?: Dict } = {},
+): Principal {
+  return {
+    authid,
+    authrole,
+    authprovider,
+    ...(options.extra && { authextra: { ...options.extra } }),
+    ...(options.realm && { realm: options.realm }),
+  };
+}
