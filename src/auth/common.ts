@@ -11,7 +11,7 @@ import type { Dict } from '../wamp/messages.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 
 /** Crossbar's URI for an authenticator that assigned no authid (not in src/wamp/uris.ts). */
-export const NO_SUCH_PRINCIPAL = 'wamp.error.no_such_principal';
+export const NO_SUCH_PRINCIPAL = ErrorUri.NO_SUCH_PRINCIPAL;
 
 /**
  * One message for every credential failure of a method, whether the

@@ -72,6 +72,7 @@ export async function callAuthenticator(
     transport: transportDetails(request.transport),
     authmethod: method,
     authid: request.authid ?? null,
+    authrole: request.authrole ?? null,
     authextra: request.authextra,
     ...details,
   };

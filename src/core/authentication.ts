@@ -24,6 +24,8 @@ export interface AuthRequest {
   realm: string;
   /** HELLO.Details.authid, if the client sent one. */
   authid: string | undefined;
+  /** HELLO.Details.authrole, the role the client asks for (Crossbar mostly ignores it). */
+  authrole?: string;
   /** HELLO.Details.authextra (method specific), or {}. */
   authextra: Dict;
   /** The session ID the session will have when welcomed (wampcra signs it). */

@@ -32,12 +32,16 @@ export class InternalCaller {
 
   constructor(private readonly router: Router) {}
 
-  call(realm: string, procedure: string, args: unknown[] = [], kwargs: Dict = {}): Promise<CallResult> {
+  /**
+   * Calls `procedure` on `realm`. The router enforces `timeoutMs` like any
+   * call timeout: a procedure that never answers rejects with wamp.error.canceled.
+   */
+  call(realm: string, procedure: string, args: unknown[] = [], kwargs: Dict = {}, timeoutMs = 10_000): Promise<CallResult> {
     const session = this.sessionFor(realm);
     const request = this.requests.next();
     return new Promise((resolve, reject) => {
       this.pending.set(request, { resolve, reject });
-      this.router.receive(session, [T.CALL, request, {}, procedure, args, kwargs]);
+      this.router.receive(session, [T.CALL, request, { timeout: timeoutMs }, procedure, args, kwargs]);
     });
   }
 

@@ -244,6 +244,7 @@ export class Router {
       auth.get(method)!.start({
         realm: realmName,
         authid: details.authid as string | undefined,
+        authrole: typeof details.authrole === 'string' ? details.authrole : undefined,
         authextra: (details.authextra as Dict | undefined) ?? {},
         session: session.id,
         transport: session.peer.info,

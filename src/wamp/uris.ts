@@ -12,6 +12,7 @@ export const ErrorUri = {
   NO_SUCH_REALM: 'wamp.error.no_such_realm',
   NO_SUCH_SESSION: 'wamp.error.no_such_session',
   NO_SUCH_ROLE: 'wamp.error.no_such_role',
+  NO_SUCH_PRINCIPAL: 'wamp.error.no_such_principal',
   // Crossbar's spelling; the spec's is wamp.error.no_matching_auth_method.
   NO_AUTH_METHOD: 'wamp.error.no_auth_method',
   CANCELED: 'wamp.error.canceled',
