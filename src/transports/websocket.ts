@@ -1,37 +1,81 @@
 /**
  * WebSocket transport (WAMP: basic/transport_websocket): one WAMP message per
  * WebSocket message, serializer chosen by subprotocol.
+ *
+ * Wiring (for the node layer):
+ * - `listenWebSocket(router, { host, port } | { path }, options, tls?)`: an
+ *   HTTP (or, with `tls`, HTTPS: `wss://`) server with one WebSocket path;
+ *   other requests go to `options.httpHandler`. Resolves with a `Listener`.
+ * - `createWebServer(router, { websocket: [...paths], httpHandler }, tls?)`:
+ *   the same server unbound, for several paths or for the universal port.
+ * - `new WebSocketEndpoint(router, options).handleUpgrade(request, socket, head)`
+ *   for an upgrade routed by an HTTP server of your own.
+ * Options and their defaults: `WebSocketOptions`, `WEBSOCKET_DEFAULTS`.
  */
-import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Outbound } from '../wamp/messages.ts';
 import { ErrorUri } from '../wamp/uris.ts';
-import type { Peer, TransportInfo } from '../core/peer.ts';
 import type { Router } from '../core/router.ts';
-import { SerializationError, type Serializer } from '../serializers/serializer.ts';
-import { serializerByProtocol } from '../serializers/index.ts';
+import type { TransportAuth } from '../core/authentication.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { serializerByProtocol, serializers as allSerializers, type Serializer } from '../serializers/index.ts';
+import { Connection, SLOW_CONSUMER, type CloseKind, type Wire } from './connection.ts';
 import { encodeCacheFor } from './encode-cache.ts';
+import { Heartbeat } from './heartbeat.ts';
+import { bind, closeServer, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
+import { secureContextOptions, type TlsOptions } from './tls.ts';
+
+export { SLOW_CONSUMER };
 
 export interface WebSocketOptions {
-  /** Serializers offered, in the router's order of preference (only used to pick among equals). */
-  serializers: Serializer[];
-  /** Largest message accepted from a client, in bytes; a larger one closes the connection with 1009. */
-  maxMessageSize: number;
-  /** permessage-deflate; off unless configured. */
-  compression: boolean;
+  /** Serializers offered, in the router's order of preference (only used to pick among equals). Default: json, msgpack, cbor. */
+  serializers?: readonly Serializer[];
+  /** Largest message accepted from a client, in bytes; a larger one fails the connection with 1009 (default 1 MiB). */
+  maxMessageSize?: number;
+  /** permessage-deflate (default off). */
+  compression?: boolean;
   /**
    * Bytes that may wait in a connection's send buffer; a client that reads
-   * slower than it is sent to is disconnected past this, rather than grow memory.
+   * slower than it is sent to is disconnected past this, rather than grow memory (default 8 MiB).
    */
-  maxSendBuffer: number;
+  maxSendBuffer?: number;
+  /**
+   * Origins a browser may connect from, e.g. "https://app.example.com";
+   * "*" matches any run of characters ("https://*.example.com", "*"); case-insensitive.
+   * A handshake whose Origin header is not listed is refused with 403. A
+   * handshake without Origin (a non-browser client) is accepted. Default: any origin.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * ms between WebSocket pings to each client (default 30 000; 0: off). A
+   * client that shows no sign of life within `autoPingTimeout` of a ping is
+   * dropped and its session cleaned up: this is how stale sessions are found.
+   * 30 s also keeps idle connections open through proxies (nginx drops after 60 s).
+   */
+  autoPingInterval?: number;
+  /** ms a client has to answer a ping (default 10 000). */
+  autoPingTimeout?: number;
+  /** Authentication methods offered on this transport (default: the core's anonymous only). */
+  auth?: TransportAuth;
+  logger?: Logger;
 }
 
-/** ABORT reason for a client cut off because it does not read what it is sent. */
-export const SLOW_CONSUMER = 'kreuz.error.slow_consumer';
+export const WEBSOCKET_DEFAULTS = {
+  serializers: allSerializers,
+  maxMessageSize: 1024 * 1024,
+  compression: false,
+  maxSendBuffer: 8 * 1024 * 1024,
+  autoPingInterval: 30_000,
+  autoPingTimeout: 10_000,
+} as const;
+
+type Settings = Required<Omit<WebSocketOptions, 'allowedOrigins' | 'auth' | 'logger'>> &
+  Pick<WebSocketOptions, 'allowedOrigins' | 'auth'> & { logger: Logger };
 
 /** Picks the first subprotocol in the client's order that we speak (as Crossbar does). */
-export function chooseSubprotocol(offered: Iterable<string>, serializers: Serializer[]): Serializer | undefined {
+export function chooseSubprotocol(offered: Iterable<string>, serializers: readonly Serializer[]): Serializer | undefined {
   for (const protocol of offered) {
     const serializer = serializerByProtocol(protocol);
     if (serializer && serializers.includes(serializer)) return serializer;
@@ -39,27 +83,46 @@ export function chooseSubprotocol(offered: Iterable<string>, serializers: Serial
   return undefined;
 }
 
+/** A matcher for `allowedOrigins` ("*" = any run of characters, case-insensitive). */
+export function originMatcher(allowed: readonly string[]): (origin: string) => boolean {
+  const patterns = allowed.map(
+    (pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i'),
+  );
+  return (origin) => patterns.some((pattern) => pattern.test(origin));
+}
+
 /** Accepts WebSocket upgrades for one path and attaches each connection to the router. */
 export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
+  private readonly settings: Settings;
+  private readonly originAllowed: ((origin: string) => boolean) | undefined;
 
   constructor(
     private readonly router: Router,
-    private readonly options: WebSocketOptions,
+    options: WebSocketOptions = {},
   ) {
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    const settings = (this.settings = { ...WEBSOCKET_DEFAULTS, logger: silentLogger, ...defined } as Settings);
+    this.originAllowed = settings.allowedOrigins ? originMatcher(settings.allowedOrigins) : undefined;
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: options.maxMessageSize,
-      perMessageDeflate: options.compression,
-      handleProtocols: (offered) => chooseSubprotocol(offered, options.serializers)?.protocol ?? false,
+      maxPayload: settings.maxMessageSize,
+      perMessageDeflate: settings.compression,
+      handleProtocols: (offered) => chooseSubprotocol(offered, settings.serializers)?.protocol ?? false,
     });
   }
 
   /** Handles an HTTP upgrade request already routed to this endpoint's path. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const origin = request.headers.origin;
+    if (this.originAllowed && origin !== undefined && !this.originAllowed(origin)) {
+      this.settings.logger.debug({ origin }, 'websocket: origin refused');
+      refuse(socket, 403, `Origin ${origin} is not allowed`);
+      return;
+    }
     const offered = parseProtocols(request.headers['sec-websocket-protocol']);
-    if (!chooseSubprotocol(offered, this.options.serializers)) {
-      const speaks = this.options.serializers.map((s) => s.protocol).join(', ');
+    if (!chooseSubprotocol(offered, this.settings.serializers)) {
+      const speaks = this.settings.serializers.map((s) => s.protocol).join(', ');
       refuse(socket, 400, `This server only speaks WebSocket subprotocols ${speaks}`);
       return;
     }
@@ -73,60 +136,97 @@ export class WebSocketEndpoint {
   }
 
   private attach(ws: WebSocket, request: IncomingMessage): void {
+    const settings = this.settings;
     const serializer = serializerByProtocol(ws.protocol)!;
-    const encoder = encodeCacheFor(serializer);
-    const { maxSendBuffer } = this.options;
-    const router = this.router;
-    let cutOff = false;
-    const info: TransportInfo = {
-      type: 'websocket',
-      serializer: serializer.name,
-      peer: `tcp:${request.socket.remoteAddress}:${request.socket.remotePort}`,
-    };
-    const peer: Peer = {
-      info,
-      send(message: Outbound) {
-        if (ws.readyState !== ws.OPEN || cutOff) return;
-        ws.send(encoder.encode(message));
-        if (ws.bufferedAmount > maxSendBuffer) cutOffSlowConsumer();
+    // ws fails a message over maxPayload by calling close(1009) with no text; we intercept that below.
+    const closeWs = ws.close.bind(ws);
+    const connection = new Connection(this.router, new WebSocketWire(ws, closeWs), {
+      serializer,
+      encoder: encodeCacheFor(serializer),
+      info: {
+        type: 'websocket',
+        serializer: serializer.name,
+        peer: request.socket.remoteAddress ? `tcp:${request.socket.remoteAddress}:${request.socket.remotePort}` : 'unix',
       },
-      close(reason: string) {
-        // A close reason must fit a control frame (123 bytes).
-        ws.close(1000, Buffer.from(reason).subarray(0, 123).toString());
-      },
-    };
-    const session = this.router.connect(peer);
-    const cutOffSlowConsumer = () => {
-      cutOff = true;
-      const text = `send buffer over ${maxSendBuffer} bytes: the client does not keep up`;
-      router.transportFailed(session, SLOW_CONSUMER, text);
-      // The close frame would wait behind the backlog the client does not read: drop the connection.
-      ws.close(1008, text);
-      ws.terminate();
-    };
-    // ws fails a message over maxPayload by closing with 1009 and no text; say why, in WAMP and in the close frame.
-    const close = ws.close.bind(ws);
-    ws.close = (code?: number, data?: string | Buffer) => {
-      if (code !== 1009 || data !== undefined) return close(code, data);
-      const text = `message larger than the limit of ${this.options.maxMessageSize} bytes`;
-      this.router.transportFailed(session, ErrorUri.PAYLOAD_SIZE_EXCEEDED, text);
-      close(1009, text);
-    };
-    ws.on('message', (data: Buffer) => {
-      let message: unknown;
-      try {
-        message = serializer.decode(data);
-      } catch (err) {
-        if (!(err instanceof SerializationError)) throw err;
-        this.router.undecodable(session, `undecodable ${serializer.name} message`);
-        return;
-      }
-      this.router.receive(session, message);
+      maxSendBuffer: settings.maxSendBuffer,
+      auth: settings.auth,
     });
-    ws.on('close', () => this.router.transportClosed(session));
+    ws.close = (code?: number, data?: string | Buffer) => {
+      if (code !== 1009 || data !== undefined) return closeWs(code, data);
+      const text = `message larger than the limit of ${settings.maxMessageSize} bytes`;
+      connection.fail(ErrorUri.PAYLOAD_SIZE_EXCEEDED, text, 'too-big');
+      // ws must close in any case, even when the connection was already failing.
+      if (ws.readyState === ws.OPEN) closeWs(1009, text);
+    };
+    const heartbeat = new Heartbeat(
+      settings.autoPingInterval,
+      settings.autoPingTimeout,
+      () => ws.readyState === ws.OPEN && ws.ping(),
+      () => connection.fail(ErrorUri.TIMEOUT, `no pong within ${settings.autoPingTimeout} ms`, 'unresponsive'),
+    );
+    ws.on('message', (data: Buffer) => {
+      heartbeat.seen();
+      // JSON arrives in text frames; the serializer takes the bytes and checks UTF-8 itself.
+      connection.received(data);
+    });
+    ws.on('pong', () => heartbeat.seen());
+    ws.on('close', () => {
+      heartbeat.stop();
+      connection.lost();
+    });
     // Errors (e.g. a message over maxPayload) are followed by 'close'; ws already sent the close frame.
     ws.on('error', () => {});
+    heartbeat.start();
   }
+}
+
+/** A `ws` connection as a `Wire`. */
+class WebSocketWire implements Wire {
+  constructor(
+    private readonly ws: WebSocket,
+    /** ws's own close, not the 1009 interceptor. */
+    private readonly closeWs: (code?: number, data?: string | Buffer) => void,
+  ) {}
+
+  get writable(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  write(data: Buffer | string): void {
+    this.ws.send(data);
+  }
+
+  close(kind: CloseKind, text: string): void {
+    const reason = closeReason(text);
+    switch (kind) {
+      case 'slow-consumer':
+        // The close frame would wait behind the backlog the client does not read: drop the connection.
+        this.closeWs(1008, reason);
+        this.ws.terminate();
+        return;
+      case 'unresponsive':
+        this.ws.terminate();
+        return;
+      case 'too-big':
+        return this.closeWs(1009, reason);
+      case 'protocol-error':
+        return this.closeWs(1002, reason);
+      case 'normal':
+        return this.closeWs(1000, reason);
+    }
+  }
+}
+
+/** A close reason must fit a control frame: at most 123 bytes of UTF-8, cut at a character boundary. */
+function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let cut = text.slice(0, 123);
+  while (Buffer.byteLength(cut) > 123) cut = cut.slice(0, -1);
+  return cut;
 }
 
 function parseProtocols(header: string | undefined): string[] {
@@ -134,11 +234,126 @@ function parseProtocols(header: string | undefined): string[] {
   return header.split(',').map((p) => p.trim()).filter(Boolean);
 }
 
+const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
+
 function refuse(socket: Duplex, status: number, text: string): void {
-  const reason = status === 404 ? 'Not Found' : 'Bad Request';
+  const reason = REASONS[status] ?? 'Bad Request';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
 }
 
 export { refuse as refuseUpgrade };
+
+// --- HTTP(S) servers with WebSocket paths ---
+
+/** One WebSocket endpoint of a web server: its URL path (default "/ws"; a leading "/" is added) and options. */
+export interface WebSocketPathOptions extends WebSocketOptions {
+  path?: string;
+}
+
+export interface WebServerOptions {
+  /** WebSocket endpoints, one per URL path. */
+  websocket?: WebSocketPathOptions | readonly WebSocketPathOptions[];
+  /** Plain HTTP requests (e.g. /metrics later). Default: 426 "connect with WebSocket". */
+  httpHandler?: RequestListener;
+  /** ms for an HTTP request's headers (and a TLS handshake) to arrive (default 10 000). */
+  handshakeTimeout?: number;
+}
+
+export const DEFAULT_WEBSOCKET_PATH = '/ws';
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+export interface WebServer {
+  /** An http.Server (https.Server with `tls`), not yet listening. */
+  readonly server: Server;
+  /** The WebSocket endpoints by URL path ("/ws"). */
+  readonly endpoints: ReadonlyMap<string, WebSocketEndpoint>;
+  /** Drops every WebSocket connection (the server itself is closed by its owner). */
+  closeEndpoints(): void;
+}
+
+/** "/ws" from "ws" or "/ws". */
+export function normalizePath(path: string | undefined): string {
+  const p = path ?? DEFAULT_WEBSOCKET_PATH;
+  return p.startsWith('/') ? p : `/${p}`;
+}
+
+const defaultHttpHandler =
+  (paths: string[]): RequestListener =>
+  (_request, response) => {
+    const where = paths.length ? ` at ${paths.join(', ')}` : '';
+    response.writeHead(426, { 'Content-Type': 'text/plain' }).end(`This is a WAMP router: connect with WebSocket${where}.\n`);
+  };
+
+/**
+ * An HTTP server (HTTPS with `tls`) whose upgrades go to the WebSocket
+ * endpoint of their path (404 elsewhere) and whose plain requests go to
+ * `httpHandler`. Not listening: bind it, or hand it sockets with
+ * `server.emit('connection', socket)` (the universal port does).
+ */
+export function createWebServer(router: Router, options: WebServerOptions = {}, tls?: TlsOptions): WebServer {
+  const list = options.websocket === undefined ? [] : Array.isArray(options.websocket) ? options.websocket : [options.websocket];
+  const endpoints = new Map<string, WebSocketEndpoint>();
+  for (const { path, ...wsOptions } of list as WebSocketPathOptions[]) {
+    const urlPath = normalizePath(path);
+    if (endpoints.has(urlPath)) throw new Error(`two WebSocket endpoints at ${urlPath}`);
+    endpoints.set(urlPath, new WebSocketEndpoint(router, wsOptions));
+  }
+  const handler = options.httpHandler ?? defaultHttpHandler([...endpoints.keys()]);
+  const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  // Slowloris: request headers must arrive within `timeout`; Node checks every connectionsCheckingInterval.
+  const http = { headersTimeout: timeout, connectionsCheckingInterval: Math.max(50, Math.min(30_000, timeout / 4)) };
+  const server: Server = tls
+    ? createHttpsServer({ ...secureContextOptions(tls), handshakeTimeout: timeout, ...http }, handler)
+    : createHttpServer(http, handler);
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const endpoint = endpoints.get(path);
+    if (!endpoint) return refuse(socket, 404, `No WebSocket endpoint at ${path}`);
+    endpoint.handleUpgrade(request, socket, head);
+  });
+  // A socket error before the upgrade: Node destroys the socket; nothing to do.
+  server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  return {
+    server,
+    endpoints,
+    closeEndpoints: () => {
+      for (const endpoint of endpoints.values()) endpoint.close();
+    },
+  };
+}
+
+export interface WebSocketListenOptions extends WebSocketPathOptions {
+  httpHandler?: RequestListener;
+  handshakeTimeout?: number;
+}
+
+/**
+ * Listens for WebSocket clients at one URL path (default "/ws") on TCP
+ * (`{ host, port }`, host default 127.0.0.1) or a Unix socket (`{ path }`),
+ * over TLS (`wss://`) when `tls` is given.
+ */
+export async function listenWebSocket(
+  router: Router,
+  address: ListenAddress,
+  options: WebSocketListenOptions = {},
+  tls?: TlsOptions,
+): Promise<Listener> {
+  const { httpHandler, handshakeTimeout, ...websocket } = options;
+  const web = createWebServer(router, { websocket, httpHandler, handshakeTimeout }, tls);
+  const sockets = trackConnections(web.server);
+  const bound = await bind(web.server, address);
+  const log = options.logger ?? silentLogger;
+  web.server.on('error', (err) => log.warn({ err: err.message }, 'websocket: listener error'));
+  const urlPath = normalizePath(options.path);
+  const url = 'path' in bound ? `ws+unix:${bound.path}:${urlPath}` : `${tls ? 'wss' : 'ws'}://${hostPort(bound)}${urlPath}`;
+  return {
+    address: bound,
+    url,
+    close: () => {
+      web.closeEndpoints();
+      return closeServer(web.server, sockets);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * TLS settings shared by every listener (RawSocket over TLS, `wss://`, the
+ * universal port): a certificate and its key, each given either as PEM text
+ * or as the path of a PEM file.
+ */
+import { readFileSync } from 'node:fs';
+import type { SecureContextOptions } from 'node:tls';
+
+export interface TlsOptions {
+  /** Server certificate (chain), PEM text or a file path. */
+  cert: string;
+  /** Its private key, PEM text or a file path. */
+  key: string;
+  /** Extra CA certificates (e.g. to verify client certificates later), PEM text or a file path. */
+  ca?: string;
+  /** Passphrase of an encrypted key. */
+  passphrase?: string;
+}
+
+/** PEM text as is; anything else is read as a file path. */
+export function pem(value: string): string {
+  return value.includes('-----BEGIN ') ? value : readFileSync(value, 'utf8');
+}
+
+/** Node's secure-context options for `tls.createServer` / `https.createServer`. Reads files synchronously, at startup. */
+export function secureContextOptions(options: TlsOptions): SecureContextOptions {
+  return {
+    cert: pem(options.cert),
+    key: pem(options.key),
+    ...(options.ca !== undefined ? { ca: pem(options.ca) } : {}),
+    ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+  };
+}
