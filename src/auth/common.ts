@@ -72,22 +72,11 @@ export function isDict(value: unknown): value is Dict {
 
 // ---- TLS channel binding ----
 
-/**
- * What this module reads from the transport for TLS channel binding. Not yet
- * part of core's TransportInfo: `channelId` keyed by binding type, e.g.
- * `{ 'tls-unique': <32 bytes> }`, where the 32 bytes are, as Autobahn|Python
- * computes them, SHA-256 of the RFC 5929 tls-unique data (the first TLS
- * Finished message of the handshake).
- */
-export interface ChannelBindingInfo {
-  channelId?: Readonly<Record<string, Uint8Array | undefined>>;
-}
-
 export const CHANNEL_BINDINGS = ['tls-unique'] as const;
 
 /** The transport's channel id for `type`, if it has one (32 bytes). */
 export function channelIdOf(transport: TransportInfo, type: string): Buffer | undefined {
-  const id = (transport as TransportInfo & ChannelBindingInfo).channelId?.[type];
+  const id = transport.channelId?.[type];
   return id && id.length === 32 ? Buffer.from(id) : undefined;
 }
 

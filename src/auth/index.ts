@@ -22,7 +22,7 @@ import { scramFromConfig } from './scram.ts';
 import { ticketFromConfig } from './ticket.ts';
 import { wampcraFromConfig } from './wampcra.ts';
 
-export { AuthConfigError, constantTimeEqual, type ChannelBindingInfo } from './common.ts';
+export { AuthConfigError, constantTimeEqual } from './common.ts';
 export { generatedAuthid, staticAnonymous, dynamicAnonymous } from './anonymous.ts';
 export { staticTicket, dynamicTicket, type TicketPrincipal } from './ticket.ts';
 export { deriveKey, sign as signWampCra, staticWampCra, dynamicWampCra, type CraUser } from './wampcra.ts';

@@ -7,6 +7,11 @@ export interface TransportInfo {
   serializer: string;
   /** Remote address, e.g. "tcp4:127.0.0.1:53512". */
   peer: string;
+  /**
+   * TLS channel ids by binding type, for authentication with channel
+   * binding: `tls-unique` is SHA-256 of the first Finished message (TLS <= 1.2).
+   */
+  channelId?: Readonly<Record<string, Uint8Array>>;
 }
 
 /**

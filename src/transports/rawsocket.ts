@@ -35,7 +35,7 @@ import { Connection, type CloseKind, type MessageEncoder, type Wire } from './co
 import { encodeCacheFor, type EncodeCache } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { bind, closeServer, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
-import { secureContextOptions, type TlsOptions } from './tls.ts';
+import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
 
 export interface RawSocketOptions {
   /** Serializers accepted (default: json, msgpack, cbor). */
@@ -372,7 +372,7 @@ class RawSocketConnection implements Wire {
     this.connection = new Connection(this.endpoint.router, this, {
       serializer,
       encoder: frameEncoderFor(serializer),
-      info: { type: 'rawsocket', serializer: serializer.name, peer: this.peerName },
+      info: { type: 'rawsocket', serializer: serializer.name, peer: this.peerName, ...channelIds(this.socket) },
       maxSendBuffer: settings.maxSendBuffer,
       auth: settings.auth,
       clientLimit: { bytes: clientMax, payloadSize: framePayloadSize },

@@ -4,7 +4,8 @@
  * or as the path of a PEM file.
  */
 import { readFileSync } from 'node:fs';
-import type { SecureContextOptions } from 'node:tls';
+import { createHash } from 'node:crypto';
+import { TLSSocket, type SecureContextOptions } from 'node:tls';
 
 export interface TlsOptions {
   /** Server certificate (chain), PEM text or a file path. */
@@ -30,4 +31,15 @@ export function secureContextOptions(options: TlsOptions): SecureContextOptions 
     ...(options.ca !== undefined ? { ca: pem(options.ca) } : {}),
     ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
   };
+}
+
+/**
+ * The channel ids of a TLS connection, as Autobahn computes them: tls-unique
+ * is SHA-256 of the first Finished message (RFC 5929), the client's on a
+ * full handshake. TLS 1.3 has no tls-unique.
+ */
+export function channelIds(socket: unknown): { channelId?: Record<string, Uint8Array> } {
+  if (!(socket instanceof TLSSocket) || socket.getProtocol() === 'TLSv1.3') return {};
+  const finished = socket.getPeerFinished();
+  return finished ? { channelId: { 'tls-unique': createHash('sha256').update(finished).digest() } } : {};
 }

@@ -25,7 +25,7 @@ import { Connection, SLOW_CONSUMER, type CloseKind, type Wire } from './connecti
 import { encodeCacheFor } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { bind, closeServer, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
-import { secureContextOptions, type TlsOptions } from './tls.ts';
+import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
 
 export { SLOW_CONSUMER };
 
@@ -147,6 +147,7 @@ export class WebSocketEndpoint {
         type: 'websocket',
         serializer: serializer.name,
         peer: request.socket.remoteAddress ? `tcp:${request.socket.remoteAddress}:${request.socket.remotePort}` : 'unix',
+        ...channelIds(request.socket),
       },
       maxSendBuffer: settings.maxSendBuffer,
       auth: settings.auth,
