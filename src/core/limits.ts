@@ -20,7 +20,7 @@ export const DEFAULT_LIMITS: Limits = {
   callsInFlight: 1_000,
   registrations: 1_000,
   subscriptions: 1_000,
-  messageRate: 50_000,
+  messageRate: 250_000,
   sessions: 100_000,
 };
 

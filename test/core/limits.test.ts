@@ -7,7 +7,7 @@ import { MemoryClient } from '../helpers/memory-peer.ts';
 
 describe('limits', () => {
   it('has safe defaults', () => {
-    assert.deepEqual(DEFAULT_LIMITS, { callsInFlight: 1000, registrations: 1000, subscriptions: 1000, messageRate: 50_000, sessions: 100_000 });
+    assert.deepEqual(DEFAULT_LIMITS, { callsInFlight: 1000, registrations: 1000, subscriptions: 1000, messageRate: 250_000, sessions: 100_000 });
   });
 
   it('refuses registrations past the per-session limit, others unaffected', () => {
