@@ -1,99 +1,257 @@
 /**
- * A running router node: the Router plus its listening transports.
+ * A running router node: the Router with its realms (roles, event history,
+ * meta API), its listeners, metrics, node info, in-process sessions, and a
+ * graceful shutdown.
+ *
+ * Shutdown (`shutdown()`, what SIGTERM does in `kreuz start`):
+ * 1. stop accepting: HTTP listeners stop taking connections; on every
+ *    listener a new HELLO is answered ABORT wamp.close.system_shutdown and a
+ *    new CALL ERROR wamp.error.canceled, while everything else (YIELDs
+ *    above all) is still routed;
+ * 2. wait until no call is in flight, up to the deadline (default 10 s);
+ * 3. send GOODBYE wamp.close.system_shutdown to every session and give the
+ *    clients up to a second to answer it;
+ * 4. close every listener, dropping what is left.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { CloseUri, ErrorUri } from '../wamp/uris.ts';
+import { MessageType as T } from '../wamp/codes.ts';
+import { abort, error } from '../wamp/messages.ts';
+import { InternalCaller } from '../core/internal-caller.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type { RealmConfig } from '../core/realm.ts';
 import { Router } from '../core/router.ts';
+import type { Session } from '../core/session.ts';
 import { enableMetaApi } from '../meta/index.ts';
-import type { Logger } from '../core/logger.ts';
-import type { HistoryConfig } from '../core/event-store.ts';
-import { serializerByName, type SerializerName } from '../serializers/index.ts';
-import { WebSocketEndpoint, refuseUpgrade } from '../transports/websocket.ts';
+import { KREUZ_VERSION } from '../version.ts';
+import { httpHandler } from './http.ts';
+import { startListener, type RunningListener } from './listeners.ts';
+import { LocalSession, type LocalSessionOptions } from './local-session.ts';
+import { NodeMetrics, clientSessions } from './metrics.ts';
+import { DEFAULTS, withoutUndefined, type NodeOptions, type RealmOptions, type TransportOptions } from './options.ts';
+import { pendingAuthorizer, transportAuth } from './security.ts';
 
-export interface NodeOptions {
-  host?: string;
-  port?: number;
-  /** URL path of the WebSocket endpoint, without the leading slash. */
-  path?: string;
-  realms?: string[];
-  serializers?: SerializerName[];
-  maxMessageSize?: number;
-  compression?: boolean;
-  /** Bytes that may wait in one connection's send buffer before the client is cut off as too slow. */
-  maxSendBuffer?: number;
-  /** Topics whose last events are kept for wamp.subscription.get_events, on every realm. */
-  eventHistory?: HistoryConfig[];
-  /** The meta API (wamp.session.*, wamp.registration.*), on by default as in Crossbar. */
-  metaApi?: boolean;
-  /** Calls that may wait per registration while every callee is at its concurrency limit. */
-  callQueueLimit?: number;
-  logger?: Logger;
+export { DEFAULTS, type NodeOptions } from './options.ts';
+
+export interface NodeInfo {
+  status: 'ok' | 'stopping';
+  router: 'kreuz';
+  version: string;
+  node: string;
+  /** Seconds since the node started. */
+  uptime: number;
+  started: string;
+  realms: Array<{ name: string; sessions: number }>;
+  /** Client sessions on every realm. */
+  sessions: number;
 }
-
-export const DEFAULTS = {
-  host: '127.0.0.1',
-  port: 8080,
-  path: 'ws',
-  realms: ['realm1'],
-  serializers: ['json', 'msgpack', 'cbor'] as SerializerName[],
-  maxMessageSize: 1024 * 1024,
-  compression: false,
-  maxSendBuffer: 8 * 1024 * 1024,
-  metaApi: true,
-  callQueueLimit: 0,
-};
 
 export interface RunningNode {
   router: Router;
-  /** ws://host:port/path */
+  /** The first WebSocket URL (ws://host:port/path), else the first listener's. */
   url: string;
+  /** Its TCP port (0 for a Unix socket). */
   port: number;
+  /** Every URL the node listens on, in transport order. */
+  urls: string[];
+  listeners: readonly RunningListener[];
+  logger: Logger;
+  /** The Prometheus registry, when metrics are on. */
+  metrics: NodeMetrics | undefined;
+  info(): NodeInfo;
+  /** An in-process session on `realm` (see LocalSession). */
+  session(realm: string, options?: LocalSessionOptions): Promise<LocalSession>;
+  /** Graceful stop: let calls in flight finish (up to `timeout` ms), GOODBYE every session, close. */
+  shutdown(options?: { timeout?: number }): Promise<void>;
+  /** Immediate stop: every connection is dropped. */
   close(): Promise<void>;
 }
 
+/** How long clients get to answer the router's GOODBYE at shutdown. */
+const GOODBYE_WAIT_MS = 1000;
+const POLL_MS = 10;
+
 export async function startNode(options: NodeOptions = {}): Promise<RunningNode> {
   const o = { ...DEFAULTS, ...withoutUndefined(options) };
+  const log: Logger = options.logger ?? silentLogger;
+  const started = new Date();
+
+  const realms: RealmOptions[] = o.realms.map((r) => (typeof r === 'string' ? { name: r } : r));
+  const metaApi = new Set(realms.map((r) => r.metaApi ?? o.metaApi));
+  if (metaApi.size > 1) throw new Error('the meta API is on for every realm or for none (enable_meta_api must be the same on every realm)');
+  const authorizers = realms.map((r) => (r.roles ? pendingAuthorizer(r.name, r.roles) : undefined));
   const router = new Router({
-    realms: o.realms.map((name) => ({ name, eventHistory: o.eventHistory })),
+    realms: realms.map(
+      (r, i): RealmConfig => ({
+        name: r.name,
+        eventHistory: r.eventHistory ?? o.eventHistory,
+        ...(authorizers[i] && { authorizer: authorizers[i].authorizer }),
+      }),
+    ),
     agent: 'Kreuz',
     callQueueLimit: o.callQueueLimit,
-    logger: options.logger,
+    logger: log,
+    limits: o.limits,
   });
-  if (o.metaApi) enableMetaApi(router);
-  const endpoint = new WebSocketEndpoint(router, {
-    serializers: o.serializers.map((name) => serializerByName(name)),
-    maxMessageSize: o.maxMessageSize,
-    compression: o.compression,
-    maxSendBuffer: o.maxSendBuffer,
-  });
+  const caller = new InternalCaller(router);
+  for (const a of authorizers) a?.complete(caller);
+  if (metaApi.has(true)) enableMetaApi(router);
 
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(426, { 'Content-Type': 'text/plain' }).end('This is a WAMP router: connect with WebSocket.\n');
-  });
-  server.on('upgrade', (request, socket, head) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path !== `/${o.path}`) return refuseUpgrade(socket, 404, `No WebSocket endpoint at ${path}`);
-    endpoint.handleUpgrade(request, socket, head);
-  });
+  const metricsOptions = o.metrics === true ? {} : o.metrics || undefined;
+  const metrics = metricsOptions ? new NodeMetrics(router, metricsOptions.maxProcedures ?? DEFAULTS.maxProcedures) : undefined;
+  const metricsPath = metricsOptions?.path ?? DEFAULTS.metricsPath;
+  const infoOptions = o.info === true ? {} : o.info || undefined;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  let stopping: Promise<void> | undefined;
+  let draining = false;
+  const locals = new Set<LocalSession>();
+
+  const info = (): NodeInfo => {
+    const list = [...router.realms.values()].map((realm) => ({ name: realm.name, sessions: clientSessions(realm) }));
+    return {
+      status: draining ? 'stopping' : 'ok',
+      router: 'kreuz',
+      version: KREUZ_VERSION,
+      node: process.versions.node,
+      uptime: Math.round((Date.now() - started.getTime()) / 10) / 100,
+      started: started.toISOString(),
+      realms: list,
+      sessions: list.reduce((n, r) => n + r.sessions, 0),
+    };
+  };
+
+  // Every inbound message passes here: metrics, and the shutdown gate.
+  const receive = router.receive.bind(router);
+  router.receive = (session: Session, raw: unknown) => {
+    // Messages held for an asynchronous authorizer come through again when released; count them then.
+    if (!session.internal && session.backlog === undefined && Array.isArray(raw)) {
+      if (draining && refuseWhileDraining(session, raw)) return;
+      metrics?.inbound(session, raw);
+    }
+    receive(session, raw);
+  };
+  if (metrics) {
+    const connect = router.connect.bind(router);
+    router.connect = (peer, auth) => connect(metrics.tap(peer), auth);
+  }
+
+  const transports: TransportOptions[] = options.transports ?? [
+    {
+      type: 'websocket',
+      endpoint: { host: o.host, port: o.port },
+      path: o.path,
+      serializers: o.serializers,
+      maxMessageSize: o.maxMessageSize,
+      compression: o.compression,
+      maxSendBuffer: o.maxSendBuffer,
+    },
+  ];
+  const listeners: RunningListener[] = [];
+  const context = {
+    router,
+    logger: log,
+    metrics,
+    auth: (auth: Record<string, unknown> | undefined, where: string) => transportAuth(auth, caller, where),
+    httpHandler: (websocketPaths: string[], infoPaths: string[]) =>
+      httpHandler({
+        metrics: metrics && { path: metricsPath, registry: metrics.registry },
+        infoPaths: new Set([...infoPaths, ...(infoOptions ? [infoOptions.path ?? DEFAULTS.infoPath] : [])]),
+        info,
+        websocketPaths: new Set(websocketPaths),
+      }),
+  };
+  try {
+    for (const [i, t] of transports.entries()) listeners.push(await startListener(t, i, context));
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw err;
+  }
+
+  const urls = listeners.flatMap((l) => l.urls);
+  const first = listeners.find((l) => l.urls.some(isWebSocketUrl)) ?? listeners[0];
+  const closeAll = async () => {
+    draining = true;
+    for (const local of locals) await local.close();
+    await Promise.all(listeners.map((l) => l.close()));
+  };
+
+  const shutdown = (opts: { timeout?: number } = {}): Promise<void> =>
+    (stopping ??= (async () => {
+      const timeout = opts.timeout ?? o.shutdownTimeout;
+      draining = true;
+      for (const l of listeners) l.stopAccepting();
+      const inFlight = callsInFlight(router);
+      log.info({ callsInFlight: inFlight, timeout }, 'shutting down');
+      if (inFlight > 0 && !(await until(() => callsInFlight(router) === 0, timeout))) {
+        log.warn({ callsInFlight: callsInFlight(router) }, 'shutdown deadline reached with calls in flight');
+      }
+      const killed: Session[] = [];
+      for (const realm of router.realms.values()) {
+        for (const session of realm.sessions.values()) if (!session.internal && session.state === 'joined') killed.push(session);
+      }
+      // Past the deadline, callers still waiting go first: their calls end with the GOODBYE, not with a
+      // "callee disconnected" error from a callee that happened to be told before them.
+      killed.sort((a, b) => Number(b.calls.size > 0) - Number(a.calls.size > 0));
+      for (const session of killed) router.kill(session, CloseUri.SYSTEM_SHUTDOWN, 'the router is shutting down');
+      await until(() => killed.every((s) => s.state !== 'closing'), GOODBYE_WAIT_MS);
+      await closeAll();
+      log.info({}, 'stopped');
+    })());
+
   return {
     router,
-    port,
-    url: `ws://${o.host}:${port}/${o.path}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        endpoint.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: first?.urls.find(isWebSocketUrl) ?? first?.urls[0] ?? '',
+    port: first?.port ?? 0,
+    urls,
+    listeners,
+    logger: log,
+    metrics,
+    info,
+    session: async (realm, sessionOptions) => {
+      if (draining) throw new Error('the node is shutting down');
+      const local = await LocalSession.join(router, realm, sessionOptions);
+      locals.add(local);
+      local.onClose(() => locals.delete(local));
+      return local;
+    },
+    shutdown,
+    close: () => (stopping ??= closeAll()),
   };
 }
 
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/** While shutting down: no new sessions, no new calls. True when the message was answered here. */
+function refuseWhileDraining(session: Session, message: unknown[]): boolean {
+  const type = message[0];
+  if (type === T.HELLO) {
+    session.send(abort(CloseUri.SYSTEM_SHUTDOWN, 'the router is shutting down'));
+    session.peer.close(CloseUri.SYSTEM_SHUTDOWN);
+    return true;
+  }
+  // A new call (not a further chunk of a progressive call in flight) is refused.
+  if (type === T.CALL && session.state === 'joined' && typeof message[1] === 'number' && !session.calls.has(message[1])) {
+    session.send(error(T.CALL, message[1], ErrorUri.CANCELED, ['the router is shutting down']));
+    return true;
+  }
+  return false;
 }
+
+/** Calls in flight on the whole router, counted at their callers (queued ones included). */
+function callsInFlight(router: Router): number {
+  let n = 0;
+  for (const realm of router.realms.values()) for (const session of realm.sessions.values()) n += session.calls.size;
+  return n;
+}
+
+/** Resolves true once `check` holds, false after `ms`. */
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  return true;
+}
+
+function isWebSocketUrl(url: string): boolean {
+  return /^wss?:|^ws\+unix:/.test(url);
+}
+

@@ -1,39 +1,86 @@
-/** The `kreuz` command, run as a user runs it: a child process on a real port. */
-import { describe, it } from 'node:test';
+/** The `kreuz` command, run as a user runs it: child processes in a temporary directory, real ports on 127.0.0.1. */
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { INIT_CONFIG } from '../../src/cli/init.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/kreuz.js', import.meta.url));
-const pkg = JSON.parse(spawnSync(process.execPath, ['-p', 'JSON.stringify(require("./package.json"))'], { cwd: root, encoding: 'utf8' }).stdout);
+const crossbarExample = fileURLToPath(new URL('../config/fixtures/crossbar-docs-example.json', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-/** Starts `kreuz start ...args` and resolves with the process and the line it logged, once it listens. */
-function start(args: string[]): Promise<{ child: ReturnType<typeof spawn>; line: string }> {
-  const child = spawn(process.execPath, [bin, 'start', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error(`kreuz did not start within 10 s: ${out} ${err}`));
-    }, 10_000);
-    child.stderr!.on('data', (d) => (err += d));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.includes('listening on'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, line });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`kreuz exited with ${code}: ${err}`)));
-  });
+const dirs: string[] = [];
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kreuz-cli-'));
+  dirs.push(dir);
+  return dir;
 }
 
-function stopped(child: ReturnType<typeof spawn>): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+/** The init config on free ports (0), in `dir`/.kreuz (or `cbdir`). */
+function writeConfig(dir: string, text = INIT_CONFIG, cbdir = '.kreuz'): string {
+  mkdirSync(join(dir, cbdir), { recursive: true });
+  const file = join(dir, cbdir, 'config.yaml');
+  writeFileSync(file, text.replace('port: 8080', 'port: 0').replace('port: 8081', 'port: 0'));
+  return file;
+}
+
+function run(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+interface Started {
+  child: ChildProcess;
+  /** The "listening on" log line. */
+  line: string;
+  urls: string[];
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `kreuz start ...args` and resolves once it logged where it listens. */
+function start(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn(process.execPath, [bin, 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kreuz did not start within 15 s: ${out} ${err}`));
+    }, 15_000);
+    child.stdout!.on('data', () => {
+      const line = out.split('\n').find((l) => l.includes('listening on'));
+      if (!line) return;
+      clearTimeout(timer);
+      const urls = line.match(/\b(?:ws|rs):\/\/[^\s,]+/g) ?? [];
+      resolve({ child, line, urls, output: () => out + err, exited });
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`kreuz exited with ${code}: ${out} ${err}`));
+    });
+  });
 }
 
 describe('kreuz command', () => {
@@ -43,31 +90,212 @@ describe('kreuz command', () => {
   });
 
   it('prints router, Node and ws versions', () => {
-    const run = spawnSync(process.execPath, [bin, 'version'], { cwd: root, encoding: 'utf8', timeout: 10_000 });
-    assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, new RegExp(`^kreuz ${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
-    assert.match(run.stdout, new RegExp(`^node ${process.versions.node.replace(/\./g, '\\.')}$`, 'm'));
-    assert.match(run.stdout, /^ws \d+\.\d+\.\d+$/m);
+    const r = run(['version']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^kreuz ${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(r.stdout, new RegExp(`^node ${process.versions.node.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(r.stdout, /^ws \d+\.\d+\.\d+$/m);
   });
 
   it('starts with --host/--port/--realm, logs one line with the URL, serves that realm, stops on SIGTERM', async () => {
-    const { child, line } = await start(['--host', '127.0.0.1', '--port', '0', '--realm', 'testrealm']);
-    const url = line.match(/ws:\/\/127\.0\.0\.1:\d+\/ws/)?.[0];
-    assert.ok(url, line);
-    assert.match(line, /testrealm/);
+    const node = await start(['--host', '127.0.0.1', '--port', '0', '--realm', 'testrealm'], tempDir());
+    const url = node.line.match(/ws:\/\/127\.0\.0\.1:\d+\/ws/)?.[0];
+    assert.ok(url, node.line);
+    assert.match(node.line, /testrealm/);
+    assert.equal(node.output().split('\n').filter((l) => l.trim()).length, 1, `one log line: ${node.output()}`);
     const client = await RawClient.join(url, 'json', 'testrealm');
     client.close();
     const other = await RawClient.open(url, 'json');
     other.send([1, 'realm1', { roles: { caller: {} } }]);
     assert.equal((await other.next())[2], 'wamp.error.no_such_realm');
-    const exit = stopped(child);
-    child.kill('SIGTERM');
-    assert.equal(await exit, 0);
+    node.child.kill('SIGTERM');
+    assert.equal(await node.exited, 0);
   });
 
-  it('rejects a bad port with a clear message', () => {
-    const run = spawnSync(process.execPath, [bin, 'start', '--port', 'eighty'], { cwd: root, encoding: 'utf8', timeout: 10_000 });
-    assert.notEqual(run.status, 0);
-    assert.match(run.stderr, /port/);
+  it('rejects a bad port and a bad log level with a clear message', () => {
+    const port = run(['start', '--port', 'eighty']);
+    assert.notEqual(port.status, 0);
+    assert.match(port.stderr, /port/);
+    const level = run(['start', '--loglevel', 'loud']);
+    assert.notEqual(level.status, 0);
+    assert.match(level.stderr, /none, critical, error, warn, info, debug, trace/);
+  });
+});
+
+describe('kreuz init and check', () => {
+  it('init writes a commented .kreuz/config.yaml and refuses to overwrite it', () => {
+    const dir = tempDir();
+    const first = run(['init'], dir);
+    assert.equal(first.status, 0, first.stderr);
+    const file = join(dir, '.kreuz', 'config.yaml');
+    assert.match(first.stdout, /wrote \.kreuz\/config\.yaml/);
+    const text = readFileSync(file, 'utf8');
+    assert.equal(text, INIT_CONFIG);
+    assert.match(text, /^# /m, 'commented');
+    writeFileSync(file, `${text}# my change\n`);
+    const second = run(['init'], dir);
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /config\.yaml already exists: not overwritten/);
+    assert.match(readFileSync(file, 'utf8'), /# my change\n$/, 'the existing file is untouched');
+    const elsewhere = run(['init', '--cbdir', 'node1'], dir);
+    assert.equal(elsewhere.status, 0, elsewhere.stderr);
+    assert.ok(existsSync(join(dir, 'node1', 'config.yaml')), 'written into --cbdir');
+  });
+
+  it('check says ok for the init config, and names each broken field with the reason', () => {
+    const dir = tempDir();
+    assert.equal(run(['init'], dir).status, 0);
+    const ok = run(['check'], dir);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /config\.yaml: ok \(1 realm, 2 transports\)/);
+
+    const file = join(dir, '.kreuz', 'config.yaml');
+    const broken = readFileSync(file, 'utf8')
+      .replace('port: 8081', 'port: eighty')
+      .replace('          info:\n            type: nodeinfo', '          "/":\n            type: static\n            directory: ../web')
+      .replace('max_message_size: 1048576     # bytes', 'max_mesage_size: 1048576');
+    writeFileSync(file, broken);
+    const bad = run(['check'], dir);
+    assert.equal(bad.status, 1);
+    assert.deepEqual(bad.stdout.trim().split('\n'), [
+      'workers[0].transports[0].paths.ws.options.max_mesage_size: unknown key (known here: max_message_size, auto_ping_interval, auto_ping_timeout, compression, allowed_origins, open_handshake_timeout, require_websocket_subprotocol, max_send_buffer)',
+      'workers[0].transports[0].paths./.type: "static" is not supported by Kreuz',
+      'workers[0].transports[1].endpoint.port: must be a number, got a string',
+      `${file}: 3 problems`,
+    ]);
+  });
+
+  it("check names every key of Crossbar's documentation example that Kreuz does not support", () => {
+    const r = run(['check', '--config', crossbarExample], tempDir());
+    assert.equal(r.status, 1);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.at(-1), `${crossbarExample}: 9 problems`);
+    assert.ok(lines.includes('workers[0].transports[0].paths./.type: "static" is not supported by Kreuz'), r.stdout);
+    assert.ok(lines.includes('workers[0].transports[0].paths.lp.type: "longpoll" is not supported by Kreuz'), r.stdout);
+  });
+
+  it('check and start say where they looked when there is no config', () => {
+    const dir = tempDir();
+    const r = run(['check'], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no config in .*\.kreuz \(looked for config\.yaml, config\.yml, config\.json\); create one with: kreuz init/);
+    const s = run(['start', '--cbdir', 'missing'], dir);
+    assert.equal(s.status, 1);
+    assert.match(s.stderr, /no config in .*missing/);
+  });
+});
+
+describe('kreuz start, status and stop', () => {
+  it('runs the config of the node directory; status and stop find it by its pid file', async () => {
+    const dir = tempDir();
+    writeConfig(dir);
+    const notRunning = run(['status'], dir);
+    assert.equal(notRunning.status, 3);
+    assert.match(notRunning.stdout, /kreuz is not running from .*\.kreuz/);
+
+    const node = await start([], dir);
+    assert.match(node.line, /listening on ws:\/\/127\.0\.0\.1:\d+\/ws, rs:\/\/127\.0\.0\.1:\d+ \(realm realm1; config .*config\.yaml\)/);
+    const client = await RawClient.join(node.urls[0]);
+    client.close();
+
+    const status = run(['status'], dir);
+    assert.equal(status.status, 0, status.stdout + status.stderr);
+    assert.match(status.stdout, new RegExp(`kreuz is running from .*\\.kreuz \\(pid ${node.child.pid}, since .*\\), listening on ws://`));
+    const again = run(['start'], dir);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, new RegExp(`a node is already running from .* \\(pid ${node.child.pid}\\)`));
+
+    const stop = run(['stop'], dir);
+    assert.equal(stop.status, 0, stop.stdout + stop.stderr);
+    assert.match(stop.stdout, new RegExp(`kreuz stopped \\(pid ${node.child.pid}\\)`));
+    assert.equal(await node.exited, 0, 'exits 0 after SIGTERM');
+    assert.match(node.output(), /INFO  stopping signal=SIGTERM/);
+    assert.ok(!existsSync(join(dir, '.kreuz', 'node.pid')), 'the pid file is removed');
+    assert.equal(run(['status'], dir).status, 3);
+    const stopAgain = run(['stop'], dir);
+    assert.equal(stopAgain.status, 3);
+    assert.match(stopAgain.stdout, /not running/);
+  });
+
+  it('takes ${VAR} values from the environment, and names a variable that is not set', async () => {
+    const dir = tempDir();
+    writeConfig(dir, INIT_CONFIG.replace('- name: realm1', '- name: ${KREUZ_TEST_REALM}'));
+    const missing = run(['start'], dir, { KREUZ_TEST_REALM: undefined });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /^workers\[0\]\.realms\[0\]\.name: environment variable KREUZ_TEST_REALM is not set$/m);
+    assert.match(missing.stderr, /nothing started/);
+    const node = await start([], dir, { KREUZ_TEST_REALM: 'com.example.envrealm' });
+    assert.match(node.line, /\(realm com\.example\.envrealm;/);
+    const client = await RawClient.join(node.urls[0], 'json', 'com.example.envrealm');
+    client.close();
+    node.child.kill('SIGTERM');
+    assert.equal(await node.exited, 0);
+  });
+
+  it('--loglevel takes Crossbar level names: debug shows session lines, critical hides the info line', async () => {
+    const dir = tempDir();
+    writeConfig(dir);
+    const debug = await start(['--loglevel', 'debug', '--logformat', 'json'], dir);
+    const client = await RawClient.join(debug.urls[0]);
+    client.close();
+    const deadline = Date.now() + 5000;
+    while (!debug.output().includes('"msg":"session joined"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const joined = debug.output().split('\n').find((l) => l.includes('"msg":"session joined"'));
+    assert.ok(joined, debug.output());
+    const entry = JSON.parse(joined);
+    assert.deepEqual([entry.level, entry.realm, typeof entry.session], [20, 'realm1', 'number']);
+    debug.child.kill('SIGTERM');
+    assert.equal(await debug.exited, 0);
+
+    const quiet = spawn(process.execPath, [bin, 'start', '--loglevel', 'critical'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(quiet);
+    let output = '';
+    quiet.stdout!.on('data', (d) => (output += d));
+    const quietExit = new Promise<number | null>((resolve) => quiet.once('exit', resolve));
+    let status = run(['status'], dir);
+    for (let i = 0; i < 100 && status.status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = run(['status'], dir);
+    }
+    assert.equal(status.status, 0, 'running');
+    assert.equal(run(['stop'], dir).status, 0);
+    assert.equal(await quietExit, 0);
+    assert.equal(output, '', 'nothing below critical was logged');
+  });
+
+  it('on SIGTERM lets a call in flight finish: the caller gets its RESULT, then GOODBYE system_shutdown', async () => {
+    const dir = tempDir();
+    writeConfig(dir);
+    const node = await start([], dir);
+    const callee = await RawClient.join(node.urls[0]);
+    const caller = await RawClient.join(node.urls[0]);
+    callee.send([64, 1, {}, 'com.example.slow']);
+    assert.equal((await callee.next())[0], 65);
+    caller.send([48, 2, {}, 'com.example.slow', [1]]);
+    const invocation = await callee.next();
+    assert.equal(invocation[0], 68);
+    node.child.kill('SIGTERM');
+    setTimeout(() => callee.send([70, invocation[1], {}, ['done after 300 ms']]), 300);
+    assert.deepEqual(await caller.next(3000), [50, 2, {}, ['done after 300 ms']]);
+    assert.deepEqual(await caller.next(3000), [6, { message: 'the router is shutting down' }, 'wamp.close.system_shutdown']);
+    caller.send([6, {}, 'wamp.close.goodbye_and_out']);
+    callee.send([6, {}, 'wamp.close.goodbye_and_out']);
+    assert.equal(await node.exited, 0);
+  });
+});
+
+describe('kreuz keygen', () => {
+  it('prints a new Ed25519 key pair for cryptosign as hex: a 32-byte seed and its 32-byte public key', () => {
+    const r = run(['keygen']);
+    assert.equal(r.status, 0, r.stderr);
+    const seed = r.stdout.match(/^private key: ([0-9a-f]{64})$/m)?.[1];
+    const pub = r.stdout.match(/^public key: {2}([0-9a-f]{64})$/m)?.[1];
+    assert.ok(seed && pub, r.stdout);
+    const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
+    const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64(seed), x: b64(pub) }, format: 'jwk' });
+    assert.equal(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url').toString('hex'), pub, 'the public key belongs to the seed');
+    const message = Buffer.from('challenge');
+    assert.ok(verify(null, message, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64(pub) }, format: 'jwk' }), sign(null, message, privateKey)), 'signs and verifies');
+    assert.notEqual(run(['keygen']).stdout, r.stdout, 'a new pair each time');
   });
 });

@@ -1,0 +1,158 @@
+/** `kreuz start`, `check`, `status` and `stop`. */
+import { resolve } from 'node:path';
+import { ConfigError, formatProblem } from '../config/errors.ts';
+import { loadConfigFile, type ValidatedConfig } from '../config/load.ts';
+import { toNodeOptions } from '../config/to-node-options.ts';
+import { createLogger, parseLogLevel, type LogFormat, type LogLevel } from '../node/logging.ts';
+import type { NodeOptions } from '../node/options.ts';
+import { DEFAULTS, startNode } from '../node/server.ts';
+import { KREUZ_VERSION } from '../version.ts';
+import { isRunningKreuz, removeOwnPidFile, runningNode, writePidFile } from './pidfile.ts';
+import { noConfigMessage, resolveSource } from './source.ts';
+
+/** A failure the user can fix; printed as `kreuz: message`, exit status 1. */
+export class UsageError extends Error {}
+
+export interface StartFlags {
+  cbdir?: string;
+  config?: string;
+  loglevel?: LogLevel;
+  logformat?: LogFormat;
+  host?: string;
+  port?: number;
+  realm?: string;
+}
+
+interface Plan {
+  options: NodeOptions;
+  /** Where the pid file goes; none: no pid file (the flags-only form without --cbdir). */
+  cbdir?: string;
+  validated?: ValidatedConfig;
+  describe(): string;
+}
+
+function plan(flags: StartFlags): Plan {
+  const flagsGiven = flags.host !== undefined || flags.port !== undefined || flags.realm !== undefined;
+  if (flagsGiven && flags.config !== undefined) throw new UsageError('--host, --port and --realm cannot be combined with --config');
+  const source = resolveSource(flags);
+  if (!flagsGiven && source.file) {
+    const validated = loadConfigFile(source.file);
+    const realms = validated.config.workers[0].realms.map((r) => r.name);
+    return {
+      options: toNodeOptions(validated),
+      cbdir: source.cbdir,
+      validated,
+      describe: () => `(realm${realms.length > 1 ? 's' : ''} ${realms.join(', ')}; config ${source.file})`,
+    };
+  }
+  if (!flagsGiven && (flags.config !== undefined || flags.cbdir !== undefined)) throw new UsageError(noConfigMessage(source.cbdir));
+  // No config: one WebSocket endpoint, one realm, anonymous (what `npm start` runs).
+  const realm = flags.realm ?? DEFAULTS.realms[0];
+  return {
+    options: { host: flags.host ?? DEFAULTS.host, port: flags.port ?? DEFAULTS.port, realms: [realm] },
+    cbdir: flags.cbdir === undefined ? undefined : resolve(flags.cbdir),
+    describe: () => `(realm ${realm}, anonymous)`,
+  };
+}
+
+export async function start(flags: StartFlags): Promise<void> {
+  const p = plan(flags);
+  if (p.cbdir) {
+    const running = runningNode(p.cbdir);
+    if (running) throw new UsageError(`a node is already running from ${p.cbdir} (pid ${running.pid})`);
+  }
+  const logSettings = p.validated?.config.kreuz?.log;
+  const logger = createLogger({
+    level: flags.loglevel ?? (logSettings?.level ? parseLogLevel(logSettings.level) : undefined),
+    format: flags.logformat ?? logSettings?.format,
+  });
+  for (const note of p.validated?.notes ?? []) logger.info({}, `config: ${formatProblem(note)}`);
+
+  let node;
+  try {
+    node = await startNode({ ...p.options, logger });
+  } catch (err) {
+    throw new UsageError(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  logger.info({}, `kreuz ${KREUZ_VERSION} listening on ${node.urls.join(', ')} ${p.describe()}`);
+  const cbdir = p.cbdir;
+  if (cbdir) {
+    writePidFile(cbdir, { pid: process.pid, started: new Date().toISOString(), urls: node.urls, config: p.validated?.file });
+    process.once('exit', () => removeOwnPidFile(cbdir));
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: stopping at once');
+      void node.close().finally(() => process.exit(1));
+      return;
+    }
+    logger.info({ signal }, 'stopping');
+    node.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Prints the config's problems (or "ok"); returns the exit status. */
+export function check(flags: { cbdir?: string; config?: string }, out: (line: string) => void): number {
+  const source = resolveSource(flags);
+  if (!source.file) throw new UsageError(noConfigMessage(source.cbdir));
+  try {
+    const validated = loadConfigFile(source.file);
+    toNodeOptions(validated); // reads the TLS files, as start would
+    for (const note of validated.notes) out(`note: ${formatProblem(note)}`);
+    const worker = validated.config.workers[0];
+    out(`${source.file}: ok (${count(worker.realms.length, 'realm')}, ${count(worker.transports.length, 'transport')})`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) out(formatProblem(problem));
+    out(`${source.file}: ${count(err.problems.length, 'problem')}`);
+    return 1;
+  }
+}
+
+/** Exit status: 0 running, 3 not running (as LSB init scripts have it). */
+export function status(flags: { cbdir?: string }, out: (line: string) => void): number {
+  const { cbdir } = resolveSource({ cbdir: flags.cbdir });
+  const running = runningNode(cbdir);
+  if (!running) {
+    out(`kreuz is not running from ${cbdir}`);
+    return 3;
+  }
+  out(`kreuz is running from ${cbdir} (pid ${running.pid}, since ${running.started}), listening on ${running.urls.join(', ')}`);
+  return 0;
+}
+
+/** SIGTERM to the node of the directory, then wait for it to exit. 0 stopped, 3 not running, 1 still running after `timeout` ms. */
+export async function stop(flags: { cbdir?: string; timeout: number }, out: (line: string) => void): Promise<number> {
+  const { cbdir } = resolveSource({ cbdir: flags.cbdir });
+  const running = runningNode(cbdir);
+  if (!running) {
+    out(`kreuz is not running from ${cbdir}`);
+    return 3;
+  }
+  process.kill(running.pid, 'SIGTERM');
+  const deadline = Date.now() + flags.timeout;
+  while (isRunningKreuz(running.pid)) {
+    if (Date.now() > deadline) {
+      out(`kreuz (pid ${running.pid}) is still running after ${flags.timeout} ms`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  out(`kreuz stopped (pid ${running.pid})`);
+  return 0;
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,199 @@
+/**
+ * Prometheus metrics of a node, in a Registry of its own (never the global
+ * one, so several nodes in one process do not mix).
+ *
+ * Where the numbers come from, without hooks in the core or the transports:
+ * - inbound messages and calls: the node wraps `router.receive`;
+ * - outbound messages and call ends: the node wraps each transport's Peer
+ *   as the router receives it (`router.connect`), see `MeteredPeer`;
+ * - sessions per realm: read from the realms at scrape time;
+ * - bytes: the TCP sockets of the HTTP servers the node creates itself
+ *   (websocket and web transports). RawSocket and universal listeners do
+ *   not hand out their sockets yet, so their bytes are not counted.
+ *
+ * Label cardinality is bounded: procedures are labelled by the registration
+ * URI (never the URI a caller sent), the first `maxProcedures` of them; later
+ * ones count as "other", and calls that reach no registration as "none".
+ */
+import type { Server, Socket } from 'node:net';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MessageType as T, messageName } from '../wamp/codes.ts';
+import type { Dict, Outbound } from '../wamp/messages.ts';
+import type { Peer } from '../core/peer.ts';
+import type { Realm } from '../core/realm.ts';
+import type { Router } from '../core/router.ts';
+import type { Session } from '../core/session.ts';
+import { KREUZ_VERSION } from '../version.ts';
+
+const KNOWN_TYPES = new Set<number>(Object.values(T));
+
+/** Sessions of a realm, not counting the router's own (meta API, internal caller). */
+export function clientSessions(realm: Realm): number {
+  let n = 0;
+  for (const session of realm.sessions.values()) if (!session.internal) n++;
+  return n;
+}
+/** Calls remembered per connection at most, so a client that never hears back cannot grow memory. */
+const MAX_PENDING_CALLS = 10_000;
+
+interface PendingCall {
+  label: string;
+  start: number;
+}
+
+/** A transport's Peer as the router sees it: counts what is sent and times the answers to calls. */
+export class MeteredPeer implements Peer {
+  /** Calls of this connection's session in flight, by CALL request ID. */
+  readonly calls = new Map<number, PendingCall>();
+
+  constructor(
+    private readonly inner: Peer,
+    private readonly metrics: NodeMetrics,
+  ) {}
+
+  get info() {
+    return this.inner.info;
+  }
+
+  send(message: Outbound): void {
+    this.metrics.sent(this, message);
+    this.inner.send(message);
+  }
+
+  close(reason: string): void {
+    this.inner.close(reason);
+  }
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly received: Counter<'type'>;
+  private readonly sentTotal: Counter<'type'>;
+  private readonly receivedByType = new Map<number, Counter.Internal>();
+  private readonly sentByType = new Map<number, Counter.Internal>();
+  private readonly calls: Counter<'procedure'>;
+  private readonly callErrors: Counter<'procedure'>;
+  private readonly callDuration: Histogram<'procedure'>;
+  private readonly procedures = new Set<string>();
+  private readonly sockets = new Map<string, { live: Set<Socket>; read: number; written: number; reportedRead: number; reportedWritten: number }>();
+
+  constructor(
+    router: Router,
+    private readonly maxProcedures = 100,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'kreuz_build_info', help: 'Kreuz version (always 1)', labelNames: ['version'], registers }).set({ version: KREUZ_VERSION }, 1);
+    new Gauge({
+      name: 'kreuz_sessions',
+      help: 'Sessions joined, per realm (the router\'s own sessions not counted)',
+      labelNames: ['realm'],
+      registers,
+      collect() {
+        for (const realm of router.realms.values()) this.set({ realm: realm.name }, clientSessions(realm));
+      },
+    });
+    this.received = new Counter({ name: 'kreuz_messages_received_total', help: 'WAMP messages received from clients, by type', labelNames: ['type'], registers });
+    this.sentTotal = new Counter({ name: 'kreuz_messages_sent_total', help: 'WAMP messages sent to clients, by type', labelNames: ['type'], registers });
+    this.calls = new Counter({ name: 'kreuz_calls_total', help: 'CALLs received, by registration URI', labelNames: ['procedure'], registers });
+    this.callErrors = new Counter({ name: 'kreuz_call_errors_total', help: 'Calls answered with ERROR, by registration URI', labelNames: ['procedure'], registers });
+    this.callDuration = new Histogram({
+      name: 'kreuz_call_duration_seconds',
+      help: 'Time from CALL to its final RESULT or ERROR, by registration URI',
+      labelNames: ['procedure'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    const sockets = this.sockets;
+    const byteCounter = (name: string, help: string, direction: 'read' | 'written') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['transport'],
+        registers,
+        collect() {
+          for (const [transport, s] of sockets) {
+            let total = s[direction];
+            for (const socket of s.live) total += direction === 'read' ? socket.bytesRead : socket.bytesWritten;
+            const reported = direction === 'read' ? 'reportedRead' : 'reportedWritten';
+            if (total > s[reported]) this.inc({ transport }, total - s[reported]);
+            s[reported] = total;
+          }
+        },
+      });
+    byteCounter('kreuz_bytes_received_total', 'Bytes received on the TCP connections of websocket and web transports', 'read');
+    byteCounter('kreuz_bytes_sent_total', 'Bytes sent on the TCP connections of websocket and web transports', 'written');
+  }
+
+  /** Wraps a transport's peer so what the router sends it is counted. */
+  tap(peer: Peer): Peer {
+    return new MeteredPeer(peer, this);
+  }
+
+  /** Counts the bytes of every connection `server` accepts, under `transport`. */
+  trackSockets(server: Server, transport: string): void {
+    let s = this.sockets.get(transport);
+    if (!s) this.sockets.set(transport, (s = { live: new Set(), read: 0, written: 0, reportedRead: 0, reportedWritten: 0 }));
+    const state = s;
+    server.on('connection', (socket: Socket) => {
+      state.live.add(socket);
+      socket.once('close', () => {
+        state.live.delete(socket);
+        state.read += socket.bytesRead;
+        state.written += socket.bytesWritten;
+      });
+    });
+  }
+
+  /** An inbound message of a client session, before the router handles it. */
+  inbound(session: Session, message: unknown[]): void {
+    const type = message[0] as number;
+    this.count(this.receivedByType, this.received, type);
+    if (type !== T.CALL) return;
+    const request = message[1];
+    const peer = session.peer;
+    // Later chunks of a progressive call belong to the call already counted.
+    if (typeof request !== 'number' || session.calls.has(request) || !(peer instanceof MeteredPeer)) return;
+    const uri = message[3];
+    const registration = typeof uri === 'string' ? session.realm?.dealer.match(uri) : undefined;
+    const label = this.procedureLabel(registration?.uri);
+    this.calls.inc({ procedure: label });
+    if (peer.calls.size < MAX_PENDING_CALLS) peer.calls.set(request, { label, start: performance.now() });
+  }
+
+  /** @internal A message the router sends through a MeteredPeer. */
+  sent(peer: MeteredPeer, message: Outbound): void {
+    const type = message[0];
+    this.count(this.sentByType, this.sentTotal, type);
+    if (type === T.RESULT) {
+      if ((message[2] as Dict | undefined)?.progress !== true) this.callEnded(peer, message[1] as number, false);
+    } else if (type === T.ERROR) {
+      if (message[1] === T.CALL) this.callEnded(peer, message[2] as number, true);
+    } else if (type === T.WELCOME) {
+      peer.calls.clear(); // a new session on the same connection starts with no calls
+    }
+  }
+
+  private callEnded(peer: MeteredPeer, request: number, failed: boolean): void {
+    const call = peer.calls.get(request);
+    if (!call) return;
+    peer.calls.delete(request);
+    if (failed) this.callErrors.inc({ procedure: call.label });
+    this.callDuration.observe({ procedure: call.label }, (performance.now() - call.start) / 1000);
+  }
+
+  private procedureLabel(uri: string | undefined): string {
+    if (uri === undefined) return 'none';
+    if (this.procedures.has(uri)) return uri;
+    if (this.procedures.size >= this.maxProcedures) return 'other';
+    this.procedures.add(uri);
+    return uri;
+  }
+
+  private count(cache: Map<number, Counter.Internal>, counter: Counter<'type'>, type: number): void {
+    const code = KNOWN_TYPES.has(type) ? type : -1;
+    let child = cache.get(code);
+    if (!child) cache.set(code, (child = counter.labels(code === -1 ? 'other' : messageName(code))));
+    child.inc();
+  }
+}

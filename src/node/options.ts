@@ -1,0 +1,159 @@
+/**
+ * What `startNode` takes. Two ways to describe a node:
+ * - the short form (host, port, path, serializers, ...): one WebSocket
+ *   endpoint, as `kreuz start --host --port --realm` and most tests use it;
+ * - `transports`: any number of listeners, as a config file describes them
+ *   (src/config/to-node-options.ts maps a config to this).
+ * Realms, limits, metrics and shutdown apply to both.
+ */
+import type { RoleConfig } from '../authz/roles.ts';
+import type { HistoryConfig } from '../core/event-store.ts';
+import type { Limits } from '../core/limits.ts';
+import type { Logger } from '../core/logger.ts';
+import type { SerializerName } from '../serializers/index.ts';
+import type { ListenAddress } from '../transports/listen.ts';
+import type { TlsOptions } from '../transports/tls.ts';
+
+/**
+ * Crossbar's transport `auth` dict, as in the config file, e.g.
+ * `{ticket: {type: 'static', principals: {joe: {ticket: '...', role: 'frontend'}}}}`.
+ */
+export type AuthConfig = Record<string, unknown>;
+
+export interface RealmOptions {
+  name: string;
+  /** Crossbar-shaped roles; none: every session may do everything. */
+  roles?: RoleConfig[];
+  /** Topics whose last events are kept for wamp.subscription.get_events. */
+  eventHistory?: HistoryConfig[];
+  /** The meta API on this realm (default true). */
+  metaApi?: boolean;
+}
+
+export interface WebSocketServiceOptions {
+  serializers?: SerializerName[];
+  maxMessageSize?: number;
+  compression?: boolean;
+  maxSendBuffer?: number;
+  allowedOrigins?: string[];
+  autoPingInterval?: number;
+  autoPingTimeout?: number;
+  /** Authentication offered here (Crossbar shape); none: anonymous with role "anonymous". */
+  auth?: AuthConfig;
+}
+
+export interface RawSocketServiceOptions {
+  serializers?: SerializerName[];
+  maxMessageSize?: number;
+  maxSendBuffer?: number;
+  autoPingInterval?: number;
+  autoPingTimeout?: number;
+  maxConnections?: number;
+  handshakeTimeout?: number;
+  auth?: AuthConfig;
+}
+
+/** A web path: a WebSocket endpoint, or the node info JSON. */
+export type PathService = ({ type: 'websocket' } & WebSocketServiceOptions) | { type: 'nodeinfo' };
+
+interface Listening {
+  endpoint: ListenAddress;
+  tls?: TlsOptions;
+}
+
+/** An HTTP server with one WebSocket path (Crossbar's standalone "websocket" transport). */
+export interface WebSocketTransportOptions extends Listening, WebSocketServiceOptions {
+  type: 'websocket';
+  /** URL path (default "/ws"). */
+  path?: string;
+  /** ms for a request's headers (and TLS handshake) to arrive (default 10 000). */
+  handshakeTimeout?: number;
+}
+
+export interface RawSocketTransportOptions extends Listening, RawSocketServiceOptions {
+  type: 'rawsocket';
+}
+
+/** An HTTP server with services by URL path (Crossbar's "web" transport). */
+export interface WebTransportOptions extends Listening {
+  type: 'web';
+  paths: Record<string, PathService>;
+  handshakeTimeout?: number;
+}
+
+/** One TCP port for RawSocket, WebSocket and HTTP (Crossbar's "universal" transport). */
+export interface UniversalTransportOptions {
+  type: 'universal';
+  endpoint: { host?: string; port: number };
+  tls?: TlsOptions;
+  /** RawSocket on this port; false or absent: RawSocket clients are dropped. */
+  rawsocket?: RawSocketServiceOptions | false;
+  /** HTTP paths: WebSocket endpoints and node info. */
+  paths: Record<string, PathService>;
+  handshakeTimeout?: number;
+}
+
+export type TransportOptions = WebSocketTransportOptions | RawSocketTransportOptions | WebTransportOptions | UniversalTransportOptions;
+
+export interface MetricsOptions {
+  /** URL path on every HTTP-speaking transport (default "/metrics"). */
+  path?: string;
+  /** Distinct procedure labels before further ones count as "other" (default 100). */
+  maxProcedures?: number;
+}
+
+export interface NodeOptions {
+  // ---- the short form: one WebSocket endpoint (ignored when `transports` is given) ----
+  host?: string;
+  port?: number;
+  /** URL path of the WebSocket endpoint, without the leading slash. */
+  path?: string;
+  serializers?: SerializerName[];
+  maxMessageSize?: number;
+  compression?: boolean;
+  /** Bytes that may wait in one connection's send buffer before the client is cut off as too slow. */
+  maxSendBuffer?: number;
+
+  /** Listeners; when given, the short-form fields above are not used. */
+  transports?: TransportOptions[];
+
+  /** Realm names, or realms with roles and event history (default ["realm1"]). */
+  realms?: Array<string | RealmOptions>;
+  /** Topics whose last events are kept for wamp.subscription.get_events, on every realm. */
+  eventHistory?: HistoryConfig[];
+  /** The meta API (wamp.session.*, wamp.registration.*), on by default as in Crossbar. */
+  metaApi?: boolean;
+  /** Calls that may wait per registration while every callee is at its concurrency limit. */
+  callQueueLimit?: number;
+  /** Per-session and per-router limits; each one not given keeps its default. */
+  limits?: Partial<Limits>;
+  logger?: Logger;
+  /** Prometheus metrics at /metrics on every HTTP-speaking transport (default off). */
+  metrics?: boolean | MetricsOptions;
+  /** Health JSON at /info on every HTTP-speaking transport (default off; a "nodeinfo" path serves it too). */
+  info?: boolean | { path?: string };
+  /** ms in-flight calls may take to finish on shutdown (default 10 000). */
+  shutdownTimeout?: number;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8080,
+  path: 'ws',
+  realms: ['realm1'],
+  serializers: ['json', 'msgpack', 'cbor'] as SerializerName[],
+  maxMessageSize: 1024 * 1024,
+  compression: false,
+  maxSendBuffer: 8 * 1024 * 1024,
+  metaApi: true,
+  callQueueLimit: 0,
+  shutdownTimeout: 10_000,
+  metricsPath: '/metrics',
+  infoPath: '/info',
+  maxProcedures: 100,
+};
+
+/** The object without its undefined fields, so that defaults spread under it apply. */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
