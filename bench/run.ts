@@ -1,13 +1,144 @@
-/** `npm run bench`: runs the benchmarks and writes the table to bench/results/. */
+/**
+ * `npm run bench` (about 3 minutes) and `npm run bench -- --quick` (under
+ * one, a smoke run): Kreuz against the floor (a byte relay doing no WAMP,
+ * floor-relay.ts) and a peer (fox-wamp), each server in its own process, the
+ * load from another (load-client.ts), all on 127.0.0.1. Prints one Markdown
+ * table and writes it to bench/results/bench-<timestamp>.md.
+ */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { runUriMapBench } from './uri-map.bench.ts';
+import { cpus, loadavg } from 'node:os';
+import { startChild, type Child } from './ipc.ts';
+import { renderReport, type MemoryOutcome, type Results } from './report.ts';
+import type { Target } from './raw-session.ts';
+import {
+  LOAD_SCENARIOS,
+  MATCH_POLICIES,
+  MATCH_SIZES,
+  matchScenario,
+  measure,
+  measureMemory,
+  type LoadScenario,
+  type Outcome,
+  type TargetName,
+  type Timing,
+} from './scenarios.ts';
+import { measureUriMap } from './uri-map.bench.ts';
 
-const sections = [runUriMapBench()];
-const header = `# Kreuz benchmarks\n\n${new Date().toISOString()}, Node ${process.versions.node}, ${process.platform}/${process.arch}\n`;
-const report = [header, ...sections].join('\n');
-console.log(report);
-const dir = new URL('./results/', import.meta.url);
-mkdirSync(dir, { recursive: true });
-const file = new URL(`bench-${new Date().toISOString().replace(/[:.]/g, '-')}.md`, dir);
-writeFileSync(file, report);
-console.log(`written to ${file.pathname}`);
+const quick = process.argv.includes('--quick');
+const timing: Timing = quick ? { warmupMs: 300, windowMs: 700 } : { warmupMs: 1000, windowMs: 3000 };
+const wantedCounts = quick ? [1_000, 5_000] : [1_000, 10_000];
+const TARGETS: TargetName[] = ['kreuz', 'floor', 'fox'];
+const SERVERS: Record<TargetName, string> = { kreuz: './router-process.ts', floor: './floor-relay.ts', fox: './fox-process.ts' };
+
+const started = performance.now();
+const nofile = execFileSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+// Each idle session is one socket in the server and one in the load client; keep room for the rest.
+const maxSessions = nofile === 'unlimited' ? Infinity : Number(nofile) - 200;
+const memoryCounts = wantedCounts.filter((count) => count <= maxSessions);
+const date = new Date();
+const headerLines = [
+  `${date.toISOString()} · Node ${process.versions.node} · ${process.platform}/${process.arch} · ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+  `Load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (figures from a busy machine are only indicative)`,
+  `Each load: ${timing.warmupMs} ms warm-up, then ${timing.windowMs} ms measured · open files per process: ${nofile} (hard limit; children raise their soft limit to it)`,
+  'Servers and the load client are separate processes on 127.0.0.1; the load client uses raw `ws` and Kreuz\'s serializers (Autobahn|JS where the row says so).',
+  ...wantedCounts.filter((count) => count > maxSessions).map((count) => `Memory at ${count} sessions not measured: the open-file limit is ${nofile}.`),
+];
+
+function log(line: string): void {
+  console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
+}
+
+function summary(o: Outcome): string {
+  if ('na' in o) return `n/a (${o.na})`;
+  if ('error' in o) return `error: ${o.error}`;
+  return `${Math.round(o.rate)}/s, ${o.cpuUsPerOp.toFixed(1)} µs/op${o.problems.length ? `, ${o.problems.join('; ')}` : ''}`;
+}
+
+const errorOf = (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) });
+
+/** Runs one scenario against the running servers, one target after the other. */
+async function runScenario(scenario: LoadScenario, servers: Partial<Record<TargetName, Child | Error>>, load: Child): Promise<Record<TargetName, Outcome>> {
+  const outcomes = {} as Record<TargetName, Outcome>;
+  for (const name of TARGETS) {
+    const server = servers[name];
+    const na = scenario.na?.[name];
+    if (!server && !na) continue; // filled in by the caller
+    if (na) outcomes[name] = { na };
+    else if (server instanceof Error) outcomes[name] = errorOf(server);
+    else if (server) {
+      const target: Target = { kind: name === 'floor' ? 'floor' : 'wamp', url: server.url };
+      outcomes[name] = await measure(server, load, scenario.spec(target, `${scenario.id}.${name}`), timing).catch(errorOf);
+    }
+    log(`${scenario.id} ${name}: ${summary(outcomes[name])}`);
+  }
+  return outcomes;
+}
+
+async function startServers(names: TargetName[]): Promise<Partial<Record<TargetName, Child | Error>>> {
+  const servers: Partial<Record<TargetName, Child | Error>> = {};
+  for (const name of names) servers[name] = await startChild(SERVERS[name]).catch((err: Error) => err);
+  return servers;
+}
+
+async function stopServers(servers: Partial<Record<TargetName, Child | Error>>): Promise<void> {
+  await Promise.all(Object.values(servers).map((s) => (s instanceof Error ? undefined : s?.stop())));
+}
+
+async function main(): Promise<void> {
+  log(`mode ${quick ? 'quick' : 'full'}; URI map in-process first`);
+  const results: Results = { load: [], memory: {} as Record<TargetName, MemoryOutcome>, memoryCounts, uriMap: measureUriMap(['prefix', 'wildcard']) };
+  const load = await startChild('./load-client.ts', { nodeFlags: ['--experimental-websocket', '--no-warnings=ExperimentalWarning'] });
+  try {
+    // Throughput: the three servers run side by side (idle ones cost nothing), so each scenario meets all three within seconds.
+    const servers = await startServers(TARGETS);
+    for (const scenario of LOAD_SCENARIOS) results.load.push({ ...scenario, outcomes: await runScenario(scenario, servers, load) });
+    await stopServers(servers);
+
+    // Call matching end to end: a fresh router, filled in-process from 10 to 100,000 registrations of each policy.
+    const floorRpc = results.load.find((l) => l.id === 'rpc16')?.outcomes.floor;
+    const router = await startChild(SERVERS.kreuz);
+    for (const size of MATCH_SIZES) {
+      for (const match of MATCH_POLICIES) await router.request('fill', { match, count: size });
+      for (const match of MATCH_POLICIES) {
+        const scenario = matchScenario(match, size);
+        const outcomes = await runScenario(scenario, { kreuz: router }, load);
+        if (floorRpc) outcomes.floor = floorRpc; // the floor does no matching: its plain RPC figure, same load
+        results.load.push({ ...scenario, outcomes });
+      }
+    }
+    await router.stop();
+
+    // Memory per idle session: a fresh server per target, sessions opened cumulatively.
+    for (const name of TARGETS) {
+      const server = await startChild(SERVERS[name]).catch((err: Error) => err);
+      if (server instanceof Error) {
+        results.memory[name] = errorOf(server);
+        continue;
+      }
+      const target: Target = { kind: name === 'floor' ? 'floor' : 'wamp', url: server.url };
+      results.memory[name] = await measureMemory(server, load, target, memoryCounts).catch(errorOf);
+      const m = results.memory[name];
+      log(`memory ${name}: ${Array.isArray(m) ? m.map((f) => `${f.sessions} → ${(f.rssPerSession / 1024).toFixed(1)} kB`).join(', ') : JSON.stringify(m)}`);
+      await server.stop();
+    }
+  } finally {
+    await load.stop();
+  }
+
+  const report = renderReport({ mode: quick ? 'quick' : 'full', lines: [...headerLines, `Run time: ${((performance.now() - started) / 1000).toFixed(0)} s`] }, results);
+  console.log(report);
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const file = new URL(`bench-${date.toISOString().replace(/[:.]/g, '-')}.md`, dir);
+  writeFileSync(file, report);
+  console.log(`written to ${file.pathname}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

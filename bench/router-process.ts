@@ -1,0 +1,61 @@
+/**
+ * Kreuz under test, in its own process: `startNode` on 127.0.0.1, port 0,
+ * realm "realm1", prints `URL ws://...`, then answers the orchestrator's
+ * requests (cpu, mem; see ipc.ts) and one of its own:
+ *
+ * - `fill {match, count}`: adds registrations through the router's in-process
+ *   path (internal sessions, REGISTER handed to `router.receive`), so that
+ *   100,000 of them take a second instead of 100,000 round trips. Each
+ *   internal session holds at most `limits.registrations` (1,000 by default).
+ */
+import type { Outbound } from '../src/wamp/messages.ts';
+import type { Session } from '../src/core/session.ts';
+import { startNode } from '../src/node/server.ts';
+import { serveRequests } from './ipc.ts';
+
+const REALM = 'realm1';
+const PER_SESSION = 1000;
+
+const node = await startNode({
+  host: '127.0.0.1',
+  port: 0,
+  realms: [REALM],
+  // The per-session message rate limit (50,000/s) guards against floods; the
+  // benchmark's one callee may answer faster than that on a fast machine.
+  limits: { messageRate: 100_000_000 },
+});
+
+/** URIs of the filler registrations, shaped as in uri-map.bench.ts. */
+function fillerUri(match: 'prefix' | 'wildcard', i: number): string {
+  return match === 'prefix' ? `com.app${i % 100}.svc${i}` : `com.app${i % 100}..svc${i}.op`;
+}
+
+const filled = { prefix: 0, wildcard: 0 };
+let fillSession: Session | undefined;
+let request = 0;
+let refused = 0;
+const fillPeer = {
+  info: { type: 'memory' as const, serializer: 'none', peer: 'bench-fill' },
+  send: (message: Outbound) => {
+    if (message[0] !== 65) refused++; // anything but REGISTERED
+  },
+  close: () => {},
+};
+
+function fill(match: 'prefix' | 'wildcard', count: number): { prefix: number; wildcard: number; refused: number } {
+  for (let n = filled[match]; n < count; n++) {
+    if (!fillSession || fillSession.registrations.size >= PER_SESSION) {
+      fillSession = node.router.joinInternal(fillPeer, REALM, `bench-fill-${request}`);
+    }
+    node.router.receive(fillSession, [64, ++request, { match }, fillerUri(match, n)]);
+  }
+  filled[match] = Math.max(filled[match], count);
+  return { ...filled, refused };
+}
+
+serveRequests({
+  fill: (r) => fill(r.match as 'prefix' | 'wildcard', r.count as number),
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void node.close().finally(() => process.exit(0)));
+console.log(`URL ${node.url}`);
