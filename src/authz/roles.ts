@@ -29,6 +29,9 @@ export interface RoleConfig {
   'allow-by-default'?: boolean;
 }
 
+/** How a dynamic authorizer is reached (the router's InternalCaller, or anything calling like it). */
+export type ProcedureCaller = Pick<InternalCaller, 'call'>;
+
 /** Crossbar's built-in role of router-internal sessions: may do anything. */
 export const TRUSTED_ROLE = 'trusted';
 
@@ -65,7 +68,7 @@ function staticRole(permissions: PermissionConfig[]): RoleCheck {
  * options) and answering a bool or {allow, disclose?, cache?}. Results with
  * cache: true are kept per (authrole, uri, action), as Crossbar keys them.
  */
-function dynamicRole(realm: string, procedure: string, caller: InternalCaller, cache: DecisionCache): RoleCheck {
+function dynamicRole(realm: string, procedure: string, caller: ProcedureCaller, cache: DecisionCache): RoleCheck {
   return async (session, uri, action, options) => {
     const key = `${session.authrole}\u0000${uri}\u0000${action}`;
     const cached = cache.get(key);
@@ -93,7 +96,7 @@ function dynamicRole(realm: string, procedure: string, caller: InternalCaller, c
 }
 
 /** The authorizer of one realm from its Crossbar-shaped role list. */
-export function buildAuthorizer(realm: string, roles: RoleConfig[], caller: InternalCaller): Authorizer {
+export function buildAuthorizer(realm: string, roles: RoleConfig[], caller: ProcedureCaller): Authorizer {
   const checks = new Map<string, RoleCheck>();
   const cache = new DecisionCache();
   for (const role of roles) {

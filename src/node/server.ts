@@ -28,7 +28,8 @@ import { startListener, type RunningListener } from './listeners.ts';
 import { LocalSession, type LocalSessionOptions } from './local-session.ts';
 import { NodeMetrics, clientSessions } from './metrics.ts';
 import { DEFAULTS, withoutUndefined, type NodeOptions, type RealmOptions, type TransportOptions } from './options.ts';
-import { pendingAuthorizer, transportAuth } from './security.ts';
+import { lateCaller, transportAuth } from './security.ts';
+import { buildAuthorizer } from '../authz/roles.ts';
 
 export { DEFAULTS, type NodeOptions } from './options.ts';
 
@@ -78,13 +79,13 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   const realms: RealmOptions[] = o.realms.map((r) => (typeof r === 'string' ? { name: r } : r));
   const metaApi = new Set(realms.map((r) => r.metaApi ?? o.metaApi));
   if (metaApi.size > 1) throw new Error('the meta API is on for every realm or for none (enable_meta_api must be the same on every realm)');
-  const authorizers = realms.map((r) => (r.roles ? pendingAuthorizer(r.name, r.roles) : undefined));
+  const late = lateCaller();
   const router = new Router({
     realms: realms.map(
-      (r, i): RealmConfig => ({
+      (r): RealmConfig => ({
         name: r.name,
         eventHistory: r.eventHistory ?? o.eventHistory,
-        ...(authorizers[i] && { authorizer: authorizers[i].authorizer }),
+        ...(r.roles && { authorizer: buildAuthorizer(r.name, r.roles, late.caller) }),
       }),
     ),
     agent: 'Kreuz',
@@ -93,7 +94,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     limits: o.limits,
   });
   const caller = new InternalCaller(router);
-  for (const a of authorizers) a?.complete(caller);
+  late.bind(caller);
   if (metaApi.has(true)) enableMetaApi(router);
 
   const metricsOptions = o.metrics === true ? {} : o.metrics || undefined;
