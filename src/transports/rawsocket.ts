@@ -35,6 +35,7 @@ import { Connection, type CloseKind, type MessageEncoder, type Wire } from './co
 import { encodeCacheFor, type EncodeCache } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { bind, closeServer, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
+import { corkUntilTickEnd } from './tick-cork.ts';
 import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
 
 export interface RawSocketOptions {
@@ -275,6 +276,7 @@ class RawSocketConnection implements Wire {
   }
 
   write(data: Buffer | string): void {
+    corkUntilTickEnd(this.socket);
     this.socket.write(data);
   }
 

@@ -16,6 +16,8 @@ import { createServer as createHttpServer, type IncomingMessage, type RequestLis
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Socket } from 'node:net';
+import { corkUntilTickEnd } from './tick-cork.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Router } from '../core/router.ts';
 import type { TransportAuth } from '../core/authentication.ts';
@@ -198,6 +200,7 @@ class WebSocketWire implements Wire {
   }
 
   write(data: Buffer | string): void {
+    corkUntilTickEnd((this.ws as unknown as { _socket: Socket })._socket);
     this.ws.send(data);
   }
 
