@@ -50,7 +50,7 @@ export async function startListener(t: TransportOptions, index: number, ctx: Lis
     case 'rawsocket': {
       const { type: _type, endpoint, tls, ...service } = t;
       const listener = await listenRawSocket(ctx.router, endpoint, rawsocketOptions(service, ctx, `${where}.auth`), tls);
-      return { type: t.type, urls: [listener.url], port: portOf(listener.address), stopAccepting: () => {}, close: () => listener.close() };
+      return { type: t.type, urls: [listener.url], port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
     }
     case 'universal': {
       const { websocket, infoPaths } = splitPaths(t.paths, ctx, (path) => `${where}.paths.${path}.auth`);
@@ -65,7 +65,7 @@ export async function startListener(t: TransportOptions, index: number, ctx: Lis
         logger: ctx.logger,
       });
       const urls = [...listener.websocketUrls, ...(listener.rawsocketUrl ? [listener.rawsocketUrl] : [])];
-      return { type: t.type, urls, port: portOf(listener.address), stopAccepting: () => {}, close: () => listener.close() };
+      return { type: t.type, urls, port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
     }
   }
 }

@@ -18,6 +18,8 @@ export interface Listener {
   readonly address: BoundAddress;
   /** How a client reaches it: rs://, rss://, ws://, wss:// URLs, or unix:<path>. */
   readonly url: string;
+  /** Stops accepting new connections; those open go on (graceful shutdown). */
+  stopAccepting(): void;
   /** Stops accepting, drops every connection (their sessions leave the router), and resolves once closed. */
   close(): Promise<void>;
 }
@@ -62,12 +64,17 @@ export function trackConnections(server: Server): Set<Socket> {
   return sockets;
 }
 
+/** Stops `server` accepting new connections, leaving open ones be. */
+export function stopAccepting(server: Server): void {
+  if (server.listening) server.close();
+}
+
 /** Stops `server` and destroys `sockets`; resolves when the server has closed. */
 export function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
   return new Promise<void>((resolve) => {
+    for (const socket of sockets) socket.destroy();
     if (!server.listening) return resolve();
     server.close(() => resolve());
-    for (const socket of sockets) socket.destroy();
   });
 }
 

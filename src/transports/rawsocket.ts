@@ -34,7 +34,7 @@ import { serializerByRawSocketId, serializers as allSerializers, type Serializer
 import { Connection, type CloseKind, type MessageEncoder, type Wire } from './connection.ts';
 import { encodeCacheFor, type EncodeCache } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { bind, closeServer, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
+import { bind, closeServer, stopAccepting, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
 import { corkUntilTickEnd } from './tick-cork.ts';
 import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
 
@@ -222,6 +222,7 @@ export async function listenRawSocket(
   return {
     address: bound,
     url,
+    stopAccepting: () => stopAccepting(server),
     close: () => {
       endpoint.close();
       return closeServer(server, sockets);

@@ -20,7 +20,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Router } from '../core/router.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { bind, closeServer, hostPort, trackConnections, type Listener } from './listen.ts';
+import { bind, closeServer, stopAccepting, hostPort, trackConnections, type Listener } from './listen.ts';
 import { RAWSOCKET_MAGIC, RawSocketEndpoint, type RawSocketOptions } from './rawsocket.ts';
 import { secureContextOptions, type TlsOptions } from './tls.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, createWebServer, type WebSocketPathOptions } from './websocket.ts';
@@ -112,6 +112,7 @@ export async function listenUniversal(router: Router, options: UniversalOptions)
     url: websocketUrls[0] ?? rawsocketUrl ?? `${secure ? 'https' : 'http'}://${hostPort(bound)}`,
     websocketUrls,
     rawsocketUrl,
+    stopAccepting: () => stopAccepting(server),
     close: () => {
       raw?.close();
       web.closeEndpoints();

@@ -26,7 +26,7 @@ import { serializerByProtocol, serializers as allSerializers, type Serializer } 
 import { Connection, SLOW_CONSUMER, type CloseKind, type Wire } from './connection.ts';
 import { encodeCacheFor } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { bind, closeServer, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
+import { bind, closeServer, stopAccepting, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
 import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
 
 export { SLOW_CONSUMER };
@@ -355,6 +355,7 @@ export async function listenWebSocket(
   return {
     address: bound,
     url,
+    stopAccepting: () => stopAccepting(web.server),
     close: () => {
       web.closeEndpoints();
       return closeServer(web.server, sockets);

@@ -66,7 +66,7 @@ describe('graceful shutdown', () => {
     assert.ok(Date.now() - started < 3000, 'stopped without waiting for the silent clients for long');
   });
 
-  it('answers a HELLO on a listener that cannot stop accepting (RawSocket) with ABORT system_shutdown', async () => {
+  it('stops accepting RawSocket connections, and answers a HELLO on one already open with ABORT system_shutdown', async () => {
     const node = await startNode({
       transports: [
         { type: 'rawsocket', endpoint: { host: '127.0.0.1', port: 0 } },
@@ -79,10 +79,11 @@ describe('graceful shutdown', () => {
     await registered(callee, 'com.hold');
     caller.send([CALL, 1, {}, 'com.hold', []]);
     const invocation = await callee.next();
+    const early = await RawSocketWampClient.open({ host: '127.0.0.1', port: node.listeners[0].port });
     const stopped = node.shutdown();
-    const raw = await RawSocketWampClient.open({ host: '127.0.0.1', port: node.listeners[0].port });
-    raw.send([1, 'realm1', { roles: { caller: {} } }]);
-    const abort = await raw.next();
+    await assert.rejects(RawSocketWampClient.open({ host: '127.0.0.1', port: node.listeners[0].port }), 'new connections are refused');
+    early.send([1, 'realm1', { roles: { caller: {} } }]);
+    const abort = await early.next();
     assert.deepEqual(abort, [3, { message: 'the router is shutting down' }, 'wamp.close.system_shutdown']);
     callee.send([YIELD, invocation[1], {}, []]);
     assert.equal((await caller.next())[0], RESULT);
