@@ -4,8 +4,8 @@
  * graceful shutdown.
  *
  * Shutdown (`shutdown()`, what SIGTERM does in `kreuz start`):
- * 1. stop accepting: HTTP listeners stop taking connections; on every
- *    listener a new HELLO is answered ABORT wamp.close.system_shutdown and a
+ * 1. stop accepting: every listener stops taking connections; on those
+ *    open, a new HELLO is answered ABORT wamp.close.system_shutdown and a
  *    new CALL ERROR wamp.error.canceled, while everything else (YIELDs
  *    above all) is still routed;
  * 2. wait until no call is in flight, up to the deadline (default 10 s);
