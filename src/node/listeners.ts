@@ -50,6 +50,7 @@ export async function startListener(t: TransportOptions, index: number, ctx: Lis
     case 'rawsocket': {
       const { type: _type, endpoint, tls, ...service } = t;
       const listener = await listenRawSocket(ctx.router, endpoint, rawsocketOptions(service, ctx, `${where}.auth`), tls);
+      ctx.metrics?.trackSockets(listener.server, t.type);
       return { type: t.type, urls: [listener.url], port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
     }
     case 'universal': {
@@ -64,6 +65,7 @@ export async function startListener(t: TransportOptions, index: number, ctx: Lis
         handshakeTimeout: t.handshakeTimeout,
         logger: ctx.logger,
       });
+      ctx.metrics?.trackSockets(listener.server, t.type);
       const urls = [...listener.websocketUrls, ...(listener.rawsocketUrl ? [listener.rawsocketUrl] : [])];
       return { type: t.type, urls, port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
     }

@@ -7,9 +7,7 @@
  * - outbound messages and call ends: the node wraps each transport's Peer
  *   as the router receives it (`router.connect`), see `MeteredPeer`;
  * - sessions per realm: read from the realms at scrape time;
- * - bytes: the TCP sockets of the HTTP servers the node creates itself
- *   (websocket and web transports). RawSocket and universal listeners do
- *   not hand out their sockets yet, so their bytes are not counted.
+ * - bytes: the TCP sockets each listener accepts, by transport type.
  *
  * Label cardinality is bounded: procedures are labelled by the registration
  * URI (never the URI a caller sent), the first `maxProcedures` of them; later
@@ -121,8 +119,8 @@ export class NodeMetrics {
           }
         },
       });
-    byteCounter('kreuz_bytes_received_total', 'Bytes received on the TCP connections of websocket and web transports', 'read');
-    byteCounter('kreuz_bytes_sent_total', 'Bytes sent on the TCP connections of websocket and web transports', 'written');
+    byteCounter('kreuz_bytes_received_total', 'Bytes received on the connections of each transport', 'read');
+    byteCounter('kreuz_bytes_sent_total', 'Bytes sent on the connections of each transport', 'written');
   }
 
   /** Wraps a transport's peer so what the router sends it is counted. */

@@ -18,6 +18,8 @@ export interface Listener {
   readonly address: BoundAddress;
   /** How a client reaches it: rs://, rss://, ws://, wss:// URLs, or unix:<path>. */
   readonly url: string;
+  /** The listening server (for metrics that count its connections' bytes). */
+  readonly server: Server;
   /** Stops accepting new connections; those open go on (graceful shutdown). */
   stopAccepting(): void;
   /** Stops accepting, drops every connection (their sessions leave the router), and resolves once closed. */

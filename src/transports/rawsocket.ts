@@ -222,6 +222,7 @@ export async function listenRawSocket(
   return {
     address: bound,
     url,
+    server: server,
     stopAccepting: () => stopAccepting(server),
     close: () => {
       endpoint.close();

@@ -112,6 +112,7 @@ export async function listenUniversal(router: Router, options: UniversalOptions)
     url: websocketUrls[0] ?? rawsocketUrl ?? `${secure ? 'https' : 'http'}://${hostPort(bound)}`,
     websocketUrls,
     rawsocketUrl,
+    server: server,
     stopAccepting: () => stopAccepting(server),
     close: () => {
       raw?.close();

@@ -355,6 +355,7 @@ export async function listenWebSocket(
   return {
     address: bound,
     url,
+    server: web.server,
     stopAccepting: () => stopAccepting(web.server),
     close: () => {
       web.closeEndpoints();

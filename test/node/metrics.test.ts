@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNode, type RunningNode } from '../../src/node/server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { RawSocketWampClient } from '../helpers/rawsocket-client.ts';
 import { httpUrl, parsePrometheus, sample } from './support.ts';
 
 const CALL = 48;
@@ -134,5 +135,30 @@ describe('metrics off (the default)', () => {
     assert.equal(node.metrics, undefined);
     assert.equal((await fetch(httpUrl(node.url, '/metrics'))).status, 404);
     assert.equal((await fetch(httpUrl(node.url, '/info'))).status, 404);
+  });
+});
+
+describe('metrics: bytes of RawSocket connections', () => {
+  it('counts the bytes of RawSocket connections under their transport', async () => {
+    const node = await startNode({
+      transports: [
+        { type: 'websocket', endpoint: { host: '127.0.0.1', port: 0 } },
+        { type: 'rawsocket', endpoint: { host: '127.0.0.1', port: 0 } },
+      ],
+      metrics: true,
+    });
+    try {
+      const raw = await RawSocketWampClient.open({ host: '127.0.0.1', port: node.listeners[1].port });
+      raw.send([1, 'realm1', { roles: { caller: {} } }]);
+      assert.equal((await raw.next())[0], 2, 'WELCOME over RawSocket');
+      raw.send([CALL, 1, {}, 'com.nobody', ['x'.repeat(2000)]]);
+      assert.equal((await raw.next())[0], ERROR);
+      raw.close();
+      const m = parsePrometheus(await (await fetch(httpUrl(node.url, '/metrics'))).text());
+      assert.ok((sample(m, 'kreuz_bytes_received_total', { transport: 'rawsocket' }) ?? 0) > 2000, 'RawSocket bytes received counted');
+      assert.ok((sample(m, 'kreuz_bytes_sent_total', { transport: 'rawsocket' }) ?? 0) > 100, 'RawSocket bytes sent counted');
+    } finally {
+      await node.close();
+    }
   });
 });
