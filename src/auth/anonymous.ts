@@ -3,30 +3,15 @@
  * HELLO -> WELCOME. Static: a configured role (Crossbar's default
  * "anonymous") and a generated authid. Dynamic: the authenticator decides.
  */
-import { randomBytes } from 'node:crypto';
-import type { AuthRequest, AuthStep, Authenticator } from '../core/authentication.ts';
+import { anonymousAuthenticator, generatedAuthid, type AuthRequest, type AuthStep, type Authenticator } from '../core/authentication.ts';
 import type { Dict } from '../wamp/messages.ts';
 import { configString, onlyKeys, welcome } from './common.ts';
 import { callAuthenticator, isDynamicPrincipal, parseDynamicConfig, requireDeps, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
 
-/** Crossbar-like generated authid, e.g. "K3QF-7XRM-YC9P-2JWA" (a client's requested authid is not trusted). */
-export function generatedAuthid(): string {
-  const alphabet = '23456789ABCDEFGHJKLMNPQRSTUVWXYZ';
-  const bytes = randomBytes(16);
-  let out = '';
-  for (let i = 0; i < 16; i++) {
-    if (i > 0 && i % 4 === 0) out += '-';
-    out += alphabet[bytes[i] % alphabet.length];
-  }
-  return out;
-}
+export { generatedAuthid };
 
-export function staticAnonymous(role = 'anonymous'): Authenticator {
-  return {
-    method: 'anonymous',
-    start: () => welcome({ authid: generatedAuthid(), authrole: role, authprovider: 'static' }),
-  };
-}
+/** A configured role (Crossbar's default "anonymous") and a generated authid: the core's anonymous method. */
+export const staticAnonymous = anonymousAuthenticator;
 
 export function dynamicAnonymous(config: DynamicConfig, deps: DynamicDeps): Authenticator {
   return {
