@@ -7,8 +7,8 @@ import type { TransportAuth } from '../../src/core/authentication.ts';
 import { buildAuthorizer, starred, type RoleConfig } from '../../src/authz/roles.ts';
 import { enableMetaApi } from '../../src/meta/index.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
+import { flush } from '../helpers/meta-calls.ts';
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
 const ALL = { caller: {}, callee: {}, publisher: {}, subscriber: {} };
 
 /** Test-only authentication: the client names its role in authextra. */

@@ -1,48 +1,17 @@
 /** A session that leaves loses its subscriptions (WAMP: subscriptions are bound to the session). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router } from '../../src/core/router.ts';
-import { enableMetaApi } from '../../src/meta/index.ts';
-import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
+import { SUBSCRIPTION_META_EVENTS, metaCalls, metaRouter, watch } from '../helpers/meta-calls.ts';
+import { GOODBYE, PUBLISH, PUBLISHED, EVENT } from '../helpers/wamp-codes.ts';
 
-const GOODBYE = 6;
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const EVENT = 36;
-const CALL = 48;
-const RESULT = 50;
-const META_EVENTS = [
-  'wamp.subscription.on_create',
-  'wamp.subscription.on_subscribe',
-  'wamp.subscription.on_unsubscribe',
-  'wamp.subscription.on_delete',
-];
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
+const { result } = metaCalls();
 
 function setup() {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  enableMetaApi(router);
+  const router = metaRouter();
   const watcher = MemoryClient.join(router);
-  const byId = new Map(META_EVENTS.map((topic) => [watcher.subscribe(topic), topic]));
-  const events = () =>
-    watcher
-      .take()
-      .filter((m) => m[0] === EVENT && byId.has(m[1] as number))
-      .map((m) => [byId.get(m[1] as number)!, m[4]]);
+  const events = watch(watcher, SUBSCRIPTION_META_EVENTS);
   return { router, watcher, events };
-}
-
-async function result(client: MemoryClient, uri: string, args: unknown[] = []): Promise<unknown> {
-  const request = client.request();
-  client.send([CALL, request, {}, uri, args]);
-  await flush();
-  const reply: Outbound | undefined = client.take().find((m) => (m[0] === RESULT && m[1] === request) || (m[0] === ERROR && m[2] === request));
-  assert.ok(reply, `no reply to ${uri}`);
-  assert.equal(reply[0], RESULT, `${uri} failed: ${JSON.stringify(reply)}`);
-  return (reply[3] as unknown[] | undefined)?.[0];
 }
 
 describe('broker: a session leaving', () => {

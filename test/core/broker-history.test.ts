@@ -5,35 +5,18 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router } from '../../src/core/router.ts';
 import type { HistoryConfig } from '../../src/core/event-store.ts';
-import { enableMetaApi } from '../../src/meta/index.ts';
-import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
+import { metaCalls, metaRouter } from '../helpers/meta-calls.ts';
+import { ERROR, PUBLISH, EVENT, CALL, RESULT } from '../helpers/wamp-codes.ts';
 
-const ERROR = 8;
-const PUBLISH = 16;
-const CALL = 48;
-const RESULT = 50;
-const EVENT = 36;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
+const { call } = metaCalls();
 
 function setup(eventHistory: HistoryConfig[] = [{ uri: 'com.h.t', match: 'exact', limit: 3 }]) {
-  const router = new Router({ realms: [{ name: 'realm1', eventHistory }] });
-  enableMetaApi(router);
+  const router = metaRouter({ eventHistory });
   return { router, pub: MemoryClient.join(router), sub: MemoryClient.join(router) };
-}
-
-/** Calls a meta procedure (answered on a later microtask) and returns its RESULT or ERROR. */
-async function call(client: MemoryClient, uri: string, args: unknown[]): Promise<Outbound> {
-  const request = client.request();
-  client.send([CALL, request, {}, uri, args]);
-  await flush();
-  const reply = client.take().find((m) => (m[0] === RESULT && m[1] === request) || (m[0] === ERROR && m[2] === request));
-  assert.ok(reply, `no reply to ${uri}`);
-  return reply;
 }
 
 async function getEvents(client: MemoryClient, args: unknown[]): Promise<Array<Record<string, unknown>>> {

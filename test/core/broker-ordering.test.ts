@@ -3,10 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const EVENT = 36;
+import { PUBLISH, PUBLISHED, EVENT } from '../helpers/wamp-codes.ts';
 
 describe('broker: ordering', () => {
   it('1000 events from one publisher reach each of 3 subscribers in publish order', () => {

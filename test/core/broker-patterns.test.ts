@@ -10,15 +10,7 @@ import { Router } from '../../src/core/router.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
 import type { MatchPolicy } from '../../src/wamp/uri-syntax.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const SUBSCRIBE = 32;
-const SUBSCRIBED = 33;
-const UNSUBSCRIBE = 34;
-const UNSUBSCRIBED = 35;
-const EVENT = 36;
+import { ERROR, PUBLISH, PUBLISHED, SUBSCRIBE, SUBSCRIBED, UNSUBSCRIBE, UNSUBSCRIBED, EVENT } from '../helpers/wamp-codes.ts';
 
 function setup(clients = 2) {
   const router = new Router({ realms: [{ name: 'realm1' }] });

@@ -7,12 +7,8 @@ import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
+import { WELCOME, ERROR, PUBLISH, PUBLISHED, EVENT } from '../helpers/wamp-codes.ts';
 
-const WELCOME = 2;
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const EVENT = 36;
 const TOPIC = 'com.example.news';
 
 interface Joined {

@@ -8,13 +8,7 @@ import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const PUBLISH = 16;
-const SUBSCRIBE = 32;
-const SUBSCRIBED = 33;
-const UNSUBSCRIBE = 34;
-const UNSUBSCRIBED = 35;
-const EVENT = 36;
+import { PUBLISH, SUBSCRIBE, SUBSCRIBED, UNSUBSCRIBE, UNSUBSCRIBED, EVENT } from '../helpers/wamp-codes.ts';
 
 function setup() {
   const router = new Router({ realms: [{ name: 'realm1' }] });

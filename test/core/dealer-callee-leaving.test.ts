@@ -6,13 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const GOODBYE = 6;
-const ERROR = 8;
-const CALL = 48;
-const RESULT = 50;
-const INVOCATION = 68;
-const YIELD = 70;
+import { GOODBYE, ERROR, CALL, RESULT, INVOCATION, YIELD } from '../helpers/wamp-codes.ts';
 
 const CANCELED = 'wamp.error.canceled';
 

@@ -7,14 +7,7 @@ import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
-
-const ERROR = 8;
-const CALL = 48;
-const CANCEL = 49;
-const RESULT = 50;
-const INVOCATION = 68;
-const INTERRUPT = 69;
-const YIELD = 70;
+import { ERROR, CALL, CANCEL, RESULT, INVOCATION, INTERRUPT, YIELD } from '../helpers/wamp-codes.ts';
 
 const URI = 'com.app.long';
 const CANCELED = 'wamp.error.canceled';

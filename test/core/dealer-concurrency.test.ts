@@ -6,14 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const ERROR = 8;
-const CALL = 48;
-const CANCEL = 49;
-const RESULT = 50;
-const INVOCATION = 68;
-const INTERRUPT = 69;
-const YIELD = 70;
+import { ERROR, CALL, CANCEL, RESULT, INVOCATION, INTERRUPT, YIELD } from '../helpers/wamp-codes.ts';
 
 const URI = 'com.app.slow';
 const MAX = 'crossbar.error.max_concurrency_reached';

@@ -6,9 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const CALL = 48;
-const INVOCATION = 68;
+import { CALL, INVOCATION } from '../helpers/wamp-codes.ts';
 
 const URI = 'com.app.whoami';
 const ROLES = { caller: { features: { caller_identification: true } }, callee: { features: { caller_identification: true } } };

@@ -7,14 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const REGISTER = 64;
-const REGISTERED = 65;
-const UNREGISTER = 66;
-const UNREGISTERED = 67;
-const INVOCATION = 68;
-const CALL = 48;
-const ERROR = 8;
+import { ERROR, CALL, REGISTER, REGISTERED, UNREGISTER, UNREGISTERED, INVOCATION } from '../helpers/wamp-codes.ts';
 
 function setup() {
   const router = new Router({ realms: [{ name: 'realm1' }] });

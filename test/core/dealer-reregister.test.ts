@@ -6,16 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const ERROR = 8;
-const CALL = 48;
-const RESULT = 50;
-const REGISTER = 64;
-const REGISTERED = 65;
-const UNREGISTER = 66;
-const UNREGISTERED = 67;
-const INVOCATION = 68;
-const YIELD = 70;
+import { ERROR, CALL, RESULT, REGISTER, REGISTERED, UNREGISTER, UNREGISTERED, INVOCATION, YIELD } from '../helpers/wamp-codes.ts';
 
 const URI = 'com.app.service';
 

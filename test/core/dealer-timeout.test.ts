@@ -8,13 +8,7 @@ import assert from 'node:assert/strict';
 import { Router } from '../../src/core/router.ts';
 import type { Timers } from '../../src/core/hooks.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-
-const ERROR = 8;
-const CALL = 48;
-const RESULT = 50;
-const INVOCATION = 68;
-const INTERRUPT = 69;
-const YIELD = 70;
+import { ERROR, CALL, RESULT, INVOCATION, INTERRUPT, YIELD } from '../helpers/wamp-codes.ts';
 
 const URI = 'com.app.slow';
 

@@ -115,3 +115,13 @@ export async function startAuthRouter(options: AuthRouterOptions): Promise<AuthR
       }),
   };
 }
+
+/** Runs `fn` against a fresh router started with `options`, and stops it afterwards. */
+export async function withAuthRouter(options: AuthRouterOptions, fn: (r: AuthRouter) => Promise<void>): Promise<void> {
+  const router = await startAuthRouter(options);
+  try {
+    await fn(router);
+  } finally {
+    await router.close();
+  }
+}

@@ -2,13 +2,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Router } from '../../src/core/router.ts';
-import { enableMetaApi } from '../../src/meta/index.ts';
+import type { Router } from '../../src/core/router.ts';
+import { serializerByName, type SerializerName } from '../../src/serializers/index.ts';
+import { metaRouter } from './meta-calls.ts';
 
 export function makeRouter(): Router {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  enableMetaApi(router);
-  return router;
+  return metaRouter();
 }
 
 /** A fresh temporary directory for Unix sockets; remove it in after(). */
@@ -24,4 +23,25 @@ export async function eventually(check: () => boolean, what: string, ms = 3000):
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** Counts encodes of EVENT messages per serializer while `run` executes. */
+export async function countEventEncodes(run: () => Promise<void>): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const restore: Array<() => void> = [];
+  for (const name of ['json', 'msgpack', 'cbor'] as SerializerName[]) {
+    const serializer = serializerByName(name) as { encode: (m: unknown[]) => Buffer | string };
+    const original = serializer.encode;
+    serializer.encode = (message: unknown[]) => {
+      if (message[0] === 36) counts[name] = (counts[name] ?? 0) + 1;
+      return original.call(serializer, message);
+    };
+    restore.push(() => (serializer.encode = original));
+  }
+  try {
+    await run();
+  } finally {
+    for (const r of restore) r();
+  }
+  return counts;
 }

@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { autobahn } from '../helpers/autobahn-js.ts';
-import { startAuthRouter, type AuthRouter } from '../helpers/auth-router.ts';
+import { withAuthRouter, type AuthRouter } from '../helpers/auth-router.ts';
 import { deriveKey } from '../../src/auth/index.ts';
 
 type Joined = { ok: true; details: Record<string, any>; session: any; close: () => Promise<void> };
@@ -81,12 +81,7 @@ function refusal(result: Joined | Refused): Refused {
 
 /** Runs `fn` against a fresh router with `auth`, and stops it afterwards. */
 async function withRouter(auth: unknown, fn: (r: AuthRouter) => Promise<void>, realms?: string[]): Promise<void> {
-  const router = await startAuthRouter({ auth, realms });
-  try {
-    await fn(router);
-  } finally {
-    await router.close();
-  }
+  await withAuthRouter({ auth, realms }, fn);
 }
 
 const seed = (byte: number) => new Uint8Array(32).fill(byte);

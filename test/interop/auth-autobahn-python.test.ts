@@ -4,38 +4,31 @@
  * succeeds with the right credentials and fails with wrong ones, and the
  * WELCOME details are checked as the client reports them. SCRAM needs
  * python3-argon2 (and python3-passlib); cryptosign with tls-unique channel
- * binding runs over wss with a throw-away certificate made by openssl.
+ * binding runs over wss with a throw-away certificate made by openssl
+ * (test/helpers/tls-cert.ts).
  *
  * Each test has its own router, so failures of one do not slow the next.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deriveScramCredential } from '../../src/auth/index.ts';
 import { autobahn } from '../helpers/autobahn-js.ts';
-import { startAuthRouter, type AuthRouter, type AuthRouterOptions } from '../helpers/auth-router.ts';
+import { withAuthRouter, type AuthRouter, type AuthRouterOptions } from '../helpers/auth-router.ts';
+import { pythonProblem, runPython, type PythonRequirement } from '../helpers/python.ts';
+import { makeTestCert, type TestCert } from '../helpers/tls-cert.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./python/auth_client.py', import.meta.url));
 const SCRIPT_TIMEOUT_MS = 25_000; // the script bounds itself at 15 s
 
 type Outcome = Record<string, any>;
 
-const pythonProblem: Promise<string | undefined> = new Promise((resolve) => {
-  execFile(PYTHON, ['-c', 'import autobahn, nacl, argon2, passlib; from autobahn.wamp.auth import HAS_ARGON; assert HAS_ARGON'], { timeout: 10_000 }, (err, _o, stderr) =>
-    resolve(
-      err
-        ? `Autobahn|Python with SCRAM support is not usable with ${PYTHON}; install it with ` +
-            `"apt-get install -y python3-autobahn python3-nacl python3-argon2 python3-passlib".\n${err.message}\n${stderr}`
-        : undefined,
-    ),
-  );
-});
+const SCRAM_PYTHON: PythonRequirement = {
+  check: 'import autobahn, nacl, argon2, passlib; from autobahn.wamp.auth import HAS_ARGON; assert HAS_ARGON',
+  packages: 'python3-autobahn python3-nacl python3-argon2 python3-passlib',
+  what: 'Autobahn|Python with SCRAM support',
+};
 
 interface Authenticator {
   method: string;
@@ -44,39 +37,17 @@ interface Authenticator {
 
 function runClient(url: string, authenticators: Authenticator[], realm = 'realm1'): Promise<Outcome> {
   const spec = JSON.stringify({ realm, serializer: 'json', authenticators });
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, url, spec], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`auth_client.py ${signal ? `killed by ${signal}` : `exited with ${code}`}\nstdout: ${stdout}\nstderr: ${stderr}`));
-      const lines = stdout.trim().split('\n');
-      try {
-        resolve(JSON.parse(lines[lines.length - 1]));
-      } catch {
-        reject(new Error(`auth_client.py printed no JSON line\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }
-    });
+  return runPython<Outcome>(SCRIPT, [url, spec], {
+    timeoutMs: SCRIPT_TIMEOUT_MS,
+    label: 'auth_client.py',
+    killed: (signal) => `killed by ${signal}`,
   });
 }
 
 async function withRouter(options: AuthRouterOptions, fn: (r: AuthRouter) => Promise<void>): Promise<void> {
-  const problem = await pythonProblem;
+  const problem = await pythonProblem(SCRAM_PYTHON);
   assert.equal(problem, undefined, problem);
-  const router = await startAuthRouter(options);
-  try {
-    await fn(router);
-  } finally {
-    await router.close();
-  }
+  await withAuthRouter(options, fn);
 }
 
 function joined(o: Outcome): Outcome {
@@ -167,24 +138,13 @@ describe('Autobahn|Python: cryptosign (PyNaCl)', () => {
     }));
 
   describe('over wss (TLS 1.2) with tls-unique channel binding', () => {
-    let dir = '';
-    let tls: { key: Buffer; cert: Buffer } | undefined;
+    let cert: TestCert | undefined;
+    let tls: { key: string; cert: string } | undefined;
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'kreuz-auth-tls-'));
-      await new Promise<void>((resolve, reject) =>
-        execFile(
-          'openssl',
-          ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-            '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
-          { timeout: 10_000 },
-          (err) => (err ? reject(new Error(`openssl could not make a test certificate: ${err.message}`)) : resolve()),
-        ),
-      );
-      tls = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
+      cert = await makeTestCert();
+      tls = { key: cert.key, cert: cert.cert };
     });
-    after(() => {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => cert?.remove());
 
     it('the client signs challenge XOR its channel id: joined; another key: refused', () =>
       withRouter({ auth: CONFIG, tls }, async ({ url, connections }) => {

@@ -18,72 +18,21 @@ import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { useRouter } from '../helpers/node.ts';
-import { openAutobahn, type AbClient, type AbSerializer } from '../helpers/autobahn-js.ts';
+import { openAutobahn, rejection, tap, until, within, type AbClient, type AbSerializer } from '../helpers/autobahn-js.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { assertId } from '../helpers/assertions.ts';
+import { PUBLISHED, EVENT } from '../helpers/wamp-codes.ts';
 
 const SERIALIZERS: AbSerializer[] = ['json', 'msgpack', 'cbor'];
-const EVENT = 36;
-const PUBLISHED = 17;
 const HISTORY_TOPIC = (serializer: AbSerializer) => `com.kreuz.history.${serializer}`;
 
 // ---- helpers ----
-
-/** Resolves with the value, or rejects if nothing came within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-async function rejection(promise: Promise<unknown>, ms = 3000, what = 'call'): Promise<any> {
-  try {
-    await within(promise, ms, what);
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith(`${what}: nothing within`)) throw err;
-    return err;
-  }
-  assert.fail(`${what}: expected the promise to reject`);
-}
-
-/** Waits until `check()` is true, polling; fails after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function assertId(value: unknown, what: string): asserts value is number {
-  assert.ok(
-    typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2 ** 53,
-    `${what} must be an integer in [1, 2^53], got ${JSON.stringify(value)}`,
-  );
-}
 
 function assertIsoTime(value: unknown, what: string): void {
   assert.ok(
     typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(value) && !Number.isNaN(Date.parse(value)),
     `${what} must be an ISO-8601 UTC time, got ${JSON.stringify(value)}`,
   );
-}
-
-/**
- * Records every message of type `type` the Autobahn|JS session receives,
- * exactly as decoded, before Autobahn|JS handles it.
- */
-function tap(session: any, type: number): any[][] {
-  const seen: any[][] = [];
-  const original = session._MESSAGE_MAP[type];
-  session._MESSAGE_MAP[type] = (msg: any[]) => {
-    seen.push(msg);
-    original(msg);
-  };
-  return seen;
 }
 
 /** What Autobahn|JS hands an event handler. */

@@ -11,8 +11,9 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useRouter } from '../helpers/node.ts';
-import { autobahn, openAutobahn, type AbClient, type AbSerializer } from '../helpers/autobahn-js.ts';
+import { autobahn, openAutobahn, rejection, tap, until, within, type AbClient, type AbSerializer } from '../helpers/autobahn-js.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { INVOCATION } from '../helpers/wamp-codes.ts';
 
 const router = useRouter();
 
@@ -31,36 +32,6 @@ const DEALER_FEATURES = [
 ];
 
 // ---- helpers ----
-
-/** Resolves with the value, or rejects if nothing came within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-async function rejection(promise: Promise<unknown>, ms = 3000, what = 'call'): Promise<any> {
-  try {
-    await within(promise, ms, what);
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith(`${what}: nothing within`)) throw err;
-    return err;
-  }
-  assert.fail(`${what}: expected the promise to reject`);
-}
-
-/** Waits until `check()` is true, polling; fails after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,20 +54,6 @@ function settledFlag(promise: Promise<unknown>): { readonly settled: boolean } {
     () => (flag.settled = true),
   );
   return flag;
-}
-
-/**
- * Records every INVOCATION [68, request, registration, details, ...] the
- * Autobahn|JS session receives, before Autobahn|JS handles it.
- */
-function tapInvocations(session: any): any[][] {
-  const seen: any[][] = [];
-  const original = session._MESSAGE_MAP[68];
-  session._MESSAGE_MAP[68] = (msg: any[]) => {
-    seen.push(msg);
-    original(msg);
-  };
-  return seen;
 }
 
 /** Resolves with the reason and details when the router ends the session (GOODBYE or ABORT). */
@@ -169,7 +126,7 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       const caller = await client();
       const registerAs = async (name: string, procedure: string, match?: string) => {
         const c = await client();
-        const wire = tapInvocations(c.session);
+        const wire = tap(c.session, INVOCATION);
         const registration = await c.session.register(
           procedure,
           (_args: unknown[], _kwargs: object, details: any) => new autobahn.Result([name, details.procedure]),
@@ -378,7 +335,7 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
     it('progressive call results: every chunk in order, then the final result', async () => {
       const proc = uri('progress');
       const callee = await client();
-      const wire = tapInvocations(callee.session);
+      const wire = tap(callee.session, INVOCATION);
       await callee.session.register(proc, (args: number[], _kwargs: object, details: any) => {
         if (details.progress) for (let i = 0; i < args[0]; i++) details.progress(['chunk', i]);
         return 'final';
@@ -556,7 +513,7 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
     it('caller disclosure with disclose_me, and none without', async () => {
       const proc = uri('disclose');
       const callee = await client();
-      const wire = tapInvocations(callee.session);
+      const wire = tap(callee.session, INVOCATION);
       await callee.session.register(proc, (_args: unknown[], _kwargs: object, details: any) =>
         new autobahn.Result([details.caller ?? null, details.caller_authid ?? null, details.caller_authrole ?? null]),
       );

@@ -6,26 +6,9 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { useRouter } from '../helpers/node.ts';
-import { autobahn, openAutobahn, type AbClient, type AbSerializer } from '../helpers/autobahn-js.ts';
+import { autobahn, openAutobahn, rejectionOf, within, type AbClient, type AbSerializer } from '../helpers/autobahn-js.ts';
 
 const router = useRouter();
-
-/** Resolves with the value, or rejects if nothing came within `ms`. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)),
-  ]);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected the promise to reject');
-}
 
 for (const serializer of ['json', 'msgpack', 'cbor'] as AbSerializer[]) {
   describe(`Autobahn|JS over ${serializer}`, () => {
@@ -79,7 +62,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as AbSerializer[]) {
       await callee.session.register(proc, () => {
         throw new autobahn.Error('com.example.error.bad_input', ['why', 2], { code: 42 });
       });
-      const err = await rejection(caller.session.call(proc));
+      const err = await rejectionOf(caller.session.call(proc));
       assert.equal(err.error, 'com.example.error.bad_input');
       assert.deepEqual(err.args, ['why', 2]);
       assert.deepEqual(err.kwargs, { code: 42 });
@@ -87,7 +70,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as AbSerializer[]) {
 
     it('rejects a call to an unregistered procedure with wamp.error.no_such_procedure', async () => {
       const caller = await client();
-      const err = await rejection(caller.session.call(uri('nobody')));
+      const err = await rejectionOf(caller.session.call(uri('nobody')));
       assert.equal(err.error, 'wamp.error.no_such_procedure');
     });
 
@@ -96,7 +79,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as AbSerializer[]) {
       const b = await client();
       const proc = uri('once');
       await a.session.register(proc, () => 1);
-      const err = await rejection(b.session.register(proc, () => 2));
+      const err = await rejectionOf(b.session.register(proc, () => 2));
       assert.equal(err.error, 'wamp.error.procedure_already_exists');
     });
 
@@ -107,7 +90,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as AbSerializer[]) {
       const registration = await a.session.register(proc, () => 'a');
       assert.equal(await b.session.call(proc), 'a');
       await a.session.unregister(registration);
-      assert.equal((await rejection(b.session.call(proc))).error, 'wamp.error.no_such_procedure');
+      assert.equal((await rejectionOf(b.session.call(proc))).error, 'wamp.error.no_such_procedure');
       await b.session.register(proc, () => 'b');
       assert.equal(await a.session.call(proc), 'b');
     });
@@ -125,7 +108,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as AbSerializer[]) {
       const call = caller.session.call(proc);
       await within(wasInvoked, 3000, 'invocation');
       callee.session._socket.close(1000); // transport gone, no GOODBYE
-      const err = await within(rejection(call), 3000, 'caller error');
+      const err = await within(rejectionOf(call), 3000, 'caller error');
       assert.equal(err.error, 'wamp.error.canceled');
     });
 

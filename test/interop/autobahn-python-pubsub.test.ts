@@ -15,11 +15,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { useRouter } from '../helpers/node.ts';
+import { scenarioRunner } from '../helpers/python.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./python/pubsub_scenarios.py', import.meta.url));
 /** The script bounds itself (15 s, 30 s for the load scenario, +2 s to leave); this is the last resort. */
 const SCRIPT_TIMEOUT_MS = 40_000;
@@ -27,47 +26,8 @@ const SCRIPT_TIMEOUT_MS = 40_000;
 type Serializer = 'json' | 'msgpack' | 'cbor';
 type Observed = Record<string, any>;
 
-/** Checked once; every test fails with the install hint if Autobahn|Python is missing. */
-const pythonProblem: Promise<string | undefined> = new Promise((resolve) => {
-  execFile(PYTHON, ['-c', 'import autobahn, cbor2, msgpack'], { timeout: 10_000 }, (err, _stdout, stderr) =>
-    resolve(
-      err
-        ? `Autobahn|Python is not usable with ${PYTHON}; install it with ` +
-            `"apt-get install -y python3-autobahn python3-cbor2 python3-msgpack".\n${err.message}\n${stderr}`
-        : undefined,
-    ),
-  );
-});
-
 /** Runs one scenario in a child process (the router keeps serving in this one) and returns its JSON line. */
-function runScenario(url: string, serializer: Serializer, scenario: string): Promise<Observed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, url, serializer, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        const how = signal ? `was killed by ${signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exited with ${code}`;
-        reject(new Error(`scenario ${scenario} over ${serializer} ${how}\nstdout: ${stdout}\nstderr: ${stderr}`));
-        return;
-      }
-      const lines = stdout.trim().split('\n');
-      try {
-        resolve(JSON.parse(lines[lines.length - 1]) as Observed);
-      } catch {
-        reject(new Error(`scenario ${scenario} printed no JSON line\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }
-    });
-  });
-}
+const runScenario = scenarioRunner<Observed>(SCRIPT, SCRIPT_TIMEOUT_MS);
 
 /** Options cases of the publish_options scenario and who must receive each (P publishes; all four subscribe). */
 const PUBLISH_CASES: [string, string[]][] = [
@@ -281,8 +241,6 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
     for (const [scenario, check] of Object.entries(scenarios)) {
       if (scenario === 'event_history') continue; // below, on a router with an event history
       it(scenario, { timeout: SCRIPT_TIMEOUT_MS + 5_000 }, async () => {
-        const problem = await pythonProblem;
-        if (problem) assert.fail(problem);
         check(await runScenario(router.url, serializer, scenario), serializer);
       });
     }
@@ -295,8 +253,6 @@ describe('Autobahn|Python 22.7 event history (router with eventHistory limit 5)'
   });
   for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
     it(`wamp.subscription.get_events over ${serializer}`, { timeout: SCRIPT_TIMEOUT_MS + 5_000 }, async () => {
-      const problem = await pythonProblem;
-      if (problem) assert.fail(problem);
       scenarios.event_history(await runScenario(historyRouter.url, serializer, 'event_history'), serializer);
     });
   }

@@ -17,12 +17,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { useRouter } from '../helpers/node.ts';
+import { scenarioRunner, type PythonRequirement } from '../helpers/python.ts';
 import type { NodeOptions } from '../../src/node/server.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./python/rpc_scenarios.py', import.meta.url));
 /** The script bounds itself at 20 s (+2 s to leave); this is the last resort. */
 const SCRIPT_TIMEOUT_MS = 30_000;
@@ -31,47 +30,11 @@ type Serializer = 'json' | 'msgpack';
 type Observed = Record<string, any>;
 type Check = (observed: Observed) => void;
 
-/** Checked once; every test fails with the install hint if Autobahn|Python is missing. */
-const pythonProblem: Promise<string | undefined> = new Promise((resolve) => {
-  execFile(PYTHON, ['-c', 'import autobahn, msgpack'], { timeout: 10_000 }, (err, _stdout, stderr) =>
-    resolve(
-      err
-        ? `Autobahn|Python is not usable with ${PYTHON}; install it with ` +
-            `"apt-get install -y python3-autobahn python3-msgpack".\n${err.message}\n${stderr}`
-        : undefined,
-    ),
-  );
-});
+/** Autobahn|Python with JSON and MessagePack (no CBOR scenarios here). */
+const PYTHON_REQUIREMENT: PythonRequirement = { check: 'import autobahn, msgpack', packages: 'python3-autobahn python3-msgpack' };
 
 /** Runs one scenario in a child process (the router keeps serving in this one) and returns its JSON line. */
-function runScenario(url: string, serializer: Serializer, scenario: string): Promise<Observed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, url, serializer, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        const how = signal ? `was killed by ${signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exited with ${code}`;
-        reject(new Error(`scenario ${scenario} over ${serializer} ${how}\nstdout: ${stdout}\nstderr: ${stderr}`));
-        return;
-      }
-      const lines = stdout.trim().split('\n');
-      try {
-        resolve(JSON.parse(lines[lines.length - 1]) as Observed);
-      } catch {
-        reject(new Error(`scenario ${scenario} printed no JSON line\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }
-    });
-  });
-}
+const runScenario = scenarioRunner<Observed>(SCRIPT, SCRIPT_TIMEOUT_MS, PYTHON_REQUIREMENT);
 
 const CANCELED = 'wamp.error.canceled';
 const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
@@ -437,8 +400,6 @@ function suite(title: string, options: NodeOptions, checks: Record<string, Check
     const router = useRouter(options);
     for (const [scenario, check] of Object.entries(checks)) {
       it(scenario, { timeout: SCRIPT_TIMEOUT_MS + 5_000 }, async () => {
-        const problem = await pythonProblem;
-        if (problem) assert.fail(problem);
         check(await runScenario(router.url, serializer, scenario));
       });
     }

@@ -6,11 +6,11 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { assertId } from '../helpers/assertions.ts';
 import { useRouter } from '../helpers/node.ts';
+import { scenarioRunner } from '../helpers/python.ts';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./python/scenarios.py', import.meta.url));
 /** The script bounds itself at 15 s (+2 s to leave); this is the last resort. */
 const SCRIPT_TIMEOUT_MS = 25_000;
@@ -20,57 +20,8 @@ type Observed = Record<string, unknown>;
 
 const router = useRouter();
 
-/**
- * Checked once; every test fails with the install hint if Autobahn|Python is
- * missing (a failing before() hook shows up as "fail 0" in Node 20's summary).
- */
-const pythonProblem: Promise<string | undefined> = new Promise((resolve) => {
-  execFile(PYTHON, ['-c', 'import autobahn, cbor2, msgpack'], { timeout: 10_000 }, (err, _stdout, stderr) =>
-    resolve(
-      err
-        ? `Autobahn|Python is not usable with ${PYTHON}; install it with ` +
-            `"apt-get install -y python3-autobahn python3-cbor2 python3-msgpack".\n${err.message}\n${stderr}`
-        : undefined,
-    ),
-  );
-});
-
 /** Runs one scenario in a child process (the router keeps serving in this one) and returns its JSON line. */
-function runScenario(serializer: Serializer, scenario: string): Promise<Observed> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, router.url, serializer, scenario], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) {
-        const how = signal ? `was killed by ${signal} (timeout ${SCRIPT_TIMEOUT_MS} ms?)` : `exited with ${code}`;
-        reject(new Error(`scenario ${scenario} over ${serializer} ${how}\nstdout: ${stdout}\nstderr: ${stderr}`));
-        return;
-      }
-      const lines = stdout.trim().split('\n');
-      try {
-        resolve(JSON.parse(lines[lines.length - 1]) as Observed);
-      } catch {
-        reject(new Error(`scenario ${scenario} printed no JSON line\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }
-    });
-  });
-}
-
-function assertId(value: unknown, what: string): asserts value is number {
-  assert.ok(
-    typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2 ** 53,
-    `${what} must be an integer in [1, 2^53], got ${JSON.stringify(value)}`,
-  );
-}
+const runScenario = scenarioRunner<Observed>(SCRIPT, SCRIPT_TIMEOUT_MS);
 
 /** Per scenario: checks the observed values (serializer given for the ones that report it). */
 const scenarios: Record<string, (observed: Observed, serializer: Serializer) => void> = {
@@ -176,9 +127,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
   describe(`Autobahn|Python 22.7 over WebSocket with ${serializer}`, () => {
     for (const [scenario, check] of Object.entries(scenarios)) {
       it(scenario, { timeout: SCRIPT_TIMEOUT_MS + 5_000 }, async () => {
-        const problem = await pythonProblem;
-        if (problem) assert.fail(problem);
-        check(await runScenario(serializer, scenario), serializer);
+        check(await runScenario(router.url, serializer, scenario), serializer);
       });
     }
   });

@@ -7,20 +7,11 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { useRouter } from '../helpers/node.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { ERROR, CALL, CANCEL, RESULT, REGISTER, REGISTERED, INVOCATION, INTERRUPT, YIELD } from '../helpers/wamp-codes.ts';
 
 const router = useRouter();
 
 type Serializer = 'json' | 'msgpack';
-
-const CALL = 48;
-const CANCEL = 49;
-const RESULT = 50;
-const REGISTER = 64;
-const REGISTERED = 65;
-const INVOCATION = 68;
-const INTERRUPT = 69;
-const YIELD = 70;
-const ERROR = 8;
 
 /** Asserts that nothing arrives at a raw client for `ms`. */
 async function silent(raw: RawClient, ms: number, what: string): Promise<void> {

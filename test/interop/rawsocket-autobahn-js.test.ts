@@ -17,8 +17,8 @@ import { listenRawSocket } from '../../src/transports/rawsocket.ts';
 import { listenWebSocket } from '../../src/transports/websocket.ts';
 import { listenUniversal } from '../../src/transports/universal.ts';
 import type { Listener } from '../../src/transports/listen.ts';
-import { autobahn, openAutobahn } from '../helpers/autobahn-js.ts';
-import { pythonProblem, runPython } from '../helpers/python.ts';
+import { autobahn, openAutobahn, within } from '../helpers/autobahn-js.ts';
+import { requirePython, runPython } from '../helpers/python.ts';
 import { makeTestCert, type TestCert } from '../helpers/tls-cert.ts';
 import { makeRouter, tempDir } from '../helpers/transport-router.ts';
 
@@ -79,14 +79,6 @@ function openRawSocket(where: { host: string; port: number } | { path: string })
     };
     connection.open();
   });
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms))),
-  ]);
 }
 
 async function rpcAndPubsub(a: AbRawClient, b: AbRawClient, prefix: string): Promise<void> {
@@ -176,8 +168,7 @@ describe('Autobahn|JS over wss://', () => {
 
 describe('universal port: Autobahn|JS over WebSocket and Autobahn|Python over RawSocket at once', () => {
   it('routes calls between them both ways', { timeout: 30_000 }, async () => {
-    const problem = await pythonProblem();
-    if (problem) assert.fail(problem);
+    await requirePython();
     const listener = await listenUniversal(router, { port: 0, websocket: { path: '/ws' } });
     const js = await openAutobahn(listener.websocketUrls[0], 'msgpack');
     try {

@@ -15,7 +15,7 @@ import type { Router } from '../../src/core/router.ts';
 import { listenRawSocket } from '../../src/transports/rawsocket.ts';
 import { listenWebSocket } from '../../src/transports/websocket.ts';
 import type { Listener } from '../../src/transports/listen.ts';
-import { pythonProblem, runPython, type Observed } from '../helpers/python.ts';
+import { requirePython, runPython, type Observed } from '../helpers/python.ts';
 import { makeTestCert, type TestCert } from '../helpers/tls-cert.ts';
 import { makeRouter, tempDir } from '../helpers/transport-router.ts';
 
@@ -54,8 +54,7 @@ function target(transport: Transport): string {
 }
 
 async function run(transport: Transport, serializer: string, scenario: string): Promise<Observed> {
-  const problem = await pythonProblem();
-  if (problem) assert.fail(problem);
+  await requirePython();
   return runPython(SCRIPT, [transport, target(transport), serializer, scenario, cert.certPath], { timeoutMs: SCRIPT_TIMEOUT_MS });
 }
 

@@ -1,51 +1,13 @@
 /** The meta API over the in-memory peer: procedures and events, with exact payloads. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router } from '../../src/core/router.ts';
-import { enableMetaApi } from '../../src/meta/index.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
-import type { Outbound } from '../../src/wamp/messages.ts';
+import { flush, metaCalls, metaRouter, watch } from '../helpers/meta-calls.ts';
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-function setup() {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  enableMetaApi(router);
-  return router;
-}
-
-/** Calls a meta procedure and returns the RESULT or ERROR. */
-async function call(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<Outbound> {
-  const request = client.request();
-  client.send(kwargs ? [48, request, {}, uri, args, kwargs] : [48, request, {}, uri, args]);
-  await flush();
-  const reply = client.take().find((m) => (m[0] === 50 || m[0] === 8) && m[m[0] === 8 ? 2 : 1] === request);
-  assert.ok(reply, `no reply to ${uri}`);
-  return reply;
-}
-
-async function result(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
-  const reply = await call(client, uri, args, kwargs);
-  assert.equal(reply[0], 50, `${uri} failed: ${JSON.stringify(reply)}`);
-  return (reply[3] as unknown[] | undefined)?.[0];
-}
-
-async function errorOf(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
-  const reply = await call(client, uri, args, kwargs);
-  assert.equal(reply[0], 8, `${uri} should fail: ${JSON.stringify(reply)}`);
-  return reply[4];
-}
-
-/** Subscribes to meta topics and returns a function giving [topic, args] of events since the last call. */
-function watch(client: MemoryClient, topics: string[]): () => Array<[string, unknown]> {
-  const byId = new Map<number, string>();
-  for (const topic of topics) byId.set(client.subscribe(topic), topic);
-  return () => client.take().filter((m) => m[0] === 36).map((m) => [byId.get(m[1] as number)!, m[4]]);
-}
-
+const { result, errorOf } = metaCalls();
 describe('meta API', () => {
   it('announces the meta API features in WELCOME', () => {
-    const client = new MemoryClient(setup());
+    const client = new MemoryClient(metaRouter());
     client.send([1, 'realm1', { roles: { caller: {} } }]);
     const roles = (client.take()[0][2] as any).roles;
     assert.equal(roles.dealer.features.session_meta_api, true);
@@ -54,7 +16,7 @@ describe('meta API', () => {
   });
 
   it('wamp.session.count / list / get, with authrole filters, hiding the router\'s own session', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     assert.equal(await result(a, 'wamp.session.count'), 2);
@@ -71,7 +33,7 @@ describe('meta API', () => {
   });
 
   it('wamp.session.on_join and on_leave (with authid and authrole)', async () => {
-    const router = setup();
+    const router = metaRouter();
     const watcher = MemoryClient.join(router);
     const events = watch(watcher, ['wamp.session.on_join', 'wamp.session.on_leave']);
     const b = MemoryClient.join(router);
@@ -86,7 +48,7 @@ describe('meta API', () => {
   });
 
   it('wamp.session.kill sends GOODBYE (default wamp.close.killed) and refuses to kill the caller', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     b.register('com.example.b');
@@ -104,7 +66,7 @@ describe('meta API', () => {
   });
 
   it('kill_by_authid returns the killed IDs, kill_by_authrole and kill_all the count, never the caller', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const c = MemoryClient.join(router);
@@ -125,7 +87,7 @@ describe('meta API', () => {
   });
 
   it('registration list / lookup / match / get / list_callees / count_callees', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const exact = a.register('com.example.proc', { invoke: 'roundrobin' });
@@ -154,7 +116,7 @@ describe('meta API', () => {
   });
 
   it('remove_callee revokes (UNREGISTERED only to callees announcing registration_revocation)', async () => {
-    const router = setup();
+    const router = metaRouter();
     const admin = MemoryClient.join(router);
     const revocable = MemoryClient.join(router, 'realm1', { callee: { features: { registration_revocation: true } } });
     const plain = MemoryClient.join(router, 'realm1', { callee: {} });
@@ -171,7 +133,7 @@ describe('meta API', () => {
   });
 
   it('registration events on_create, on_register, on_unregister, on_delete with the spec payloads, after the reply', async () => {
-    const router = setup();
+    const router = metaRouter();
     const watcher = MemoryClient.join(router);
     const events = watch(watcher, [
       'wamp.registration.on_create',
@@ -207,7 +169,7 @@ describe('meta API', () => {
   });
 
   it('meta procedures see the caller; clients cannot register under wamp.', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     a.send([64, a.request(), {}, 'wamp.session.count']);
     assert.equal(a.take()[0][4], 'wamp.error.invalid_uri');

@@ -4,84 +4,26 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router } from '../../src/core/router.ts';
-import { enableMetaApi } from '../../src/meta/index.ts';
-import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
+import { SUBSCRIPTION_META_EVENTS as META_EVENTS, metaCalls, metaRouter, watch } from '../helpers/meta-calls.ts';
+import { PUBLISH, PUBLISHED, SUBSCRIBE, SUBSCRIBED, UNSUBSCRIBE, UNSUBSCRIBED, EVENT } from '../helpers/wamp-codes.ts';
 
-const ERROR = 8;
-const PUBLISH = 16;
-const PUBLISHED = 17;
-const SUBSCRIBE = 32;
-const SUBSCRIBED = 33;
-const UNSUBSCRIBE = 34;
-const UNSUBSCRIBED = 35;
-const EVENT = 36;
-const CALL = 48;
-const RESULT = 50;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const META_EVENTS = [
-  'wamp.subscription.on_create',
-  'wamp.subscription.on_subscribe',
-  'wamp.subscription.on_unsubscribe',
-  'wamp.subscription.on_delete',
-];
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-function setup() {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  enableMetaApi(router);
-  return router;
-}
-
-async function call(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<Outbound> {
-  const request = client.request();
-  client.send(kwargs ? [CALL, request, {}, uri, args, kwargs] : [CALL, request, {}, uri, args]);
-  await flush();
-  const sent = client.take();
-  const reply = sent.find((m) => (m[0] === RESULT && m[1] === request) || (m[0] === ERROR && m[2] === request));
-  assert.ok(reply, `no reply to ${uri}`);
-  // Keep everything else (events) for the test to read.
-  client.peer.sent.unshift(...sent.filter((m) => m !== reply));
-  return reply;
-}
-
-async function result(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
-  const reply = await call(client, uri, args, kwargs);
-  assert.equal(reply[0], RESULT, `${uri} failed: ${JSON.stringify(reply)}`);
-  return (reply[3] as unknown[] | undefined)?.[0];
-}
-
-async function errorOf(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
-  const reply = await call(client, uri, args, kwargs);
-  assert.equal(reply[0], ERROR, `${uri} should fail: ${JSON.stringify(reply)}`);
-  return reply[4];
-}
-
-/** Subscribes to the subscription meta events; returns a function giving [topic, args] of events since the last call. */
-function watch(client: MemoryClient): () => Array<[string, unknown]> {
-  const byId = new Map<number, string>();
-  for (const topic of META_EVENTS) byId.set(client.subscribe(topic), topic);
-  return () =>
-    client
-      .take()
-      .filter((m) => m[0] === EVENT && byId.has(m[1] as number))
-      .map((m) => [byId.get(m[1] as number)!, m[4]]);
-}
+const { result, errorOf } = metaCalls({ keepOthers: true });
 
 const sorted = (ids: number[]) => [...ids].sort((a, b) => a - b);
 
 describe('subscription meta API', () => {
   it('announces subscription_meta_api on the broker', () => {
-    const client = new MemoryClient(setup());
+    const client = new MemoryClient(metaRouter());
     client.send([1, 'realm1', { roles: { subscriber: {} } }]);
     const roles = (client.take()[0][2] as { roles: { broker: { features: Record<string, unknown> } } }).roles;
     assert.equal(roles.broker.features.subscription_meta_api, true);
   });
 
   it('wamp.subscription.list, also for one session; wamp.* subscriptions hidden', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const exact = a.subscribe('com.example.t');
@@ -103,7 +45,7 @@ describe('subscription meta API', () => {
   });
 
   it('wamp.subscription.lookup finds an identical (uri, match), default exact; null otherwise or for wamp.*', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const exact = a.subscribe('com.example.t');
     const prefix = a.subscribe('com.example.t', { match: 'prefix' });
@@ -120,7 +62,7 @@ describe('subscription meta API', () => {
   });
 
   it('wamp.subscription.match lists every matching subscription ID, or null', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const exact = a.subscribe('com.example.t');
@@ -137,7 +79,7 @@ describe('subscription meta API', () => {
   });
 
   it('wamp.subscription.get, list_subscribers, count_subscribers; unknown IDs get no_such_subscription', async () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const before = Date.now();
@@ -162,13 +104,13 @@ describe('subscription meta API', () => {
   });
 
   it('remove_subscriber: UNSUBSCRIBED [35, 0, {subscription, reason}] only to subscribers announcing subscription_revocation; no events afterwards', async () => {
-    const router = setup();
+    const router = metaRouter();
     const admin = MemoryClient.join(router);
     const revocable = MemoryClient.join(router, 'realm1', { publisher: {}, subscriber: { features: { subscription_revocation: true } } });
     const plain = MemoryClient.join(router, 'realm1', { publisher: {}, subscriber: {} });
     const id = revocable.subscribe('com.example.shared');
     plain.subscribe('com.example.shared');
-    const events = watch(admin);
+    const events = watch(admin, META_EVENTS);
 
     assert.equal(await result(admin, 'wamp.subscription.remove_subscriber', [id, revocable.session.id], { reason: 'com.example.maintenance' }), undefined);
     assert.deepEqual(revocable.take(), [[UNSUBSCRIBED, 0, { subscription: id, reason: 'com.example.maintenance' }]]);
@@ -197,9 +139,9 @@ describe('subscription meta API', () => {
   });
 
   it('subscription events on_create, on_subscribe, on_unsubscribe, on_delete with the spec payloads', async () => {
-    const router = setup();
+    const router = metaRouter();
     const watcher = MemoryClient.join(router);
-    const events = watch(watcher);
+    const events = watch(watcher, META_EVENTS);
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const id = a.subscribe('com.example.t', { match: 'prefix' });
@@ -226,7 +168,7 @@ describe('subscription meta API', () => {
   });
 
   it('the meta events come after the SUBSCRIBED / UNSUBSCRIBED reply', () => {
-    const router = setup();
+    const router = metaRouter();
     const a = MemoryClient.join(router);
     const watched = new Map(META_EVENTS.map((topic) => [a.subscribe(topic), topic]));
     a.send([SUBSCRIBE, 100, {}, 'com.example.own']);
@@ -247,9 +189,9 @@ describe('subscription meta API', () => {
   });
 
   it('no meta events for subscriptions to wamp.* topics', () => {
-    const router = setup();
+    const router = metaRouter();
     const watcher = MemoryClient.join(router);
-    const events = watch(watcher);
+    const events = watch(watcher, META_EVENTS);
     const a = MemoryClient.join(router);
     const ids = [a.subscribe('wamp.session.on_join'), a.subscribe('wamp.', { match: 'prefix' }), a.subscribe('wamp..on_join', { match: 'wildcard' })];
     for (const [i, id] of ids.entries()) {

@@ -4,47 +4,12 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router } from '../../src/core/router.ts';
-import { enableMetaApi } from '../../src/meta/index.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
+import { metaCalls, metaRouter } from '../helpers/meta-calls.ts';
+import { GOODBYE, EVENT, RESULT } from '../helpers/wamp-codes.ts';
 
-const GOODBYE = 6;
-const ERROR = 8;
-const EVENT = 36;
-const CALL = 48;
-const RESULT = 50;
-
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-function setup() {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  enableMetaApi(router);
-  return router;
-}
-
-async function call(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<Outbound> {
-  const request = client.request();
-  client.send(kwargs ? [CALL, request, {}, uri, args, kwargs] : [CALL, request, {}, uri, args]);
-  await flush();
-  const sent = client.take();
-  const reply = sent.find((m) => (m[0] === RESULT && m[1] === request) || (m[0] === ERROR && m[2] === request));
-  assert.ok(reply, `no reply to ${uri}`);
-  client.peer.sent.unshift(...sent.filter((m) => m !== reply));
-  return reply;
-}
-
-async function result(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
-  const reply = await call(client, uri, args, kwargs);
-  assert.equal(reply[0], RESULT, `${uri} failed: ${JSON.stringify(reply)}`);
-  return (reply[3] as unknown[] | undefined)?.[0];
-}
-
-async function errorOf(client: MemoryClient, uri: string, args: unknown[] = [], kwargs?: object): Promise<unknown> {
-  const reply = await call(client, uri, args, kwargs);
-  assert.equal(reply[0], ERROR, `${uri} should fail: ${JSON.stringify(reply)}`);
-  return reply[4];
-}
+const { call, result, errorOf } = metaCalls({ keepOthers: true });
 
 const addTestament = (client: MemoryClient, topic: string, args: unknown[], kwargs: object, options?: object) =>
   result(client, 'wamp.session.add_testament', [topic, args, kwargs], options);
@@ -54,14 +19,14 @@ const eventsOf = (messages: Outbound[]) => messages.filter((m) => m[0] === EVENT
 
 describe('testaments', () => {
   it('announces testament_meta_api on the dealer', () => {
-    const client = new MemoryClient(setup());
+    const client = new MemoryClient(metaRouter());
     client.send([1, 'realm1', { roles: { caller: {} } }]);
     const roles = (client.take()[0][2] as { roles: { dealer: { features: Record<string, unknown> } } }).roles;
     assert.equal(roles.dealer.features.testament_meta_api, true);
   });
 
   it('a testament is published with exactly its args and kwargs when the transport closes', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.gone');
     const prefix = sub.subscribe('com.example.', { match: 'prefix' });
@@ -79,7 +44,7 @@ describe('testaments', () => {
   });
 
   it('detached-scope testaments are published before destroyed-scope ones, each in the order added', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.', { match: 'prefix' });
     const t = MemoryClient.join(router);
@@ -99,7 +64,7 @@ describe('testaments', () => {
   });
 
   it('flush_testaments removes the testaments of a scope (default destroyed) and returns their count', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.t');
     const t = MemoryClient.join(router);
@@ -117,7 +82,7 @@ describe('testaments', () => {
   });
 
   it('flush_testaments affects only the caller\'s testaments', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.t');
     const t1 = MemoryClient.join(router);
@@ -131,7 +96,7 @@ describe('testaments', () => {
   });
 
   it('publish_options are honoured (exclusion lists, disclose_me); acknowledge and exclude_me are dropped', async () => {
-    const router = setup();
+    const router = metaRouter();
     const s1 = MemoryClient.join(router);
     const s2 = MemoryClient.join(router);
     const id = s1.subscribe('com.example.t');
@@ -150,7 +115,7 @@ describe('testaments', () => {
   });
 
   it('a bad scope is wamp.error.invalid_argument; a bad or reserved topic wamp.error.invalid_uri', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     sub.subscribe('com.', { match: 'prefix' });
     const t = MemoryClient.join(router);
@@ -175,7 +140,7 @@ describe('testaments', () => {
   });
 
   it('a session killed by wamp.session.kill_all fires no testaments; one killed by wamp.session.kill does', async () => {
-    const router = setup();
+    const router = metaRouter();
     const admin = MemoryClient.join(router);
     const id = admin.subscribe('com.example.t');
     const t1 = MemoryClient.join(router);
@@ -192,7 +157,7 @@ describe('testaments', () => {
   });
 
   it('a clean GOODBYE also fires the testaments (the destroyed scope covers every end of a session)', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.t');
     const t = MemoryClient.join(router);
@@ -209,7 +174,7 @@ describe('testaments', () => {
   });
 
   it('badly typed publish_options are refused with wamp.error.invalid_argument, as PUBLISH would refuse them', async () => {
-    const router = setup();
+    const router = metaRouter();
     const t = MemoryClient.join(router);
     for (const publish_options of [{ eligible: 5 }, { exclude: 'x' }, { eligible_authid: {} }, { exclude_authrole: 'admin' }, { disclose_me: 'yes' }]) {
       assert.equal(
@@ -221,7 +186,7 @@ describe('testaments', () => {
   });
 
   it('the end of a session with a testament whose publish_options are badly typed does not throw, and its other testaments fire', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.t');
     const t = MemoryClient.join(router);
@@ -240,7 +205,7 @@ describe('testaments', () => {
   });
 
   it('a session on the transport of one ended by kill_all fires its testaments when it ends', async () => {
-    const router = setup();
+    const router = metaRouter();
     const admin = MemoryClient.join(router);
     const id = admin.subscribe('com.example.t');
     const t = MemoryClient.join(router);
@@ -256,7 +221,7 @@ describe('testaments', () => {
   });
 
   it('testaments of a session that left are not fired again by the next session on the same transport', async () => {
-    const router = setup();
+    const router = metaRouter();
     const sub = MemoryClient.join(router);
     sub.subscribe('com.example.t');
     const t = MemoryClient.join(router);

@@ -3,13 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, createRouter, Result, WampError, type RunningNode } from '../../src/index.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-
-const CALL = 48;
-const RESULT = 50;
-const ERROR = 8;
-const INVOCATION = 68;
-const YIELD = 70;
-const EVENT = 36;
+import { ERROR, EVENT, CALL, RESULT, INVOCATION, YIELD } from '../helpers/wamp-codes.ts';
 
 const config = {
   version: 2,

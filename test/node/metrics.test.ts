@@ -5,12 +5,7 @@ import { startNode, type RunningNode } from '../../src/node/server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { RawSocketWampClient } from '../helpers/rawsocket-client.ts';
 import { httpUrl, parsePrometheus, sample } from './support.ts';
-
-const CALL = 48;
-const RESULT = 50;
-const ERROR = 8;
-const INVOCATION = 68;
-const YIELD = 70;
+import { ERROR, CALL, RESULT, INVOCATION, YIELD } from '../helpers/wamp-codes.ts';
 
 describe('metrics', () => {
   let node: RunningNode;

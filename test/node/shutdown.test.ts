@@ -4,13 +4,7 @@ import assert from 'node:assert/strict';
 import { startNode } from '../../src/node/server.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { RawSocketWampClient } from '../helpers/rawsocket-client.ts';
-
-const GOODBYE = 6;
-const CALL = 48;
-const RESULT = 50;
-const ERROR = 8;
-const INVOCATION = 68;
-const YIELD = 70;
+import { GOODBYE, ERROR, CALL, RESULT, INVOCATION, YIELD } from '../helpers/wamp-codes.ts';
 
 async function registered(callee: RawClient, uri: string): Promise<void> {
   callee.send([64, 1, {}, uri]);

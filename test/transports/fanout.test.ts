@@ -3,31 +3,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useRouter } from '../helpers/node.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { serializerByName, type SerializerName } from '../../src/serializers/index.ts';
+import { countEventEncodes } from '../helpers/transport-router.ts';
+import { serializerByName } from '../../src/serializers/index.ts';
 import { EncodeCache } from '../../src/transports/encode-cache.ts';
 
 const router = useRouter();
-
-/** Counts encodes of EVENT messages per serializer while `run` executes. */
-async function countEventEncodes(run: () => Promise<void>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  const restore: Array<() => void> = [];
-  for (const name of ['json', 'msgpack', 'cbor'] as SerializerName[]) {
-    const serializer = serializerByName(name) as { encode: (m: unknown[]) => Buffer | string };
-    const original = serializer.encode;
-    serializer.encode = (message: unknown[]) => {
-      if (message[0] === 36) counts[name] = (counts[name] ?? 0) + 1;
-      return original.call(serializer, message);
-    };
-    restore.push(() => (serializer.encode = original));
-  }
-  try {
-    await run();
-  } finally {
-    for (const r of restore) r();
-  }
-  return counts;
-}
 
 describe('fan-out encoding', () => {
   it('encodes one EVENT once per serializer for 60 subscribers over three serializers', async () => {

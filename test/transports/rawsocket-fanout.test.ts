@@ -6,13 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Router } from '../../src/core/router.ts';
-import { serializerByName, type SerializerName } from '../../src/serializers/index.ts';
+import type { SerializerName } from '../../src/serializers/index.ts';
 import { listenRawSocket } from '../../src/transports/rawsocket.ts';
 import { listenWebSocket } from '../../src/transports/websocket.ts';
 import type { Listener } from '../../src/transports/listen.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { RawSocketWampClient } from '../helpers/rawsocket-client.ts';
-import { eventually, makeRouter } from '../helpers/transport-router.ts';
+import { countEventEncodes, eventually, makeRouter } from '../helpers/transport-router.ts';
 
 const SERIALIZERS: SerializerName[] = ['json', 'msgpack', 'cbor'];
 
@@ -32,26 +32,6 @@ after(async () => {
   await raw.close();
   await ws.close();
 });
-
-async function countEventEncodes(run: () => Promise<void>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  const restore: Array<() => void> = [];
-  for (const name of SERIALIZERS) {
-    const serializer = serializerByName(name) as { encode: (m: unknown[]) => Buffer | string };
-    const original = serializer.encode;
-    serializer.encode = (message: unknown[]) => {
-      if (message[0] === 36) counts[name] = (counts[name] ?? 0) + 1;
-      return original.call(serializer, message);
-    };
-    restore.push(() => (serializer.encode = original));
-  }
-  try {
-    await run();
-  } finally {
-    for (const r of restore) r();
-  }
-  return counts;
-}
 
 describe('RawSocket fan-out', () => {
   it('encodes one EVENT once per serializer for WebSocket and RawSocket subscribers together', async () => {

@@ -21,22 +21,16 @@ import asyncio
 import json
 import ssl
 import sys
-import traceback
 
-import txaio
+from common import SERIALIZERS, exit_with_usage, run_script  # also selects asyncio for txaio
 
-txaio.use_asyncio()
-
-from autobahn.asyncio.wamp import Session  # noqa: E402
-from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
-from autobahn.wamp.auth import create_authenticator  # noqa: E402
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer  # noqa: E402
-from autobahn.wamp.types import ComponentConfig  # noqa: E402
-from autobahn.websocket.util import parse_url  # noqa: E402
+from autobahn.asyncio.wamp import Session
+from autobahn.asyncio.websocket import WampWebSocketClientFactory
+from autobahn.wamp.auth import create_authenticator
+from autobahn.wamp.types import ComponentConfig
+from autobahn.websocket.util import parse_url
 
 OVERALL_TIMEOUT = 15.0  # seconds
-
-SERIALIZERS = {'json': JsonSerializer, 'msgpack': MsgPackSerializer, 'cbor': CBORSerializer}
 
 
 class Client(Session):
@@ -101,12 +95,5 @@ async def main(url, spec):
 
 if __name__ == '__main__':
     if len(sys.argv) != 3:
-        print(f'usage: {sys.argv[0]} <url> <json spec>', file=sys.stderr)
-        sys.exit(2)
-    try:
-        observed = asyncio.run(asyncio.wait_for(main(sys.argv[1], json.loads(sys.argv[2])), OVERALL_TIMEOUT))
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(1)
-    print(json.dumps(observed, sort_keys=True))
-    sys.exit(0)
+        exit_with_usage(f'usage: {sys.argv[0]} <url> <json spec>')
+    run_script(lambda: asyncio.wait_for(main(sys.argv[1], json.loads(sys.argv[2])), OVERALL_TIMEOUT))

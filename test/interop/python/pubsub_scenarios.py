@@ -5,7 +5,7 @@ with Autobahn|Python (asyncio flavour, Debian's python3-autobahn 22.7).
 
 Usage: pubsub_scenarios.py <router-url> <json|msgpack|cbor> <scenario>
 
-Same contract as scenarios.py (whose helpers this script reuses): every
+Same contract as scenarios.py (helpers shared with it are in common.py): every
 scenario opens its own sessions on realm "realm1" with exactly the serializer
 named, prints ONE JSON line with what it observed and exits 0; anything
 unexpected goes to stderr with a non-zero exit code. The whole run is bounded.
@@ -26,21 +26,16 @@ published before it.
 
 import asyncio
 import copy
-import json
 import os
 import re
-import sys
 import time
-import traceback
 
-import scenarios as base  # also selects asyncio for txaio
+import common  # also selects asyncio for txaio
+from common import STEP_TIMEOUT, error_of, wait
 
-from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
-from autobahn.wamp import message  # noqa: E402
-from autobahn.wamp.types import ComponentConfig, PublishOptions, SubscribeOptions  # noqa: E402
-from autobahn.websocket.util import parse_url  # noqa: E402
+from autobahn.wamp import message
+from autobahn.wamp.types import PublishOptions, SubscribeOptions
 
-STEP_TIMEOUT = base.STEP_TIMEOUT
 OVERALL_TIMEOUT = 15.0  # seconds, for most scenarios
 LOAD_TIMEOUT = 20.0  # seconds, for the 2000 events to reach every subscriber
 ISO_TIME = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$')
@@ -57,7 +52,7 @@ class DisclosingPublish(message.Publish):
         return options
 
 
-class Peer(base.Client):
+class Peer(common.Client):
     """A session that records what it receives and can disclose itself on a PUBLISH."""
 
     def __init__(self, config):
@@ -107,59 +102,18 @@ class Peer(base.Client):
             return
         return super().onMessage(msg)
 
-    @property
-    def id(self):
-        return self.joined.result().session
-
-    @property
-    def authid(self):
-        return self.joined.result().authid
-
     def events_of(self, subscription):
         return [e for e in self.events if e['subscription'] == subscription.id]
 
 
 async def connect(url, ser):
-    """Like scenarios.connect, but the session is a Peer."""
-    serializer = base.SERIALIZERS[ser]()
-    sessions = []
-
-    def make_session():
-        session = Peer(ComponentConfig(realm=base.REALM))
-        sessions.append(session)
-        base.CLIENTS.append(session)
-        return session
-
-    factory = WampWebSocketClientFactory(make_session, url=url, serializers=[serializer])
-    _secure, host, port, _resource, _path, _params = parse_url(url)
-    await asyncio.get_running_loop().create_connection(factory, host, port)
-    await until(lambda: sessions, what='the WebSocket opening handshake')
-    session = sessions[0]
-    details = await asyncio.wait_for(session.joined, STEP_TIMEOUT)
-    if details.serializer != serializer.SERIALIZER_ID:
-        raise RuntimeError(f'negotiated serializer {details.serializer!r}, wanted {serializer.SERIALIZER_ID!r}')
-    return session
+    """Like common.connect, but the session is a Peer."""
+    return await common.connect(url, ser, Peer)
 
 
 async def until(predicate, timeout=STEP_TIMEOUT, what='condition'):
-    """Polls until predicate() is truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f'timed out waiting for {what}')
-        await asyncio.sleep(0.005)
-
-
-async def wait(awaitable):
-    return await asyncio.wait_for(awaitable, STEP_TIMEOUT)
-
-
-async def error_of(awaitable):
-    """The error URI of an awaitable that must fail with ApplicationError."""
-    return (await base.expect_error(awaitable))['error']
+    """common.until, polling every 5 ms."""
+    return await common.until(predicate, timeout, what, interval=0.005)
 
 
 def unique_base(ser, name):
@@ -551,7 +505,7 @@ async def meta(url, ser):
 
     async def step(name, count):
         await until(lambda: len(mine()) >= seen[0] + count, what=f'meta events of {name}')
-        await asyncio.sleep(base.QUIET_WAIT)  # nothing more comes
+        await asyncio.sleep(common.QUIET_WAIT)  # nothing more comes
         got = mine()[seen[0]:]
         seen[0] = len(mine())
         steps.append([name, [shape_entry(e) for e in got]])
@@ -716,21 +670,5 @@ SCENARIOS = {f.__name__: f for f in [patterns, publish_options, retained, event_
 TIMEOUTS = {'ordering': LOAD_TIMEOUT + 10.0}
 
 
-async def main(url, ser, name):
-    try:
-        return await asyncio.wait_for(SCENARIOS[name](url, ser), TIMEOUTS.get(name, OVERALL_TIMEOUT))
-    finally:
-        await base.close_all()
-
-
 if __name__ == '__main__':
-    if len(sys.argv) != 4 or sys.argv[2] not in base.SERIALIZERS or sys.argv[3] not in SCENARIOS:
-        print(f'usage: {sys.argv[0]} <url> <{"|".join(base.SERIALIZERS)}> <{"|".join(SCENARIOS)}>', file=sys.stderr)
-        sys.exit(2)
-    try:
-        observed = asyncio.run(main(*sys.argv[1:]))
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(1)
-    print(json.dumps(observed, sort_keys=True))
-    sys.exit(0)
+    common.run_scenarios(SCENARIOS, OVERALL_TIMEOUT, TIMEOUTS)

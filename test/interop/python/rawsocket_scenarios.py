@@ -21,65 +21,27 @@ import asyncio
 import json
 import ssl
 import sys
-import traceback
 
-import txaio
+import common  # also selects asyncio for txaio
+from common import STEP_TIMEOUT, EventSink
 
-txaio.use_asyncio()
-
-from autobahn.asyncio.rawsocket import WampRawSocketClientFactory  # noqa: E402
-from autobahn.asyncio.wamp import ApplicationSession  # noqa: E402
-from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer  # noqa: E402
-from autobahn.wamp.types import CallResult, ComponentConfig, PublishOptions, SubscribeOptions  # noqa: E402
-from autobahn.websocket.util import parse_url  # noqa: E402
+from autobahn.asyncio.rawsocket import WampRawSocketClientFactory
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import CallResult, PublishOptions, SubscribeOptions
 
 # Autobahn|Python 22.7's asyncio RawSocket protocol keeps its TransportDetails in
 # `_transport_details` but lacks the public `transport_details` property that
 # ApplicationSession reads on WELCOME (its Twisted flavour and the WebSocket
 # protocols have it), so every RawSocket session would fail right after joining.
 # Client-side gap, patched here for the test only.
-from autobahn.asyncio.rawsocket import WampRawSocketClientProtocol  # noqa: E402
+from autobahn.asyncio.rawsocket import WampRawSocketClientProtocol
 
 if not hasattr(WampRawSocketClientProtocol, 'transport_details'):
     WampRawSocketClientProtocol.transport_details = property(lambda self: self._transport_details)
 
-REALM = 'realm1'
 OVERALL_TIMEOUT = 15.0
-STEP_TIMEOUT = 5.0
 
-SERIALIZERS = {'json': JsonSerializer, 'msgpack': MsgPackSerializer, 'cbor': CBORSerializer}
 TRANSPORTS = ('tcp', 'unix', 'tls', 'wss')
-
-
-class Client(ApplicationSession):
-    """An application session that exposes its lifecycle as futures."""
-
-    def __init__(self, config):
-        super().__init__(config)
-        loop = asyncio.get_running_loop()
-        self.joined = loop.create_future()
-        self.disconnected = loop.create_future()
-
-    def onJoin(self, details):
-        if not self.joined.done():
-            self.joined.set_result(details)
-
-    def onLeave(self, details):
-        if not self.joined.done():
-            self.joined.set_exception(RuntimeError(f'session not joined: {details.reason} {details.message}'))
-        return super().onLeave(details)
-
-    def onDisconnect(self):
-        if not self.joined.done():
-            self.joined.set_exception(RuntimeError('transport closed before the session joined'))
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
-        return super().onDisconnect()
-
-
-CLIENTS = []
 
 
 def tls_context(cafile):
@@ -89,22 +51,12 @@ def tls_context(cafile):
 
 async def connect(transport, target, ser, cafile=None):
     """Opens a new connection with exactly one serializer and joins realm1."""
-    serializer = SERIALIZERS[ser]()
-    sessions = []
-
-    def make_session():
-        session = Client(ComponentConfig(realm=REALM))
-        sessions.append(session)
-        CLIENTS.append(session)
-        return session
-
-    loop = asyncio.get_running_loop()
     if transport == 'wss':
-        factory = WampWebSocketClientFactory(make_session, url=target, serializers=[serializer])
-        _secure, host, port, _resource, _path, _params = parse_url(target)
-        await loop.create_connection(factory, host, port, ssl=tls_context(cafile), server_hostname='localhost')
-    else:
+        return await common.connect(target, ser, ssl=tls_context(cafile), server_hostname='localhost')
+
+    async def open_rawsocket(make_session, serializer):
         factory = WampRawSocketClientFactory(make_session, serializer=serializer)
+        loop = asyncio.get_running_loop()
         if transport == 'unix':
             await loop.create_unix_connection(factory, target)
         else:
@@ -113,36 +65,8 @@ async def connect(transport, target, ser, cafile=None):
                 await loop.create_connection(factory, host, int(port), ssl=tls_context(cafile), server_hostname='localhost')
             else:
                 await loop.create_connection(factory, host, int(port))
-    # the session object is created when the transport's handshake completes
-    for _ in range(int(STEP_TIMEOUT / 0.01)):
-        if sessions:
-            break
-        await asyncio.sleep(0.01)
-    if not sessions:
-        raise RuntimeError('no session: the transport handshake did not complete')
-    session = sessions[0]
-    details = await asyncio.wait_for(session.joined, STEP_TIMEOUT)
-    if details.serializer != serializer.SERIALIZER_ID:
-        raise RuntimeError(f'negotiated serializer {details.serializer!r}, wanted {serializer.SERIALIZER_ID!r}')
-    return session
 
-
-class EventSink:
-    def __init__(self):
-        self.events = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, *args, details=None, **kwargs):
-        self.events.append({'args': list(args), 'kwargs': kwargs, 'publication': details.publication if details else None})
-        self._changed.set()
-
-    async def wait_for(self, count):
-        async def until():
-            while len(self.events) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        await asyncio.wait_for(until(), STEP_TIMEOUT)
-        return self.events[count - 1]
+    return await common.join(ser, open_rawsocket)
 
 
 async def rpc(transport, target, ser, cafile):
@@ -214,32 +138,11 @@ async def serve_once(transport, target, ser, cafile):
 SCENARIOS = {f.__name__: f for f in [rpc, pubsub, serve_once]}
 
 
-async def close_all():
-    for client in CLIENTS:
-        if client.is_attached():
-            client.leave()
-    pending = [c.disconnected for c in CLIENTS if not c.disconnected.done()]
-    if pending:
-        await asyncio.wait(pending, timeout=2.0)
-
-
-async def main(transport, target, ser, name, cafile=None):
-    try:
-        return await asyncio.wait_for(SCENARIOS[name](transport, target, ser, cafile), OVERALL_TIMEOUT)
-    finally:
-        await close_all()
-
-
 if __name__ == '__main__':
     args = sys.argv[1:]
-    if len(args) not in (4, 5) or args[0] not in TRANSPORTS or args[2] not in SERIALIZERS or args[3] not in SCENARIOS:
-        print(f'usage: {sys.argv[0]} <{"|".join(TRANSPORTS)}> <target> <{"|".join(SERIALIZERS)}> '
-              f'<{"|".join(SCENARIOS)}> [cafile]', file=sys.stderr)
-        sys.exit(2)
-    try:
-        observed = asyncio.run(main(*args))
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(1)
-    print(json.dumps(observed, sort_keys=True))
-    sys.exit(0)
+    if len(args) not in (4, 5) or args[0] not in TRANSPORTS or args[2] not in common.SERIALIZERS or args[3] not in SCENARIOS:
+        common.exit_with_usage(f'usage: {sys.argv[0]} <{"|".join(TRANSPORTS)}> <target> <{"|".join(common.SERIALIZERS)}> '
+                               f'<{"|".join(SCENARIOS)}> [cafile]')
+    transport, target, ser, name = args[:4]
+    cafile = args[4] if len(args) == 5 else None
+    common.run_script(lambda: common.run_bounded(SCENARIOS[name](transport, target, ser, cafile), OVERALL_TIMEOUT))

@@ -5,7 +5,7 @@ Advanced-profile RPC and meta API scenarios for Kreuz, run with Autobahn|Python
 
 Usage: rpc_scenarios.py <router-url> <json|msgpack|cbor> <scenario>
 
-Same contract as scenarios.py (whose helpers this script reuses): every
+Same contract as scenarios.py (helpers shared with it are in common.py): every
 scenario opens its own sessions on realm "realm1" with exactly the serializer
 named, prints ONE JSON line with what it observed and exits 0; anything
 unexpected goes to stderr with a non-zero exit code. The whole run is bounded.
@@ -22,22 +22,16 @@ the output so the TypeScript side can compare the whole result at once.
 """
 
 import asyncio
-import json
-import sys
 import time
-import traceback
 
-import scenarios as base  # also selects asyncio for txaio
+import common  # also selects asyncio for txaio
+from common import QUIET_WAIT, STEP_TIMEOUT, error_of, until, wait
 
-from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
-from autobahn.wamp import message  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
-from autobahn.wamp.types import CallOptions, ComponentConfig, RegisterOptions  # noqa: E402
-from autobahn.websocket.util import parse_url  # noqa: E402
+from autobahn.wamp import message
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import CallOptions, RegisterOptions
 
 OVERALL_TIMEOUT = 20.0  # seconds, for the whole scenario
-STEP_TIMEOUT = base.STEP_TIMEOUT
-QUIET_WAIT = base.QUIET_WAIT
 MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached'
 
 
@@ -55,7 +49,7 @@ def _with_options(cls, extra):
     return WithOptions
 
 
-class Peer(base.Client):
+class Peer(common.Client):
     """A session that records the messages it sends and receives."""
 
     def __init__(self, config):
@@ -90,14 +84,6 @@ class Peer(base.Client):
             self.last_invocation = msg
         return super().onMessage(msg)
 
-    @property
-    def id(self):
-        return self.joined.result().session
-
-    @property
-    def authid(self):
-        return self.joined.result().authid
-
     def got(self, cls, **fields):
         """Received messages of class `cls` whose attributes equal `fields`."""
         return [m for m in self.received if isinstance(m, cls) and all(getattr(m, k) == v for k, v in fields.items())]
@@ -114,47 +100,13 @@ class Peer(base.Client):
 
 
 async def connect(url, ser):
-    """Like scenarios.connect, but the session is a Peer."""
-    serializer = base.SERIALIZERS[ser]()
-    sessions = []
-
-    def make_session():
-        session = Peer(ComponentConfig(realm=base.REALM))
-        sessions.append(session)
-        base.CLIENTS.append(session)
-        return session
-
-    factory = WampWebSocketClientFactory(make_session, url=url, serializers=[serializer])
-    _secure, host, port, _resource, _path, _params = parse_url(url)
-    await asyncio.get_running_loop().create_connection(factory, host, port)
-    await until(lambda: sessions)
-    session = sessions[0]
-    details = await asyncio.wait_for(session.joined, STEP_TIMEOUT)
-    if details.serializer != serializer.SERIALIZER_ID:
-        raise RuntimeError(f'negotiated serializer {details.serializer!r}, wanted {serializer.SERIALIZER_ID!r}')
-    return session
-
-
-async def until(predicate, timeout=STEP_TIMEOUT, what='condition'):
-    """Polls until predicate() is truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f'timed out waiting for {what}')
-        await asyncio.sleep(0.01)
-
-
-async def error_of(awaitable):
-    """The error URI of an awaitable that must fail with ApplicationError."""
-    return (await base.expect_error(awaitable))['error']
+    """Like common.connect, but the session is a Peer."""
+    return await common.connect(url, ser, Peer)
 
 
 async def leave(session):
     session.leave()
-    return await base.wait(session.left)
+    return await wait(session.left)
 
 
 # ---------------------------------------------------------------------------
@@ -311,8 +263,8 @@ async def concurrency(url, ser):
     second_error = await error_of(caller.call('com.conc.one', 2))
     refused_within_1s = time.monotonic() - t0 < 1.0
     gate.set()
-    first_result = await base.wait(first)
-    third_result = await base.wait(caller.call('com.conc.one', 3))
+    first_result = await wait(first)
+    third_result = await wait(caller.call('com.conc.one', 3))
     return {
         'second_error': second_error,
         'second_refused_within_1s': refused_within_1s,
@@ -340,7 +292,7 @@ async def concurrency_queue(url, ser):
     await asyncio.sleep(QUIET_WAIT)  # the queued calls really wait
     waiting = {'started': list(started), 'second_done': second.done(), 'third_done': third.done()}
     gate.set()
-    results = [await base.wait(f) for f in (first, second, third)]
+    results = [await wait(f) for f in (first, second, third)]
     observed = {
         'fourth_error': fourth_error,
         'while_first_runs': waiting,
@@ -360,7 +312,7 @@ async def concurrency_queue(url, ser):
     gate2.set()
     observed['cancel_queued'] = {
         'caller_got_error': [m.error for m in errors],
-        'first_result': await base.wait(first),
+        'first_result': await wait(first),
     }
     await asyncio.sleep(QUIET_WAIT)
     observed['cancel_queued']['started'] = started2
@@ -419,10 +371,10 @@ async def progressive(url, ser):
         return [[bool(m.progress), list(m.args or [])] for m in caller.got(message.Result)]
 
     progress = []
-    with_cb = await base.wait(caller.call('com.prog.count', options=CallOptions(on_progress=lambda *args, **kw: progress.append(list(args)))))
+    with_cb = await wait(caller.call('com.prog.count', options=CallOptions(on_progress=lambda *args, **kw: progress.append(list(args)))))
     wire_with = results_on_wire()
     caller.received.clear()
-    without_cb = await base.wait(caller.call('com.prog.count'))
+    without_cb = await wait(caller.call('com.prog.count'))
     return {
         'with_on_progress': {'progress': progress, 'result': with_cb, 'callee_could_send_progress': offered[0], 'results_on_wire': wire_with},
         'without_on_progress': {'result': without_cb, 'callee_could_send_progress': offered[1], 'results_on_wire': results_on_wire()},
@@ -474,7 +426,7 @@ async def cancel(url, ser):
 
     async def outcome(future, t0):
         try:
-            value = await base.wait(future)
+            value = await wait(future)
             result = {'result': value}
         except ApplicationError as e:
             result = {'error': e.error}
@@ -526,7 +478,7 @@ async def cancel(url, ser):
 
     observed['caller_still_attached'] = caller.is_attached()
     observed['callee_still_attached'] = callee.is_attached()
-    observed['ping_after'] = await base.wait(caller.call('com.cancel.ping'))
+    observed['ping_after'] = await wait(caller.call('com.cancel.ping'))
     return observed
 
 
@@ -553,7 +505,7 @@ async def timeout(url, ser):
     await callee.register(sleepy, 'com.timeout.sleepy')
 
     t0 = time.monotonic()
-    error = await base.expect_error(caller.call('com.timeout.sleepy', 5, options=CallOptions(timeout=300)))
+    error = await common.expect_error(caller.call('com.timeout.sleepy', 5, options=CallOptions(timeout=300)))
     elapsed = time.monotonic() - t0
     await until(lambda: 'cancelled' in log, what='handler cancelled by INTERRUPT')
     interrupts = [{'mode': m.mode, 'reason': m.reason} for m in callee.got(message.Interrupt)]
@@ -569,11 +521,11 @@ async def timeout(url, ser):
     await callee.register(ticker, 'com.timeout.ticker', options=RegisterOptions(details_arg='details'))
     ticks = []
     t0 = time.monotonic()
-    ticked = await base.wait(caller.call('com.timeout.ticker', options=CallOptions(timeout=600, on_progress=lambda i: ticks.append(i))))
+    ticked = await wait(caller.call('com.timeout.ticker', options=CallOptions(timeout=600, on_progress=lambda i: ticks.append(i))))
     ticker_elapsed = time.monotonic() - t0
 
-    quick = await base.wait(caller.call('com.timeout.sleepy', 0, options=CallOptions(timeout=300)))
-    in_time = await base.wait(caller.call('com.timeout.sleepy', 0.1, options=CallOptions(timeout=1000)))
+    quick = await wait(caller.call('com.timeout.sleepy', 0, options=CallOptions(timeout=300)))
+    in_time = await wait(caller.call('com.timeout.sleepy', 0.1, options=CallOptions(timeout=1000)))
     await asyncio.sleep(1.2)  # past both timeouts: nothing more may happen to these calls
     return {
         'timed_out': {
@@ -617,7 +569,7 @@ async def callee_dies(url, ser):
     outcomes = []
     for call in calls:
         try:
-            value = await base.wait(call)
+            value = await wait(call)
             outcomes.append({'result': value})
         except ApplicationError as e:
             outcomes.append({'error': e.error, 'within_1s': time.monotonic() - t0 < 1.0})
@@ -738,7 +690,7 @@ async def registration_meta(url, ser):
         return events[:k]
 
     async def mcall(procedure, *args, **kwargs):
-        return n(await base.wait(meta.call(procedure, *args, **kwargs)))
+        return n(await wait(meta.call(procedure, *args, **kwargs)))
 
     reg_proc = await a.register(lambda: 'A', 'com.meta.proc')
     n.add(reg_proc.id, 'reg_proc')
@@ -825,10 +777,10 @@ async def session_meta(url, ser):
         return s
 
     async def mcall(procedure, *args, **kwargs):
-        return n(await base.wait(meta.call(procedure, *args, **kwargs)))
+        return n(await wait(meta.call(procedure, *args, **kwargs)))
 
     async def close_of(s):
-        details = await base.wait(s.left)
+        details = await wait(s.left)
         return {'reason': details.reason, 'message': details.message}
 
     s1, s2, s3 = [await session(name) for name in ['S1', 'S2', 'S3']]
@@ -879,21 +831,5 @@ SCENARIOS = {f.__name__: f for f in [
 ]}
 
 
-async def main(url, ser, name):
-    try:
-        return await asyncio.wait_for(SCENARIOS[name](url, ser), OVERALL_TIMEOUT)
-    finally:
-        await base.close_all()
-
-
 if __name__ == '__main__':
-    if len(sys.argv) != 4 or sys.argv[2] not in base.SERIALIZERS or sys.argv[3] not in SCENARIOS:
-        print(f'usage: {sys.argv[0]} <url> <{"|".join(base.SERIALIZERS)}> <{"|".join(SCENARIOS)}>', file=sys.stderr)
-        sys.exit(2)
-    try:
-        observed = asyncio.run(main(*sys.argv[1:]))
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(1)
-    print(json.dumps(observed, sort_keys=True))
-    sys.exit(0)
+    common.run_scenarios(SCENARIOS, OVERALL_TIMEOUT)

@@ -9,132 +9,23 @@ on realm "realm1" with exactly the serializer named, does its work, and prints
 ONE JSON line with what it observed to stdout, then exits 0. Anything
 unexpected is printed to stderr and the exit code is non-zero. The whole run
 is bounded by an overall timeout so nothing can hang.
+
+Sessions, connecting, waiting and the command line are shared with the other
+scripts here, in common.py.
 """
 
 import asyncio
-import json
 import os
-import sys
 import time
-import traceback
 
-import txaio
+from common import (  # also selects asyncio for txaio
+    QUIET_WAIT, STEP_TIMEOUT, EventSink, connect, expect_error, run_scenarios, wait,
+)
 
-txaio.use_asyncio()
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import CallResult, PublishOptions, SubscribeOptions
 
-from autobahn.asyncio.wamp import ApplicationSession  # noqa: E402
-from autobahn.asyncio.websocket import WampWebSocketClientFactory  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer  # noqa: E402
-from autobahn.wamp.types import CallResult, ComponentConfig, PublishOptions, SubscribeOptions  # noqa: E402
-from autobahn.websocket.util import parse_url  # noqa: E402
-
-REALM = 'realm1'
 OVERALL_TIMEOUT = 15.0  # seconds, for the whole scenario
-STEP_TIMEOUT = 5.0  # seconds, for waiting on one thing that must happen
-QUIET_WAIT = 0.3  # seconds, to decide that "nothing arrived"
-
-SERIALIZERS = {
-    'json': JsonSerializer,
-    'msgpack': MsgPackSerializer,
-    'cbor': CBORSerializer,
-}
-
-
-class Client(ApplicationSession):
-    """An application session that exposes its lifecycle as futures."""
-
-    def __init__(self, config):
-        super().__init__(config)
-        loop = asyncio.get_running_loop()
-        self.joined = loop.create_future()  # -> SessionDetails
-        self.left = loop.create_future()  # -> CloseDetails
-        self.disconnected = loop.create_future()  # -> None
-
-    def onJoin(self, details):
-        if not self.joined.done():
-            self.joined.set_result(details)
-
-    def onLeave(self, details):
-        if not self.joined.done():
-            # ABORT instead of WELCOME
-            self.joined.set_exception(RuntimeError(f'session not joined: {details.reason} {details.message}'))
-        if not self.left.done():
-            self.left.set_result(details)
-        return super().onLeave(details)
-
-    def onDisconnect(self):
-        if not self.joined.done():
-            self.joined.set_exception(RuntimeError('transport closed before the session joined'))
-        if not self.disconnected.done():
-            self.disconnected.set_result(None)
-        return super().onDisconnect()
-
-
-CLIENTS = []  # every session opened, to leave them at the end
-
-
-async def connect(url, serializer_name):
-    """Opens a new WebSocket connection with exactly one serializer offered and joins realm1."""
-    serializer = SERIALIZERS[serializer_name]()
-    sessions = []
-
-    def make_session():
-        session = Client(ComponentConfig(realm=REALM))
-        sessions.append(session)
-        CLIENTS.append(session)
-        return session
-
-    factory = WampWebSocketClientFactory(make_session, url=url, serializers=[serializer])
-    _secure, host, port, _resource, _path, _params = parse_url(url)
-    loop = asyncio.get_running_loop()
-    await loop.create_connection(factory, host, port)
-    # the session object is created when the WebSocket opening handshake completes
-    while not sessions:
-        await asyncio.sleep(0.01)
-    session = sessions[0]
-    details = await asyncio.wait_for(session.joined, STEP_TIMEOUT)
-    if details.serializer != serializer.SERIALIZER_ID:
-        raise RuntimeError(f'negotiated serializer {details.serializer!r}, wanted {serializer.SERIALIZER_ID!r}')
-    return session
-
-
-async def wait(future):
-    return await asyncio.wait_for(future, STEP_TIMEOUT)
-
-
-def app_error(e):
-    """The parts of an ApplicationError the tests look at."""
-    return {'error': e.error, 'args': list(e.args), 'kwargs': e.kwargs}
-
-
-async def expect_error(coro):
-    """Awaits coro, which must fail with ApplicationError; returns its parts."""
-    try:
-        result = await asyncio.wait_for(coro, STEP_TIMEOUT)
-    except ApplicationError as e:
-        return app_error(e)
-    raise RuntimeError(f'expected an ApplicationError, got result {result!r}')
-
-
-class EventSink:
-    """An event handler that records (args, kwargs, publication id) and lets you wait for the n-th event."""
-
-    def __init__(self):
-        self.events = []
-        self._changed = asyncio.Event()
-
-    def __call__(self, *args, details=None, **kwargs):
-        self.events.append({'args': list(args), 'kwargs': kwargs, 'publication': details.publication if details else None})
-        self._changed.set()
-
-    async def wait_for(self, count):
-        async def until():
-            while len(self.events) < count:
-                self._changed.clear()
-                await self._changed.wait()
-        await asyncio.wait_for(until(), STEP_TIMEOUT)
-        return self.events[count - 1]
 
 
 # ---------------------------------------------------------------------------
@@ -355,31 +246,5 @@ SCENARIOS = {f.__name__: f for f in [
 ]}
 
 
-async def close_all():
-    """Best effort: leave every session still joined so the router sees clean GOODBYEs."""
-    for client in CLIENTS:
-        if client.is_attached():
-            client.leave()
-    pending = [c.disconnected for c in CLIENTS if not c.disconnected.done()]
-    if pending:
-        await asyncio.wait(pending, timeout=2.0)
-
-
-async def main(url, ser, name):
-    try:
-        return await asyncio.wait_for(SCENARIOS[name](url, ser), OVERALL_TIMEOUT)
-    finally:
-        await close_all()
-
-
 if __name__ == '__main__':
-    if len(sys.argv) != 4 or sys.argv[2] not in SERIALIZERS or sys.argv[3] not in SCENARIOS:
-        print(f'usage: {sys.argv[0]} <url> <{"|".join(SERIALIZERS)}> <{"|".join(SCENARIOS)}>', file=sys.stderr)
-        sys.exit(2)
-    try:
-        observed = asyncio.run(main(*sys.argv[1:]))
-    except BaseException:
-        traceback.print_exc()
-        sys.exit(1)
-    print(json.dumps(observed, sort_keys=True))
-    sys.exit(0)
+    run_scenarios(SCENARIOS, OVERALL_TIMEOUT)
