@@ -6,7 +6,20 @@ import { MessageType as T, messageName } from '../wamp/codes.ts';
 import { routerFeatures } from '../wamp/features.ts';
 import { randomId } from '../wamp/ids.ts';
 import { ShapeError, checkInbound } from '../wamp/inbound.ts';
-import { abort, error, goodbye, type Authenticate, type Dict, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
+import {
+  abort,
+  error,
+  goodbye,
+  type Authenticate,
+  type Call,
+  type Dict,
+  type Goodbye,
+  type Hello,
+  type Inbound,
+  type Publish,
+  type Register,
+  type Subscribe,
+} from '../wamp/messages.ts';
 import { isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
 import { AuthThrottle, addressOf } from './auth-throttle.ts';
@@ -175,29 +188,23 @@ export class Router {
         this.leave(session);
         return this.close(session, 'client aborted');
       case T.REGISTER:
-        return this.guard(session, msg, 'register', (options, uri) => isValidPattern(uri, matchOf(options)), () =>
-          realm.dealer.register(session, msg),
-        );
+      case T.SUBSCRIBE:
+      case T.PUBLISH:
+        return this.guard(session, msg);
       case T.UNREGISTER:
         return realm.dealer.unregister(session, msg);
       case T.CALL:
         // Later chunks of a progressive call were authorized with the first.
         if (session.calls.has(msg[1])) return realm.dealer.call(session, msg);
-        return this.guard(session, msg, 'call', (_o, uri) => isValidUri(uri), (d) => realm.dealer.call(session, msg, d.disclose));
+        return this.guard(session, msg);
       case T.CANCEL:
         return realm.dealer.cancel(session, msg);
       case T.YIELD:
         return realm.dealer.yield(session, msg);
       case T.ERROR:
         return realm.dealer.invocationError(session, msg);
-      case T.SUBSCRIBE:
-        return this.guard(session, msg, 'subscribe', (options, uri) => isValidPattern(uri, matchOf(options)), () =>
-          realm.broker.subscribe(session, msg),
-        );
       case T.UNSUBSCRIBE:
         return realm.broker.unsubscribe(session, msg);
-      case T.PUBLISH:
-        return this.guard(session, msg, 'publish', (_o, uri) => isValidUri(uri), (d) => realm.broker.publish(session, msg, d.disclose));
       default:
         // HELLO or AUTHENTICATE again.
         return this.protocolViolation(session, `unexpected ${messageName(msg[0])} in an established session`);
@@ -350,40 +357,61 @@ export class Router {
   // ---- authorization ----
 
   /**
-   * Runs `proceed` if the realm's authorizer allows `action` on the message's
-   * URI; answers not_authorized (for PUBLISH only when acknowledged) if not.
-   * A malformed URI skips the check: the dealer or broker answers invalid_uri,
-   * as Crossbar checks the URI before authorizing.
+   * Performs a REGISTER, CALL, SUBSCRIBE or PUBLISH if the realm's authorizer
+   * allows it on the message's URI; answers not_authorized (for PUBLISH only
+   * when acknowledged) if not. A malformed URI skips the check: the dealer or
+   * broker answers invalid_uri, as Crossbar checks the URI before authorizing.
+   * The allowed synchronous path makes no closure per message.
    */
-  private guard<M extends [number, number, Dict, string, ...unknown[]]>(
-    session: Session,
-    msg: M,
-    action: Action,
-    wellFormed: (options: Dict, uri: string) => boolean,
-    proceed: (decision: Decision) => void,
-  ): void {
-    const [type, request, options, uri] = msg;
-    if (session.internal || !wellFormed(options, uri)) return proceed({ allow: true });
-    const apply = (decision: Decision | 'failed') => {
-      if (session.state !== 'joined') return;
-      if (decision !== 'failed' && decision.allow) return proceed(decision);
-      if (action === 'publish' && options.acknowledge !== true) return;
-      const [errorUri, text] =
-        decision === 'failed'
-          ? [ErrorUri.AUTHORIZATION_FAILED, `authorization of ${action} on "${uri}" failed`]
-          : [ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} "${uri}" (authrole "${session.authrole}")`];
-      session.send(error(type, request, errorUri, [text]));
-    };
+  private guard(session: Session, msg: Guarded): void {
+    const [type, , options, uri] = msg;
+    const wellFormed = type === T.CALL || type === T.PUBLISH ? isValidUri(uri) : isValidPattern(uri, matchOf(options));
+    if (session.internal || !wellFormed) return this.perform(session, msg, ALLOWED);
     let decision: Decision | Promise<Decision>;
     try {
-      decision = session.realm!.authorizer.authorize(session, uri, action, options);
+      decision = session.realm!.authorizer.authorize(session, uri, ACTIONS[type], options);
     } catch {
-      return apply('failed');
+      return this.refuse(session, msg, 'failed');
     }
-    if (!(decision instanceof Promise)) return apply(decision);
+    if (!(decision instanceof Promise)) {
+      return decision.allow ? this.perform(session, msg, decision) : this.refuse(session, msg, decision);
+    }
     // Hold the session's later messages until the authorizer answers, so their order is kept.
     session.backlog = [];
-    void decision.then(apply, () => apply('failed')).finally(() => this.releaseBacklog(session));
+    void decision
+      .then(
+        (d) => {
+          if (session.state !== 'joined') return;
+          if (d.allow) this.perform(session, msg, d);
+          else this.refuse(session, msg, d);
+        },
+        () => session.state === 'joined' && this.refuse(session, msg, 'failed'),
+      )
+      .finally(() => this.releaseBacklog(session));
+  }
+
+  private perform(session: Session, msg: Guarded, decision: Decision): void {
+    const realm = session.realm!;
+    switch (msg[0]) {
+      case T.REGISTER:
+        return realm.dealer.register(session, msg);
+      case T.CALL:
+        return realm.dealer.call(session, msg, decision.disclose);
+      case T.SUBSCRIBE:
+        return realm.broker.subscribe(session, msg);
+      case T.PUBLISH:
+        return realm.broker.publish(session, msg, decision.disclose);
+    }
+  }
+
+  private refuse(session: Session, [type, request, options, uri]: Guarded, decision: Decision | 'failed'): void {
+    const action = ACTIONS[type];
+    if (type === T.PUBLISH && options.acknowledge !== true) return;
+    const [errorUri, text] =
+      decision === 'failed'
+        ? [ErrorUri.AUTHORIZATION_FAILED, `authorization of ${action} on "${uri}" failed`]
+        : [ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} "${uri}" (authrole "${session.authrole}")`];
+    session.send(error(type, request, errorUri, [text]));
   }
 
   private releaseBacklog(session: Session): void {
@@ -444,6 +472,18 @@ export class Router {
     return id;
   }
 }
+
+/** The messages whose action needs authorization. */
+type Guarded = Register | Call | Subscribe | Publish;
+
+const ACTIONS: Record<Guarded[0], Action> = {
+  [T.REGISTER]: 'register',
+  [T.CALL]: 'call',
+  [T.SUBSCRIBE]: 'subscribe',
+  [T.PUBLISH]: 'publish',
+};
+
+const ALLOWED: Decision = { allow: true };
 
 function matchOf(options: Dict): MatchPolicy {
   return (options.match as MatchPolicy | undefined) ?? 'exact';
