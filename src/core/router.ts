@@ -337,6 +337,7 @@ export class Router {
     session.authprovider = principal.authprovider;
     session.authextra = principal.authextra;
     session.announceLeave = true;
+    session.leftWithGoodbye = false;
     session.state = 'joined';
     const details: Dict = {
       realm: realm.name,
@@ -424,6 +425,7 @@ export class Router {
   private goodbyeReceived(session: Session, _msg: Goodbye): void {
     // WAMP: a GOODBYE is answered with GOODBYE; the transport may then carry a new session.
     session.send(goodbye(CloseUri.GOODBYE_AND_OUT));
+    session.leftWithGoodbye = true;
     this.leave(session);
   }
 

@@ -26,6 +26,8 @@ export class Session {
   internal = false;
   /** False when the meta API's kill_all ends it: the spec publishes no on_leave or testaments then. */
   announceLeave = true;
+  /** The client ended the session with GOODBYE (not a lost transport, an ABORT or a kill). */
+  leftWithGoodbye = false;
   /** WAMP session ID; 0 until joined. */
   id = 0;
   realm: Realm | undefined;

@@ -1,9 +1,10 @@
 /**
  * Testaments (WAMP: advanced/pubsub_testament.md): events a session leaves
- * behind, published by the router when it is gone, however it went. Without
- * session resumption a session is detached and destroyed at once: the
- * "detached" testaments go first, then the "destroyed" ones, each in the
- * order they were added. A client that leaves cleanly and wants none flushes them first.
+ * behind, published by the router when it is gone. Without session
+ * resumption, "detached" testaments fire whenever the session ends, and
+ * "destroyed" ones when it ends without a clean GOODBYE (a lost transport,
+ * an ABORT, a kill) — the case testaments exist for. Detached ones go first
+ * (WAMP MUST), each scope in the order added.
  */
 import { checkPublishOptions, isDict } from '../wamp/inbound.ts';
 import type { Dict } from '../wamp/messages.ts';
@@ -70,7 +71,8 @@ export function attachTestamentApi(realm: Realm, service: ServiceSession): void 
       if (!buckets) return;
       testaments.delete(session);
       if (!session.announceLeave) return; // WAMP: kill_all fires no testaments
-      for (const t of [...buckets.detached, ...buckets.destroyed]) {
+      const fired = session.leftWithGoodbye ? buckets.detached : [...buckets.detached, ...buckets.destroyed];
+      for (const t of fired) {
         realm.broker.dispatch({ topic: t.topic, options: t.options, source: t.payload, from: 0, publisher: session });
       }
     },
