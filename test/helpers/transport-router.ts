@@ -1,4 +1,5 @@
 /** A bare router for transport tests (no node layer): realm1, anonymous, with the meta API. */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,4 +45,29 @@ export async function countEventEncodes(run: () => Promise<void>): Promise<Recor
     for (const r of restore) r();
   }
   return counts;
+}
+
+/** A client that sends WAMP messages and reads the next one (RawClient and RawSocketWampClient both are). */
+interface MessageClient {
+  send(message: unknown[]): void;
+  next(ms?: number): Promise<unknown[]>;
+  close(): void;
+}
+
+/**
+ * Publishes one acknowledged event to `topic` and checks it was encoded once
+ * per serializer and reached every subscriber; closes them all.
+ */
+export async function assertEncodedOncePerSerializer(publisher: MessageClient, subscribers: MessageClient[], topic: string): Promise<void> {
+  const counts = await countEventEncodes(async () => {
+    publisher.send([16, 1, { acknowledge: true }, topic, ['hello'], { n: 1 }]);
+    assert.equal((await publisher.next())[0], 17);
+  });
+  assert.deepEqual(counts, { json: 1, msgpack: 1, cbor: 1 });
+  for (const s of subscribers) {
+    const event = await s.next();
+    assert.deepEqual([event[0], event[4], event[5]], [36, ['hello'], { n: 1 }]);
+    s.close();
+  }
+  publisher.close();
 }

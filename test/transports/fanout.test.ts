@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { useRouter } from '../helpers/node.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { countEventEncodes } from '../helpers/transport-router.ts';
+import { assertEncodedOncePerSerializer } from '../helpers/transport-router.ts';
 import { serializerByName } from '../../src/serializers/index.ts';
 import { EncodeCache } from '../../src/transports/encode-cache.ts';
 
@@ -19,17 +19,7 @@ describe('fan-out encoding', () => {
       subscribers.push(client);
     }
     const publisher = await RawClient.join(router.url, 'json');
-    const counts = await countEventEncodes(async () => {
-      publisher.send([16, 1, { acknowledge: true }, 'com.fanout.topic', ['hello'], { n: 1 }]);
-      assert.equal((await publisher.next())[0], 17);
-    });
-    assert.deepEqual(counts, { json: 1, msgpack: 1, cbor: 1 });
-    for (const s of subscribers) {
-      const event = await s.next();
-      assert.deepEqual([event[0], event[4], event[5]], [36, ['hello'], { n: 1 }]);
-      s.close();
-    }
-    publisher.close();
+    await assertEncodedOncePerSerializer(publisher, subscribers, 'com.fanout.topic');
   });
 
   it('EncodeCache re-encodes a different message, and the same message only once', () => {

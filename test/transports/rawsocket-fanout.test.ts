@@ -12,7 +12,7 @@ import { listenWebSocket } from '../../src/transports/websocket.ts';
 import type { Listener } from '../../src/transports/listen.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { RawSocketWampClient } from '../helpers/rawsocket-client.ts';
-import { countEventEncodes, eventually, makeRouter } from '../helpers/transport-router.ts';
+import { assertEncodedOncePerSerializer, eventually, makeRouter } from '../helpers/transport-router.ts';
 
 const SERIALIZERS: SerializerName[] = ['json', 'msgpack', 'cbor'];
 
@@ -44,17 +44,7 @@ describe('RawSocket fan-out', () => {
       subscribers.push(client);
     }
     const publisher = await RawSocketWampClient.join({ port: rawPort });
-    const counts = await countEventEncodes(async () => {
-      publisher.send([16, 1, { acknowledge: true }, 'com.fanout.mixed', ['hello'], { n: 1 }]);
-      assert.equal((await publisher.next())[0], 17);
-    });
-    assert.deepEqual(counts, { json: 1, msgpack: 1, cbor: 1 });
-    for (const s of subscribers) {
-      const event = await s.next();
-      assert.deepEqual([event[0], event[4], event[5]], [36, ['hello'], { n: 1 }]);
-      s.close();
-    }
-    publisher.close();
+    await assertEncodedOncePerSerializer(publisher, subscribers, 'com.fanout.mixed');
   });
 });
 
