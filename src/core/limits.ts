@@ -14,6 +14,26 @@ export interface Limits {
   messageRate: number;
   /** Sessions joined at once on the whole router. */
   sessions: number;
+  /** Calls in flight on the whole router, all callers together. */
+  callsInFlightTotal: number;
+  /** Connections that have not completed HELLO -> WELCOME yet, on the whole router. */
+  pendingSessions: number;
+  /** Milliseconds a connection may take from opening to WELCOME (a pending CHALLENGE included). */
+  openingTimeout: number;
+  /** Testaments a session may hold (both scopes together). */
+  testaments: number;
+  /** Bytes of testaments a session may hold (wire size of the add_testament calls). */
+  testamentBytes: number;
+  /** Retained events per realm (one per topic). */
+  retainedEvents: number;
+  /** Bytes of retained events per realm (wire size of the PUBLISH messages). */
+  retainedBytes: number;
+  /** Retained events one publishing session may have stored in a realm. */
+  retainedEventsPerSession: number;
+  /** Bytes of retained events one publishing session may have stored in a realm. */
+  retainedBytesPerSession: number;
+  /** Nesting depth of a decoded message (the message array itself is depth 1). */
+  maxDepth: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -22,6 +42,16 @@ export const DEFAULT_LIMITS: Limits = {
   subscriptions: 1_000,
   messageRate: 250_000,
   sessions: 100_000,
+  callsInFlightTotal: 100_000,
+  pendingSessions: 10_000,
+  openingTimeout: 10_000,
+  testaments: 64,
+  testamentBytes: 256 * 1024,
+  retainedEvents: 10_000,
+  retainedBytes: 64 * 1024 * 1024,
+  retainedEventsPerSession: 1_000,
+  retainedBytesPerSession: 8 * 1024 * 1024,
+  maxDepth: 64,
 };
 
 export const LIMIT_REACHED = 'kreuz.error.limit_reached';

@@ -46,6 +46,11 @@ export class Session {
    * is pending, so the session's messages are handled in the order sent.
    */
   backlog: unknown[] | undefined;
+  /**
+   * Wire size of the message being handled (set by the transport edge before
+   * each message; 0 for in-process sessions): what stored copies of it cost.
+   */
+  inboundBytes = 0;
   /** Its message rate limiter, made on its first message. */
   rate: RateLimiter | undefined;
 

@@ -122,6 +122,8 @@ export class Connection implements Peer {
       this.router.undecodable(this.session, `undecodable ${this.options.serializer.name} message`);
       return;
     }
+    // Text length stands in for bytes: exact for ASCII, and never more than 3x off.
+    this.session.inboundBytes = data.length;
     this.router.receive(this.session, message);
   }
 
