@@ -20,6 +20,7 @@ import { ErrorUri } from '../wamp/uris.ts';
 import type { Hooks, RealmEvents, Timers } from './hooks.ts';
 import { Invocation } from './invocation.ts';
 import { LIMIT_REACHED, type Limits } from './limits.ts';
+import type { RouterCounters } from './counters.ts';
 import { Callee, Registration, type InvokePolicy } from './registration.ts';
 import type { Session } from './session.ts';
 import { UriMap } from './uri-map.ts';
@@ -31,6 +32,9 @@ export const UNREGISTERED_REASON = 'wamp.error.unregistered';
 
 export type CancelMode = 'skip' | 'kill' | 'killnowait';
 
+/** The longest delay a Node timer takes; longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface DealerOptions {
   hooks: Hooks<RealmEvents>;
   timers: Timers;
@@ -40,6 +44,8 @@ export interface DealerOptions {
    */
   callQueueLimit: number;
   limits: Limits;
+  /** Router-wide: calls in flight on every realm (against `limits.callsInFlightTotal`), limits reached. */
+  counters: RouterCounters;
   /** Reports a protocol violation (the router ABORTs the session). */
   protocolViolation(session: Session, reason: string): void;
   random?: () => number;
@@ -86,6 +92,7 @@ export class Dealer {
       return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI "${uri}"`);
     }
     if (session.registrations.size >= this.o.limits.registrations) {
+      this.o.counters.limit('registrations');
       return fail(LIMIT_REACHED, `a session may hold at most ${this.o.limits.registrations} registrations`);
     }
     const callee = new Callee(session, (options.concurrency as number | undefined) ?? Infinity, options.disclose_caller === true);
@@ -202,8 +209,12 @@ export class Dealer {
     const [, request, options, uri] = msg;
     const inFlight = caller.calls.get(request);
     if (inFlight) return this.continueCall(inFlight, msg);
-    // A late chunk of a progressive call the callee already finished: ignored (WAMP MUST).
-    if (caller.finishedProgressiveCalls.has(request)) return;
+    // A late chunk of a progressive call the callee already finished: ignored (WAMP MUST),
+    // until the caller's final chunk closes its side.
+    if (caller.finishedProgressiveCalls.has(request)) {
+      if (options.progress !== true) caller.finishedProgressiveCalls.delete(request);
+      return;
+    }
 
     const progressive = options.progress === true;
     if (progressive && !caller.supports('caller', 'progressive_call_invocations')) {
@@ -212,8 +223,14 @@ export class Dealer {
     if (!isValidUri(uri)) {
       return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]));
     }
-    if (caller.calls.size >= this.o.limits.callsInFlight) {
+    // Calls the caller abandoned (canceled with skip, timed out) and progressive calls it has not closed yet still count.
+    if (caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight) {
+      this.o.counters.limit('callsInFlight');
       return caller.send(error(T.CALL, request, LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]));
+    }
+    if (this.o.counters.callsInFlight >= this.o.limits.callsInFlightTotal) {
+      this.o.counters.limit('callsInFlightTotal');
+      return caller.send(error(T.CALL, request, LIMIT_REACHED, [`the router holds its maximum of ${this.o.limits.callsInFlightTotal} calls in flight`]));
     }
     const registration = this.map.best(uri);
     if (!registration) {
@@ -234,6 +251,7 @@ export class Dealer {
       }
       registration.queue.push(invocation);
     }
+    this.o.counters.callsInFlight++;
     caller.calls.set(request, invocation);
     const timeout = options.timeout as number | undefined;
     if (timeout) this.startTimer(invocation, timeout);
@@ -365,6 +383,9 @@ export class Dealer {
         invocation.canceled = 'skip';
         this.stopTimer(invocation);
         this.releaseCaller(invocation);
+        // It counts against the caller's calls in flight until the callee answers or leaves.
+        caller.abandonedCalls.add(invocation);
+        invocation.dropPayload();
         return callerError();
       case 'kill':
         invocation.canceled = 'kill';
@@ -381,11 +402,14 @@ export class Dealer {
   }
 
   private startTimer(invocation: Invocation, ms: number): void {
+    // Node fires timers over 2^31 - 1 ms at once: longer timeouts are chained.
+    const step = Math.min(ms, MAX_TIMER_MS);
     invocation.timer = this.o.timers.setTimeout(() => {
       invocation.timer = undefined;
+      if (ms > step) return this.startTimer(invocation, ms - step);
       // Like Crossbar: the caller gets wamp.error.canceled; the callee an INTERRUPT if it can take one.
       this.abort(invocation, 'killnowait', ['timeout reached']);
-    }, ms);
+    }, step);
   }
 
   private restartTimer(invocation: Invocation): void {
@@ -406,6 +430,8 @@ export class Dealer {
     this.forget(invocation);
     const callee = invocation.callee;
     if (!callee) return;
+    this.ended(invocation);
+    invocation.caller.abandonedCalls.delete(invocation);
     callee.session.invocations.delete(invocation.id);
     callee.inFlight--;
     if (this.byId.get(invocation.registration.id) === invocation.registration) this.drain(invocation.registration);
@@ -419,18 +445,29 @@ export class Dealer {
       const queue = invocation.registration.queue;
       const index = queue.indexOf(invocation);
       if (index >= 0) queue.splice(index, 1);
+      this.ended(invocation); // never reached a callee: nothing holds it any more
     }
+  }
+
+  /** The invocation is gone from every table: one call fewer in flight router-wide. */
+  private ended(invocation: Invocation): void {
+    if (invocation.ended) return;
+    invocation.ended = true;
+    this.o.counters.callsInFlight--;
   }
 
   /** The caller is done with this call; chunks still coming for it will be ignored. */
   private releaseCaller(invocation: Invocation): void {
     const { caller, callRequest } = invocation;
     if (caller.calls.get(callRequest) === invocation) caller.calls.delete(callRequest);
-    if (invocation.inputOpen) caller.rememberFinishedProgressiveCall(callRequest);
+    if (invocation.inputOpen) caller.finishedProgressiveCalls.add(callRequest);
   }
 
   /** Drops everything a leaving session holds in the dealer. */
   detach(session: Session): void {
+    // What it holds open as caller ends with it (the transport may carry a new session).
+    session.abandonedCalls.clear();
+    session.finishedProgressiveCalls.clear();
     // First, no call may reach it any more, and none of its queued calls may be dispatched.
     const registrations = [...session.registrations];
     for (const registration of registrations) this.detachCallee(registration, registration.calleeOf(session)!);
@@ -442,7 +479,9 @@ export class Dealer {
         this.interrupt(invocation, 'killnowait');
         this.finish(invocation);
       } else {
+        // The callee still works on it: it keeps the ID and slot until it answers, not the payload.
         invocation.canceled = 'skip';
+        invocation.dropPayload();
         this.forget(invocation);
       }
     }

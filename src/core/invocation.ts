@@ -21,6 +21,8 @@ export class Invocation {
   canceled: 'skip' | 'kill' | undefined;
   /** Chunks received while the call was queued, sent in order on dispatch. */
   readonly pendingChunks: Call[] = [];
+  /** Gone from every table (counted out of the router's calls in flight). */
+  ended = false;
 
   constructor(
     readonly caller: Session,
@@ -28,7 +30,7 @@ export class Invocation {
     readonly callRequest: number,
     readonly registration: Registration,
     /** The first CALL: its options hold for every chunk (WAMP: options are frozen at the first CALL). */
-    readonly call: Call,
+    public call: Call,
     /** INVOCATION.Details, computed once. */
     readonly details: Dict,
     readonly receiveProgress: boolean,
@@ -36,5 +38,11 @@ export class Invocation {
     readonly discloseCaller: boolean,
   ) {
     this.inputOpen = call[2].progress === true;
+  }
+
+  /** Nobody will get this call's payload any more (its caller was answered or left): keep only what identifies it. */
+  dropPayload(): void {
+    this.call = [this.call[0], this.call[1], {}, this.call[3]];
+    this.pendingChunks.length = 0;
   }
 }

@@ -1,6 +1,7 @@
 import { Broker } from './broker.ts';
 import type { HistoryConfig } from './event-store.ts';
 import type { Limits } from './limits.ts';
+import type { RouterCounters } from './counters.ts';
 import { allowAll, type Authorizer } from './authorization.ts';
 import { Dealer } from './dealer.ts';
 import { Hooks, type RealmEvents, type Timers } from './hooks.ts';
@@ -18,6 +19,7 @@ export interface RealmContext {
   timers: Timers;
   callQueueLimit: number;
   limits: Limits;
+  counters: RouterCounters;
   protocolViolation(session: Session, reason: string): void;
   /** A hook listener threw (logged; the core carries on). */
   hookFailed(event: string, err: unknown): void;

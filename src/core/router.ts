@@ -31,6 +31,7 @@ import { silentLogger, type Logger } from './logger.ts';
 import type { Peer } from './peer.ts';
 import { Realm, type RealmConfig } from './realm.ts';
 import { Session } from './session.ts';
+import { RouterCounters } from './counters.ts';
 
 export interface RouterOptions {
   realms: RealmConfig[];
@@ -57,6 +58,10 @@ export class Router {
   private readonly limits: Limits;
   private readonly now: () => number;
   private joined = 0;
+  /** Connections not yet joined (HELLO -> WELCOME pending), against `limits.pendingSessions`. */
+  private pending = 0;
+  /** Trouble contained: limits reached, undeliverable messages, failed sessions. */
+  readonly counters = new RouterCounters();
 
   constructor(options: RouterOptions) {
     this.timers = options.timers ?? realTimers;
@@ -66,6 +71,7 @@ export class Router {
       timers: this.timers,
       callQueueLimit: options.callQueueLimit ?? 0,
       limits: this.limits,
+      counters: this.counters,
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
       hookFailed: (event: string, err: unknown) =>
         this.log.warn({ event, err: err instanceof Error ? err.message : String(err) }, 'hook listener failed'),
@@ -80,7 +86,62 @@ export class Router {
    * messages. `auth` is the transport's authentication; none means anonymous only.
    */
   connect(peer: Peer, auth?: TransportAuth): Session {
-    return new Session(peer, auth);
+    const session = new Session(peer, auth);
+    this.startOpening(session);
+    return session;
+  }
+
+  /**
+   * A connection without a session (new, or after a GOODBYE handshake) must
+   * join within `openingTimeout` (a pending CHALLENGE included), and only so
+   * many may wait at once.
+   */
+  private startOpening(session: Session): void {
+    if (this.pending >= this.limits.pendingSessions) {
+      this.counters.limit('pendingSessions');
+      const text = `the router holds its maximum of ${this.limits.pendingSessions} connections that have not joined`;
+      return this.abort(session, LIMIT_REACHED, text);
+    }
+    this.pending++;
+    session.unjoined = true;
+    session.openingTimer = this.timers.setTimeout(() => {
+      session.openingTimer = undefined;
+      if (!session.unjoined || session.state === 'closed') return;
+      this.counters.limit('openingTimeout');
+      this.log.info({ peer: session.peer.info.peer }, 'opening handshake timed out');
+      this.contain(session, () => this.abort(session, ErrorUri.TIMEOUT, `no session established within ${this.limits.openingTimeout} ms`));
+    }, this.limits.openingTimeout);
+  }
+
+  /**
+   * Handling a message of this session threw: a bug, or input no check
+   * foresaw. The session ends (ABORT protocol_violation), nothing else does.
+   */
+  failed(session: Session, err: unknown): void {
+    this.counters.sessionsFailed++;
+    this.log.error({ ...session.logFields, peer: session.peer.info.peer, err }, 'handling a message failed; session ended');
+    try {
+      this.protocolViolation(session, 'the router could not handle a message of this session');
+    } catch {
+      // Its state is beyond repair: drop the connection at least.
+      session.state = 'closed';
+      session.peer.close(ErrorUri.PROTOCOL_VIOLATION);
+    }
+  }
+
+  /** A message could not be written for its recipient (the transport answers for it; see Connection). */
+  undeliverable(session: Session, type: number, reason: string): void {
+    this.counters.undelivered(type);
+    this.log.warn({ ...session.logFields, peer: session.peer.info.peer, type: messageName(type), reason }, 'message not delivered');
+  }
+
+  /** Runs `fn` for `session` outside a transport's call (timers, promise callbacks) with the same containment. */
+  contain(session: Session, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.failed(session, err);
+    }
   }
 
   /** One decoded message from the client. Never throws for bad input. */
@@ -101,16 +162,29 @@ export class Router {
         return this.receiveJoined(session, msg);
       case 'closing':
         // WAMP: after sending GOODBYE, only the GOODBYE reply matters; the transport may then carry a new session.
-        if (msg[0] === T.GOODBYE) session.state = 'opening';
+        if (msg[0] === T.GOODBYE) {
+          session.state = 'opening';
+          this.startOpening(session);
+        }
         return;
     }
   }
 
   /** The transport is gone (closed by either side, or lost). */
   transportClosed(session: Session): void {
+    this.opened(session);
     if (session.state === 'closed') return;
     this.leave(session);
     session.state = 'closed';
+  }
+
+  /** The session's opening phase is over (joined or gone): it no longer counts as pending. */
+  private opened(session: Session): void {
+    if (!session.unjoined) return;
+    session.unjoined = false;
+    this.pending--;
+    if (session.openingTimer !== undefined) this.timers.clearTimeout(session.openingTimer);
+    session.openingTimer = undefined;
   }
 
   /**
@@ -339,6 +413,7 @@ export class Router {
     session.announceLeave = true;
     session.leftWithGoodbye = false;
     session.state = 'joined';
+    this.opened(session);
     const details: Dict = {
       realm: realm.name,
       authid: session.authid,
@@ -381,14 +456,15 @@ export class Router {
     session.backlog = [];
     void decision
       .then(
-        (d) => {
-          if (session.state !== 'joined') return;
-          if (d.allow) this.perform(session, msg, d);
-          else this.refuse(session, msg, d);
-        },
-        () => session.state === 'joined' && this.refuse(session, msg, 'failed'),
+        (d) =>
+          this.contain(session, () => {
+            if (session.state !== 'joined') return;
+            if (d.allow) this.perform(session, msg, d);
+            else this.refuse(session, msg, d);
+          }),
+        () => this.contain(session, () => session.state === 'joined' && this.refuse(session, msg, 'failed')),
       )
-      .finally(() => this.releaseBacklog(session));
+      .finally(() => this.contain(session, () => this.releaseBacklog(session)));
   }
 
   private perform(session: Session, msg: Guarded, decision: Decision): void {
@@ -427,6 +503,7 @@ export class Router {
     session.send(goodbye(CloseUri.GOODBYE_AND_OUT));
     session.leftWithGoodbye = true;
     this.leave(session);
+    this.startOpening(session);
   }
 
   /** Removes a joined session from its realm; the transport stays as it is. */
@@ -456,6 +533,7 @@ export class Router {
   }
 
   private close(session: Session, reason: string): void {
+    this.opened(session);
     session.state = 'closed';
     session.peer.close(reason);
   }

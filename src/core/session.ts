@@ -51,6 +51,10 @@ export class Session {
    * each message; 0 for in-process sessions): what stored copies of it cost.
    */
   inboundBytes = 0;
+  /** Counted among the router's connections that have not joined yet. */
+  unjoined = false;
+  /** The opening handshake deadline's timer, until the session joins or goes. */
+  openingTimer: unknown;
   /** Its message rate limiter, made on its first message. */
   rate: RateLimiter | undefined;
 
@@ -64,9 +68,12 @@ export class Session {
   readonly invocationIds = new IdSequence();
   /**
    * Request IDs of progressive call invocations that ended while the caller
-   * could still send chunks: late chunks are ignored (WAMP MUST). Bounded.
+   * could still send chunks: late chunks are ignored (WAMP MUST) until the
+   * caller's final chunk. They count against its calls in flight, which bounds them.
    */
   readonly finishedProgressiveCalls = new Set<number>();
+  /** As caller: calls canceled with skip (or timed out that way) whose callee has not answered yet. */
+  readonly abandonedCalls = new Set<Invocation>();
 
   // Broker state.
   readonly subscriptions = new Set<Subscription>();
@@ -79,14 +86,6 @@ export class Session {
 
   send(message: Outbound): void {
     if (this.state !== 'closed') this.peer.send(message);
-  }
-
-  rememberFinishedProgressiveCall(request: number): void {
-    this.finishedProgressiveCalls.add(request);
-    if (this.finishedProgressiveCalls.size > 64) {
-      const [oldest] = this.finishedProgressiveCalls;
-      this.finishedProgressiveCalls.delete(oldest);
-    }
   }
 
   supports(role: ClientRole, feature: string): boolean {

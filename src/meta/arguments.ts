@@ -1,5 +1,7 @@
 /** Argument checks for meta procedures: a wrong argument is wamp.error.invalid_argument. */
 import { isId } from '../wamp/ids.ts';
+import { isDict } from '../wamp/inbound.ts';
+import type { MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import { ServiceError } from './service-session.ts';
 
@@ -25,4 +27,14 @@ export function optionalStringList(value: unknown, name: string): string[] | und
 export function optionalString(value: unknown, name: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   return typeof value === 'string' ? value : invalid(`${name} must be a string`);
+}
+
+const MATCHES: readonly unknown[] = ['exact', 'prefix', 'wildcard'];
+
+/** The `match` of an options dict argument (default exact); read as an own key, so `"abc".match` or a prototype member never counts. */
+export function matchArg(options: unknown): MatchPolicy {
+  if (options === undefined || options === null) return 'exact';
+  if (!isDict(options)) invalid('options must be a dict');
+  const match = Object.hasOwn(options, 'match') ? options.match : 'exact';
+  return MATCHES.includes(match) ? (match as MatchPolicy) : invalid('match must be "exact", "prefix" or "wildcard"');
 }

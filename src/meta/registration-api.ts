@@ -7,7 +7,7 @@ import { isValidUri, isReservedUri, type MatchPolicy } from '../wamp/uri-syntax.
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Registration } from '../core/registration.ts';
-import { idArg, optionalString, stringArg } from './arguments.ts';
+import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
 import { ServiceError, type ServiceSession } from './service-session.ts';
 
 const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
@@ -43,9 +43,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
 
   service.register('wamp.registration.lookup', (args) => {
     const uri = stringArg(args, 0, 'procedure');
-    const options = args[1] as { match?: unknown } | undefined;
-    const match = (options?.match ?? 'exact') as MatchPolicy;
-    if (!MATCHES.includes(match)) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, `unknown match policy "${String(match)}"`);
+    const match = matchArg(args[1]);
     const registration = dealer.lookup(uri, match);
     return visible(registration) ? registration.id : null;
   });

@@ -7,7 +7,7 @@ import { isReservedUri, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Subscription } from '../core/subscription.ts';
-import { idArg, optionalString, stringArg } from './arguments.ts';
+import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
 import { ServiceError, type ServiceSession } from './service-session.ts';
 
 const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
@@ -44,8 +44,7 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
 
   service.register('wamp.subscription.lookup', (args) => {
     const uri = stringArg(args, 0, 'topic');
-    const match = ((args[1] as { match?: unknown } | undefined)?.match ?? 'exact') as MatchPolicy;
-    if (!MATCHES.includes(match)) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, `unknown match policy "${String(match)}"`);
+    const match = matchArg(args[1]);
     const subscription = broker.lookup(uri, match);
     return visible(subscription) ? subscription.id : null;
   });

@@ -68,6 +68,8 @@ export interface ConnectionOptions {
    * how to measure an encoded message's payload. None: no limit (WebSocket).
    */
   clientLimit?: { bytes: number; payloadSize(data: Buffer | string): number };
+  /** Deepest nesting a decoded message may have (default: the serializer's). */
+  maxDepth?: number;
 }
 
 /** A client connection attached to the router: the router's `Peer`, the transport's handle. */
@@ -93,12 +95,32 @@ export class Connection implements Peer {
   send(message: Outbound): void {
     const wire = this.wire;
     if (this.cutOff || !wire.writable) return;
-    const data = this.options.encoder.encode(message);
+    let data: Buffer | string;
+    try {
+      data = this.options.encoder.encode(message);
+    } catch (err) {
+      // A value this client's serializer cannot express fails this one delivery, nothing else.
+      if (!(err instanceof SerializationError)) throw err;
+      return this.undeliverable(message, ErrorUri.INVALID_PAYLOAD, `${this.options.serializer.name} cannot encode ${messageName(message[0])}: ${err.message}`);
+    }
     const limit = this.options.clientLimit;
     if (limit) {
       const size = limit.payloadSize(data);
-      if (size > limit.bytes) return this.oversize(message, size, limit.bytes);
+      if (size > limit.bytes) {
+        const text = `${messageName(message[0])} of ${size} bytes is over the client's limit of ${limit.bytes} bytes`;
+        return this.undeliverable(message, ErrorUri.PAYLOAD_SIZE_EXCEEDED, text);
+      }
     }
+    this.write(data);
+  }
+
+  /** Writes bytes the transport itself answers with (e.g. a RawSocket PONG), under the same send-buffer limit. */
+  writeControl(data: Buffer): void {
+    if (!this.cutOff && this.wire.writable) this.write(data);
+  }
+
+  private write(data: Buffer | string): void {
+    const wire = this.wire;
     wire.write(data);
     if (wire.bufferedAmount > this.options.maxSendBuffer) {
       const text = `send buffer over ${this.options.maxSendBuffer} bytes: the client does not keep up`;
@@ -112,19 +134,30 @@ export class Connection implements Peer {
 
   // --- called by the transport ---
 
-  /** One complete message from the client, still encoded. */
+  /**
+   * One complete message from the client, still encoded. This is the
+   * containment boundary: whatever handling the message throws ends this
+   * session only (ABORT protocol_violation), never the process.
+   */
   received(data: Buffer | string): void {
     let message: unknown;
     try {
-      message = this.options.serializer.decode(data);
+      message = this.options.serializer.decode(data, this.options.maxDepth);
     } catch (err) {
-      if (!(err instanceof SerializationError)) throw err;
-      this.router.undecodable(this.session, `undecodable ${this.options.serializer.name} message`);
-      return;
+      if (!(err instanceof SerializationError)) return this.router.failed(this.session, err);
+      return this.router.undecodable(this.session, err.message);
     }
     // Text length stands in for bytes: exact for ASCII, and never more than 3x off.
     this.session.inboundBytes = data.length;
-    this.router.receive(this.session, message);
+    this.handle(message);
+  }
+
+  private handle(message: unknown): void {
+    try {
+      this.router.receive(this.session, message);
+    } catch (err) {
+      this.router.failed(this.session, err);
+    }
   }
 
   /**
@@ -136,7 +169,11 @@ export class Connection implements Peer {
     this.failing = true;
     // A slow consumer would get the ABORT only behind the backlog it does not read.
     if (kind === 'slow-consumer' || kind === 'unresponsive') this.cutOff = true;
-    this.router.transportFailed(this.session, reason, text);
+    try {
+      this.router.transportFailed(this.session, reason, text);
+    } catch (err) {
+      this.router.failed(this.session, err);
+    }
     this.cutOff = true;
     this.wire.close(kind, text);
   }
@@ -144,44 +181,49 @@ export class Connection implements Peer {
   /** The connection is gone (closed by either side, or lost). */
   lost(): void {
     this.cutOff = true;
-    this.router.transportClosed(this.session);
+    try {
+      this.router.transportClosed(this.session);
+    } catch (err) {
+      this.router.failed(this.session, err);
+    }
   }
 
   /**
-   * A message larger than the client accepts is never sent. Instead
-   * (as Crossbar does for events and results, WAMP: wamp.error.payload_size_exceeded):
-   * - EVENT: not delivered to this subscriber;
-   * - RESULT or ERROR (the answer to this client's request): an ERROR
-   *   wamp.error.payload_size_exceeded for the same request;
+   * A message this client cannot take (larger than it accepts, or a value its
+   * serializer cannot express) is never sent. Instead, as Crossbar does for
+   * oversized events and results:
+   * - EVENT: not delivered to this subscriber (counted);
+   * - RESULT or ERROR (the answer to this client's request): an ERROR `uri`
+   *   for the same request;
    * - INVOCATION: this callee answers, in effect, with that ERROR, so the
    *   caller learns at once and the callee stays connected;
    * - anything else (e.g. WELCOME): the connection fails with that reason.
    */
-  private oversize(message: Outbound, size: number, limit: number): void {
+  private undeliverable(message: Outbound, uri: string, text: string): void {
     if (this.failing) return;
-    const text = `${messageName(message[0])} of ${size} bytes is over the client's limit of ${limit} bytes`;
+    this.router.undeliverable(this.session, message[0], text);
     switch (message[0]) {
       case T.EVENT:
         return;
       case T.RESULT:
-        return this.sendReplacement([T.ERROR, T.CALL, message[1], {}, ErrorUri.PAYLOAD_SIZE_EXCEEDED, [text]], text);
+        return this.sendReplacement([T.ERROR, T.CALL, message[1], {}, uri, [text]], uri, text);
       case T.ERROR:
-        return this.sendReplacement([T.ERROR, message[1], message[2], {}, ErrorUri.PAYLOAD_SIZE_EXCEEDED, [text]], text);
+        return this.sendReplacement([T.ERROR, message[1], message[2], {}, uri, [text]], uri, text);
       case T.INVOCATION: {
-        const reply = [T.ERROR, T.INVOCATION, message[1], {}, ErrorUri.PAYLOAD_SIZE_EXCEEDED, [`callee: ${text}`]];
+        const reply = [T.ERROR, T.INVOCATION, message[1], {}, uri, [`callee: ${text}`]];
         // Not from inside the dealer's own send: the router sees it as the callee's next message.
-        queueMicrotask(() => this.router.receive(this.session, reply));
+        queueMicrotask(() => this.handle(reply));
         return;
       }
       default:
-        return this.fail(ErrorUri.PAYLOAD_SIZE_EXCEEDED, text, 'too-big');
+        return this.fail(uri, text, uri === ErrorUri.PAYLOAD_SIZE_EXCEEDED ? 'too-big' : 'protocol-error');
     }
   }
 
-  private sendReplacement(replacement: Outbound, text: string): void {
-    const limit = this.options.clientLimit!;
+  private sendReplacement(replacement: Outbound, uri: string, text: string): void {
+    const limit = this.options.clientLimit;
     const data = this.options.encoder.encode(replacement);
-    if (limit.payloadSize(data) > limit.bytes) return this.fail(ErrorUri.PAYLOAD_SIZE_EXCEEDED, text, 'too-big');
-    this.send(replacement);
+    if (limit && limit.payloadSize(data) > limit.bytes) return this.fail(uri, text, 'too-big');
+    this.write(data);
   }
 }

@@ -32,5 +32,7 @@ const names = new Map<number, string>(Object.entries(MessageType).map(([k, v]) =
 
 /** Human-readable name of a message code, for error texts and logs. */
 export function messageName(code: unknown): string {
-  return (typeof code === 'number' && names.get(code)) || `message type ${String(code)}`;
+  if (typeof code !== 'number') return `message type of type ${Array.isArray(code) ? 'array' : typeof code}`;
+  // Never String() of wire data beyond numbers: an object with own "toString" and "valueOf" throws.
+  return names.get(code) ?? `message type ${code}`;
 }

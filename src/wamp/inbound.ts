@@ -36,8 +36,12 @@ const oneOf =
 
 const MATCH = oneOf('exact', 'prefix', 'wildcard');
 
-/** Known options per message type and what their values must be; unknown keys are ignored (WAMP MUST). */
-const OPTION_RULES: Partial<Record<number, Record<string, Check>>> = {
+/**
+ * Known options per message type and what their values must be; unknown keys
+ * are ignored (WAMP MUST). Looked up through Maps only: an option named
+ * "valueOf" or "__proto__" is data, never a member of Object.prototype.
+ */
+const OPTION_RULES = rulesByType({
   [T.PUBLISH]: {
     acknowledge: isBool,
     exclude_me: isBool,
@@ -66,7 +70,11 @@ const OPTION_RULES: Partial<Record<number, Record<string, Check>>> = {
     disclose_caller: isBool,
   },
   [T.YIELD]: { progress: isBool },
-};
+});
+
+function rulesByType(table: Record<number, Record<string, Check>>): Map<number, Map<string, Check>> {
+  return new Map(Object.entries(table).map(([code, rules]) => [Number(code), new Map(Object.entries(rules))]));
+}
 
 // Field checks after the type code, and how many trailing ones are optional.
 interface Layout {
@@ -78,7 +86,7 @@ interface Layout {
 const isDictCheck: Check = isDict;
 const isIdCheck: Check = isId;
 
-const LAYOUTS: Partial<Record<number, Layout>> = {
+const LAYOUTS = new Map<unknown, Layout>(Object.entries({
   [T.HELLO]: { fields: [isString, isDictCheck], optional: 0 },
   [T.ABORT]: { fields: [isDictCheck, isString, isList, isDictCheck], optional: 2 },
   [T.AUTHENTICATE]: { fields: [isString, isDictCheck], optional: 0 },
@@ -95,13 +103,13 @@ const LAYOUTS: Partial<Record<number, Layout>> = {
   [T.REGISTER]: { fields: [isIdCheck, isDictCheck, isString], optional: 0, options: 2 },
   [T.UNREGISTER]: { fields: [isIdCheck, isIdCheck, isDictCheck], optional: 1 },
   [T.YIELD]: { fields: [isIdCheck, isDictCheck, isList, isDictCheck], optional: 2, options: 2 },
-};
+} satisfies Record<number, Layout>).map(([code, layout]) => [Number(code), layout]));
 
 /** Returns the message, typed, or a ShapeError saying what is wrong with it. */
 export function checkInbound(msg: unknown): Inbound | ShapeError {
   if (!Array.isArray(msg) || msg.length === 0) return new ShapeError('a WAMP message must be a non-empty array');
   const code = msg[0];
-  const layout = typeof code === 'number' ? LAYOUTS[code] : undefined;
+  const layout = LAYOUTS.get(code);
   if (!layout) return new ShapeError(`unexpected ${messageName(code)} from a client`);
   const name = messageName(code);
   const max = layout.fields.length + 1;
@@ -129,11 +137,12 @@ export function checkPublishOptions(options: Dict): string | undefined {
 }
 
 function checkOptions(code: number, options: Dict): string | undefined {
-  const rules = OPTION_RULES[code];
+  const rules = OPTION_RULES.get(code);
   if (!rules) return undefined;
-  for (const key in options) {
-    const rule = rules[key];
-    if (rule && options[key] !== undefined && !rule(options[key])) return `option "${key}" has an invalid value`;
+  for (const [key, rule] of rules) {
+    if (!Object.hasOwn(options, key)) continue;
+    const value = options[key];
+    if (value !== undefined && !rule(value)) return `option "${key}" has an invalid value`;
   }
   return undefined;
 }

@@ -22,6 +22,8 @@ export const ErrorUri = {
   AUTHORIZATION_FAILED: 'wamp.error.authorization_failed',
   AUTHENTICATION_FAILED: 'wamp.error.authentication_failed',
   PAYLOAD_SIZE_EXCEEDED: 'wamp.error.payload_size_exceeded',
+  // WAMP: a payload the router cannot pass on (here: the recipient's serializer cannot express it).
+  INVALID_PAYLOAD: 'wamp.error.invalid_payload',
   FEATURE_NOT_SUPPORTED: 'wamp.error.feature_not_supported',
 } as const;
 
