@@ -84,9 +84,9 @@ export async function start(flags: StartFlags): Promise<void> {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
+      // At once: no waiting for calls or sockets; the OS closes them with the process.
       logger.warn({ signal }, 'second signal: stopping at once');
-      void node.close().finally(() => process.exit(1));
-      return;
+      process.exit(1);
     }
     logger.info({ signal }, 'stopping');
     node.shutdown().then(

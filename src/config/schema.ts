@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../core/limits.ts';
 import { RAWSOCKET_DEFAULTS } from '../transports/rawsocket.ts';
 import { DEFAULT_HANDSHAKE_TIMEOUT, WEBSOCKET_DEFAULTS } from '../transports/websocket.ts';
+import { isTrustedProxyEntry } from '../transports/trusted-proxies.ts';
 
 // ---- helpers ----
 
@@ -245,6 +246,14 @@ const websocketOptions = z.strictObject({
   open_handshake_timeout: positiveInt.optional().describe(`ms for the HTTP request (and TLS handshake); default ${DEFAULT_HANDSHAKE_TIMEOUT}.`),
   require_websocket_subprotocol: z.literal(true, { error: 'false is not supported by Kreuz: a WAMP subprotocol is always required' }).optional(),
   max_send_buffer: positiveInt.optional().describe(`Kreuz: bytes queued for a client before it is cut off as too slow; default ${WEBSOCKET_DEFAULTS.maxSendBuffer}.`),
+  trusted_proxies: z
+    .array(z.string().refine(isTrustedProxyEntry, { error: 'must be an IP address, a CIDR range (e.g. "10.0.0.0/8") or "unix"' }))
+    .optional()
+    .describe(
+      'Kreuz: reverse proxies / load balancers whose X-Forwarded-For header is believed (IPs, CIDR ranges, "unix" for Unix-socket connections). ' +
+        'The client address (shown as the transport peer, and what authentication throttling counts by) is then the right-most X-Forwarded-For hop that is not itself a trusted proxy; ' +
+        'from any other address the header is ignored. Default: none.',
+    ),
   ...crossbarOnly([
     'auto_ping_size',
     'auto_ping_restart_on_any_traffic',
@@ -264,7 +273,7 @@ const websocketOptions = z.strictObject({
     'apply_mask',
     'mask_server_frames',
     'version',
-  ]),
+  ], { trust_x_forwarded_for: 'use "trusted_proxies", a list of the proxies to believe' }),
 }).meta({ id: 'WebSocketOptions' });
 
 const rawsocketOptions = z.strictObject({
@@ -402,6 +411,16 @@ const limits = z.strictObject({
   subscriptions: positiveInt.optional().describe(`Subscriptions per session; default ${DEFAULT_LIMITS.subscriptions}.`),
   message_rate: positiveInt.optional().describe(`Messages per second per session; default ${DEFAULT_LIMITS.messageRate}.`),
   sessions: positiveInt.optional().describe(`Sessions on the whole router; default ${DEFAULT_LIMITS.sessions}.`),
+  calls_in_flight_total: positiveInt.optional().describe(`Calls in flight on the whole router; default ${DEFAULT_LIMITS.callsInFlightTotal}.`),
+  pending_sessions: positiveInt.optional().describe(`Connections not yet joined (HELLO to WELCOME) on the whole router; default ${DEFAULT_LIMITS.pendingSessions}.`),
+  opening_timeout: positiveInt.optional().describe(`ms from connecting to WELCOME (a pending CHALLENGE included); default ${DEFAULT_LIMITS.openingTimeout}.`),
+  testaments: positiveInt.optional().describe(`Testaments per session; default ${DEFAULT_LIMITS.testaments}.`),
+  testament_bytes: positiveInt.optional().describe(`Bytes of testaments per session; default ${DEFAULT_LIMITS.testamentBytes}.`),
+  retained_events: positiveInt.optional().describe(`Retained events per realm; default ${DEFAULT_LIMITS.retainedEvents}.`),
+  retained_bytes: positiveInt.optional().describe(`Bytes of retained events per realm; default ${DEFAULT_LIMITS.retainedBytes}.`),
+  retained_events_per_session: positiveInt.optional().describe(`Retained events one publishing session may store; default ${DEFAULT_LIMITS.retainedEventsPerSession}.`),
+  retained_bytes_per_session: positiveInt.optional().describe(`Bytes of retained events one publishing session may store; default ${DEFAULT_LIMITS.retainedBytesPerSession}.`),
+  max_depth: positiveInt.optional().describe(`Nesting depth of a decoded message; default ${DEFAULT_LIMITS.maxDepth}.`),
 });
 
 export const LOG_LEVELS = ['none', 'critical', 'error', 'warn', 'info', 'debug', 'trace', 'fatal', 'silent'] as const;

@@ -118,6 +118,7 @@ function websocketService(s: { serializers?: string[]; options?: WebSocketOption
     allowedOrigins: o.allowed_origins,
     autoPingInterval: o.auto_ping_interval,
     autoPingTimeout: o.auto_ping_timeout,
+    trustedProxies: o.trusted_proxies,
     auth: s.auth as WebSocketServiceOptions['auth'],
   });
 }
@@ -168,6 +169,16 @@ function limits(l: NonNullable<NonNullable<KreuzConfig['kreuz']>['limits']>): Pa
     subscriptions: l.subscriptions,
     messageRate: l.message_rate,
     sessions: l.sessions,
+    callsInFlightTotal: l.calls_in_flight_total,
+    pendingSessions: l.pending_sessions,
+    openingTimeout: l.opening_timeout,
+    testaments: l.testaments,
+    testamentBytes: l.testament_bytes,
+    retainedEvents: l.retained_events,
+    retainedBytes: l.retained_bytes,
+    retainedEventsPerSession: l.retained_events_per_session,
+    retainedBytesPerSession: l.retained_bytes_per_session,
+    maxDepth: l.max_depth,
   });
 }
 

@@ -139,7 +139,7 @@ export class AuthThrottle {
     this.release(session);
     const entry: Entry = { session, keys, onTurn };
     const address = keys.address;
-    const line = address === undefined ? undefined : this.lines.get(address);
+    const line = this.lineOf(address);
     if (line) {
       if (line.waiting.length >= this.options.maxQueue) return false;
       line.waiting.push(entry);
@@ -189,6 +189,14 @@ export class AuthThrottle {
     return { addresses: this.addresses.size, principals: this.principals.size, lines: this.lines.size, entries: this.entries.size };
   }
 
+  /** The address's line; a holder whose close was never reported must not block it. */
+  private lineOf(address: string | undefined): Line | undefined {
+    const line = address === undefined ? undefined : this.lines.get(address);
+    if (line?.holder.session.state !== 'closed') return line;
+    this.release(line.holder.session);
+    return this.lines.get(address!);
+  }
+
   /** The holder is done: hand the address to the next one waiting (skipping closed sessions). */
   private advance(address: string, line: Line): void {
     let next = line.waiting.shift();
@@ -207,7 +215,6 @@ export class AuthThrottle {
 
   private begin(entry: Entry): void {
     if (this.entries.get(entry.session) !== entry) return; // released meanwhile
-    // A holder whose close was never reported must not block its address.
     if (entry.session.state === 'closed') return this.release(entry.session);
     const now = this.now();
     const { address, principal } = entry.keys;
@@ -230,7 +237,13 @@ export function throttleKeys(info: TransportInfo, method: string | undefined, au
   };
 }
 
-/** The address part of a transport's peer string ("tcp:127.0.0.1:5120" -> "tcp:127.0.0.1"). */
+/**
+ * The IP of a transport's peer string ("tcp:127.0.0.1:5120" -> "127.0.0.1",
+ * as TransportInfo.address has it, so one client is one key on every
+ * transport); anything else ("unix") as it is.
+ */
 export function addressOf(peer: string): string {
-  return peer.replace(/:\d+$/, '');
+  const ip = /^tcp[46]?:(.+):\d+$/.exec(peer)?.[1];
+  if (ip === undefined) return peer;
+  return ip.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }

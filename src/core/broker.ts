@@ -10,6 +10,7 @@ import { ErrorUri } from '../wamp/uris.ts';
 import { EventStore, type HistoryConfig, type StoredEvent } from './event-store.ts';
 import type { Hooks, RealmEvents } from './hooks.ts';
 import { LIMIT_REACHED, type Limits } from './limits.ts';
+import type { RouterCounters } from './counters.ts';
 import type { Session } from './session.ts';
 import { Subscription } from './subscription.ts';
 import { UriMap, patternMatches } from './uri-map.ts';
@@ -19,6 +20,7 @@ export interface BrokerOptions {
   /** Topics whose last events are kept for wamp.subscription.get_events. */
   eventHistory?: HistoryConfig[];
   limits: Limits;
+  counters: RouterCounters;
 }
 
 /** A publication as it is dispatched: PUBLISH.Options and the publisher's identity. */
@@ -31,6 +33,8 @@ export interface Publication {
   publisher: Session;
   /** The publisher's role discloses it to subscribers (Crossbar's permission "disclose.publisher"). */
   disclose?: boolean;
+  /** What keeping it as the retained event costs (the PUBLISH's wire size, or an estimate). */
+  bytes?: number;
 }
 
 export class Broker {
@@ -39,7 +43,7 @@ export class Broker {
   readonly store: EventStore;
 
   constructor(private readonly o: BrokerOptions) {
-    this.store = new EventStore(o.eventHistory);
+    this.store = new EventStore(o.eventHistory, o.limits);
   }
 
   // ---- queries (meta API) ----
@@ -70,7 +74,8 @@ export class Broker {
       return;
     }
     let subscription = this.map.get(uri, match);
-    if (!subscription?.subscribers.has(session) && session.subscriptions.size >= this.o.limits.subscriptions) {
+    if (!session.internal && !subscription?.subscribers.has(session) && session.subscriptions.size >= this.o.limits.subscriptions) {
+      this.o.counters.limit('subscriptions');
       session.send(error(T.SUBSCRIBE, request, LIMIT_REACHED, [`a session may hold at most ${this.o.limits.subscriptions} subscriptions`]));
       return;
     }
@@ -140,7 +145,17 @@ export class Broker {
       if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]));
       return;
     }
-    const publication = this.dispatch({ topic, options, source: msg, from: 4, publisher, disclose });
+    const bytes = publisher.inboundBytes || estimatedBytes(msg);
+    if (options.retain === true) {
+      // A publication the router could not keep is refused whole, like any request over a limit.
+      const refusal = this.store.retainRefusal(topic, publisher, bytes);
+      if (refusal !== undefined) {
+        this.o.counters.limit('retainedEvents');
+        if (acknowledge) publisher.send(error(T.PUBLISH, request, LIMIT_REACHED, [refusal]));
+        return;
+      }
+    }
+    const publication = this.dispatch({ topic, options, source: msg, from: 4, publisher, disclose, bytes });
     // PUBLISHED goes out after the events are dispatched.
     if (acknowledge) publisher.send([T.PUBLISHED, request, publication]);
   }
@@ -175,7 +190,9 @@ export class Broker {
         payload: p.source.slice(p.from),
         options,
       };
-      if (options.retain === true) this.store.retain(stored);
+      if (options.retain === true && !this.store.retain(stored, publisher, p.bytes ?? estimatedBytes(stored.payload))) {
+        this.o.counters.limit('retainedEvents');
+      }
       // WAMP: events published to listed sessions are not kept in the history.
       if (options.eligible === undefined && options.exclude === undefined) this.store.record(stored);
     }
@@ -194,6 +211,15 @@ export class Broker {
       if (subscription.match !== 'exact') details.topic = event.topic;
       session.send([T.EVENT, subscription.id, event.publication, details, ...event.payload] as Outbound);
     }
+  }
+}
+
+/** Size of a message from an in-process session, which has no wire size. */
+function estimatedBytes(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -15,7 +15,7 @@ import {
   type Unregister,
   type Yield,
 } from '../wamp/messages.ts';
-import { isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { isReservedPattern, isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Hooks, RealmEvents, Timers } from './hooks.ts';
 import { Invocation } from './invocation.ts';
@@ -72,7 +72,7 @@ export class Dealer {
 
   /** The registration a call to `uri` would go to. */
   match(uri: string): Registration | undefined {
-    return this.map.best(uri);
+    return this.route(uri);
   }
 
   registrations(match: MatchPolicy): IterableIterator<Registration> {
@@ -88,10 +88,11 @@ export class Dealer {
 
     if (!isValidPattern(uri, match)) return fail(ErrorUri.INVALID_URI, `invalid procedure URI "${uri}" for match "${match}"`);
     // WAMP: application URIs must not start with "wamp."; only the router's own sessions may.
-    if (isReservedUri(uri) && session.authrole !== 'trusted') {
+    if (isReservedPattern(uri) && session.authrole !== 'trusted') {
       return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI "${uri}"`);
     }
-    if (session.registrations.size >= this.o.limits.registrations) {
+    // The router's own sessions are not limited: they register what the node needs.
+    if (!session.internal && session.registrations.size >= this.o.limits.registrations) {
       this.o.counters.limit('registrations');
       return fail(LIMIT_REACHED, `a session may hold at most ${this.o.limits.registrations} registrations`);
     }
@@ -204,6 +205,12 @@ export class Dealer {
 
   // ---- CALL ----
 
+  /** The registration a call to `uri` goes to: a "wamp." URI only ever reaches the router's own registrations. */
+  private route(uri: string): Registration | undefined {
+    const registration = this.map.best(uri);
+    return registration && isReservedUri(uri) && !isReservedPattern(registration.uri) ? undefined : registration;
+  }
+
   /** `disclose`: the caller's role says its identity goes to the callee (Crossbar's permission "disclose.caller"). */
   call(caller: Session, msg: Call, disclose = false): void {
     const [, request, options, uri] = msg;
@@ -224,7 +231,7 @@ export class Dealer {
       return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]));
     }
     // Calls the caller abandoned (canceled with skip, timed out) and progressive calls it has not closed yet still count.
-    if (caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight) {
+    if (!caller.internal && caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight) {
       this.o.counters.limit('callsInFlight');
       return caller.send(error(T.CALL, request, LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]));
     }
@@ -232,7 +239,7 @@ export class Dealer {
       this.o.counters.limit('callsInFlightTotal');
       return caller.send(error(T.CALL, request, LIMIT_REACHED, [`the router holds its maximum of ${this.o.limits.callsInFlightTotal} calls in flight`]));
     }
-    const registration = this.map.best(uri);
+    const registration = this.route(uri);
     if (!registration) {
       return caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure "${uri}"`]));
     }

@@ -49,7 +49,8 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** Node's timers, unref'd: the router's deadlines never keep a process alive on their own (its sockets do). */
 export const realTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };

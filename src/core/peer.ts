@@ -5,8 +5,16 @@ export interface TransportInfo {
   type: 'websocket' | 'rawsocket' | 'memory';
   /** Serializer name, e.g. "json". */
   serializer: string;
-  /** Remote address, e.g. "tcp4:127.0.0.1:53512". */
+  /**
+   * Remote address, e.g. "tcp:127.0.0.1:53512". Behind a trusted proxy
+   * (WebSocket `trustedProxies`): the client's from X-Forwarded-For, without
+   * port, e.g. "tcp:203.0.113.7".
+   */
   peer: string;
+  /** The client's IP address (behind a trusted proxy: the forwarded one); what authentication throttling keys by. */
+  address?: string;
+  /** Set when `peer` came from X-Forwarded-For: the trusted proxy's own peer string. */
+  via?: string;
   /**
    * TLS channel ids by binding type, for authentication with channel
    * binding: `tls-unique` is SHA-256 of the first Finished message (TLS <= 1.2).

@@ -38,7 +38,7 @@ export class Realm {
     this.name = config.name;
     this.hooks = new Hooks<RealmEvents>(context.hookFailed);
     this.dealer = new Dealer({ hooks: this.hooks, ...context });
-    this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory, limits: context.limits });
+    this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory, limits: context.limits, counters: context.counters });
     this.authorizer = config.authorizer ?? allowAll;
   }
 

@@ -22,7 +22,7 @@ import {
 } from '../wamp/messages.ts';
 import { isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
-import { AuthThrottle, addressOf } from './auth-throttle.ts';
+import { AuthThrottle, throttleKeys } from './auth-throttle.ts';
 import { DEFAULT_LIMITS, LIMIT_REACHED, RATE_LIMITED, RateLimiter, type Limits } from './limits.ts';
 import { ANONYMOUS_ONLY, type AuthStep, type Principal, type TransportAuth } from './authentication.ts';
 import type { Action, Decision } from './authorization.ts';
@@ -54,7 +54,7 @@ export class Router {
   private readonly agent: string;
   private readonly log: Logger;
   private readonly timers: Timers;
-  private readonly throttle = new AuthThrottle();
+  private readonly throttle = new AuthThrottle({}, () => this.now());
   private readonly limits: Limits;
   private readonly now: () => number;
   private joined = 0;
@@ -129,6 +129,11 @@ export class Router {
     }
   }
 
+  /** How deep a decoded client message may nest (`limits.maxDepth`): transports decode with it. */
+  get maxDepth(): number {
+    return this.limits.maxDepth;
+  }
+
   /** A message could not be written for its recipient (the transport answers for it; see Connection). */
   undeliverable(session: Session, type: number, reason: string): void {
     this.counters.undelivered(type);
@@ -149,6 +154,7 @@ export class Router {
     if (session.state === 'closed') return;
     if (session.backlog) return void session.backlog.push(raw);
     if (!session.internal && !(session.rate ??= new RateLimiter(this.limits.messageRate, this.now)).take()) {
+      this.counters.limit('messageRate');
       return this.abort(session, RATE_LIMITED, `more than ${this.limits.messageRate} messages per second`);
     }
     const msg = checkInbound(raw);
@@ -180,6 +186,7 @@ export class Router {
 
   /** The session's opening phase is over (joined or gone): it no longer counts as pending. */
   private opened(session: Session): void {
+    this.throttle.release(session);
     if (!session.unjoined) return;
     session.unjoined = false;
     this.pending--;
@@ -288,19 +295,28 @@ export class Router {
   // ---- authentication: HELLO -> [CHALLENGE -> AUTHENTICATE]* -> WELCOME | ABORT ----
 
   private hello(session: Session, msg: Hello): void {
-    // Repeated failures from one address slow its next attempts down.
-    const wait = this.throttle.delay(addressOf(session.peer.info.peer));
-    if (wait > 0) {
-      session.state = 'authenticating';
-      const attempt = ++session.authAttempt;
-      this.timers.setTimeout(() => {
-        if (session.state !== 'authenticating' || session.authAttempt !== attempt) return;
-        session.state = 'opening';
-        this.startAuthentication(session, msg);
-      }, wait);
-      return;
-    }
-    this.startAuthentication(session, msg);
+    // One authentication at a time per client address, later ones queued in order; repeated
+    // failures per address and per principal make the next attempts wait (auth-throttle.ts).
+    session.state = 'authenticating';
+    const attempt = ++session.authAttempt;
+    const current = () => session.state === 'authenticating' && session.authAttempt === attempt;
+    const start = () => {
+      if (!current()) return;
+      session.state = 'opening';
+      this.startAuthentication(session, msg);
+    };
+    const details = msg[2];
+    const method = ((details.authmethods as string[] | undefined) ?? ['anonymous']).find((m) => (session.auth ?? ANONYMOUS_ONLY).has(m));
+    const keys = throttleKeys(session.peer.info, method, details.authid);
+    const queued = this.throttle.enter(session, keys, (turn) =>
+      this.contain(session, () => {
+        if (!current()) return;
+        if ('refused' in turn) return this.abort(session, RATE_LIMITED, turn.refused);
+        if (turn.wait > 0) this.timers.setTimeout(() => this.contain(session, start), turn.wait);
+        else start();
+      }),
+    );
+    if (!queued) this.abort(session, RATE_LIMITED, `more than ${this.throttle.options.maxQueue} authentications waiting from this address`);
   }
 
   private startAuthentication(session: Session, [, realmName, details]: Hello): void {
@@ -310,6 +326,7 @@ export class Router {
     // Crossbar: the client's authmethods in its order; the first one this transport offers is used.
     const offered = (details.authmethods as string[] | undefined) ?? ['anonymous'];
     if (this.joined >= this.limits.sessions) {
+      this.counters.limit('sessions');
       return this.abort(session, LIMIT_REACHED, `the router holds its maximum of ${this.limits.sessions} sessions`);
     }
     const method = offered.find((m) => auth.has(m));
@@ -370,10 +387,12 @@ export class Router {
 
   private continueAuthentication(session: Session, attempt: number, step: AuthStep | Promise<AuthStep>): void {
     if (step instanceof Promise) {
-      void step.then((s) => {
-        // The session may have gone, or started over, while the authenticator worked.
-        if (session.state === 'authenticating' && session.authAttempt === attempt) this.continueAuthentication(session, attempt, s);
-      });
+      void step.then((s) =>
+        this.contain(session, () => {
+          // The session may have gone, or started over, while the authenticator worked.
+          if (session.state === 'authenticating' && session.authAttempt === attempt) this.continueAuthentication(session, attempt, s);
+        }),
+      );
       return;
     }
     const pending = session.pendingAuth!;
@@ -383,7 +402,7 @@ export class Router {
         session.send([T.CHALLENGE, pending.method, step.extra]);
         return;
       case 'deny':
-        this.throttle.failed(addressOf(session.peer.info.peer));
+        this.throttle.failed(session);
         this.log.info({ peer: session.peer.info.peer, method: pending.method, reason: step.reason }, 'authentication denied');
         this.releaseSessionId(session);
         return this.abort(session, step.reason, step.message);
@@ -403,7 +422,7 @@ export class Router {
       this.releaseSessionId(session);
       return this.abort(session, ErrorUri.NO_SUCH_ROLE, `no role "${principal.authrole}" on realm "${realm.name}"`);
     }
-    this.throttle.succeeded(addressOf(session.peer.info.peer));
+    this.throttle.succeeded(session);
     session.realm = realm;
     session.authid = principal.authid;
     session.authrole = principal.authrole;

@@ -119,6 +119,7 @@ export class NodeMetrics {
           }
         },
       });
+    containmentMetrics(router, registers);
     byteCounter('kreuz_bytes_received_total', 'Bytes received on the connections of each transport', 'read');
     byteCounter('kreuz_bytes_sent_total', 'Bytes sent on the connections of each transport', 'written');
   }
@@ -194,4 +195,67 @@ export class NodeMetrics {
     if (!child) cache.set(code, (child = counter.labels(code === -1 ? 'other' : messageName(code))));
     child.inc();
   }
+}
+
+/**
+ * What the router contained, read from its counters at scrape time: limits
+ * reached, messages it could not write for a recipient, sessions ended by an
+ * exception, and what sessions make it hold (calls in flight, retained events).
+ */
+function containmentMetrics(router: Router, registers: Registry[]): void {
+  const counters = router.counters;
+  const fromMap = <K>(name: string, help: string, label: string, map: Map<K, number>, labelOf: (k: K) => string) => {
+    const reported = new Map<K, number>();
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers,
+      collect() {
+        for (const [key, total] of map) {
+          const delta = total - (reported.get(key) ?? 0);
+          if (delta > 0) this.inc({ [label]: labelOf(key) }, delta);
+          reported.set(key, total);
+        }
+      },
+    });
+  };
+  fromMap('kreuz_limit_reached_total', 'Requests or connections refused because a limit was reached, by limit', 'limit', counters.limitReached, String);
+  fromMap('kreuz_undeliverable_total', 'Messages not written to one recipient (its serializer cannot express them, or they exceed its limit), by type', 'type', counters.undeliverable, (t) => messageName(t));
+  let failedReported = 0;
+  new Counter({
+    name: 'kreuz_sessions_failed_total',
+    help: 'Sessions ended because handling one of their messages threw',
+    registers,
+    collect() {
+      if (counters.sessionsFailed > failedReported) this.inc(counters.sessionsFailed - failedReported);
+      failedReported = counters.sessionsFailed;
+    },
+  });
+  new Gauge({
+    name: 'kreuz_calls_in_flight',
+    help: 'Calls in flight on the whole router (abandoned ones whose callee has not answered included)',
+    registers,
+    collect() {
+      this.set(counters.callsInFlight);
+    },
+  });
+  new Gauge({
+    name: 'kreuz_retained_events',
+    help: 'Retained events stored, per realm',
+    labelNames: ['realm'],
+    registers,
+    collect() {
+      for (const realm of router.realms.values()) this.set({ realm: realm.name }, realm.broker.store.retainedUsage.events);
+    },
+  });
+  new Gauge({
+    name: 'kreuz_retained_bytes',
+    help: 'Bytes of retained events stored (wire size of their PUBLISH), per realm',
+    labelNames: ['realm'],
+    registers,
+    collect() {
+      for (const realm of router.realms.values()) this.set({ realm: realm.name }, realm.broker.store.retainedUsage.bytes);
+    },
+  });
 }

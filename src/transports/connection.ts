@@ -68,8 +68,6 @@ export interface ConnectionOptions {
    * how to measure an encoded message's payload. None: no limit (WebSocket).
    */
   clientLimit?: { bytes: number; payloadSize(data: Buffer | string): number };
-  /** Deepest nesting a decoded message may have (default: the serializer's). */
-  maxDepth?: number;
 }
 
 /** A client connection attached to the router: the router's `Peer`, the transport's handle. */
@@ -142,7 +140,7 @@ export class Connection implements Peer {
   received(data: Buffer | string): void {
     let message: unknown;
     try {
-      message = this.options.serializer.decode(data, this.options.maxDepth);
+      message = this.options.serializer.decode(data, this.router.maxDepth);
     } catch (err) {
       if (!(err instanceof SerializationError)) return this.router.failed(this.session, err);
       return this.router.undecodable(this.session, err.message);

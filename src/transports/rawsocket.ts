@@ -420,7 +420,8 @@ class RawSocketConnection implements Wire {
     this.heartbeat?.seen();
     if (type === FrameType.MESSAGE) this.connection!.received(payload);
     // WAMP: a PING is answered at once by exactly one PONG with the same payload.
-    else if (type === FrameType.PING) this.socket.write(frame(FrameType.PONG, payload));
+    // The PONG counts against the send buffer like any message: a client that pings but never reads is cut off.
+    else if (type === FrameType.PING) this.connection!.writeControl(frame(FrameType.PONG, payload));
     // A PONG only shows the client is alive.
   }
 

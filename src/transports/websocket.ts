@@ -28,6 +28,7 @@ import { encodeCacheFor } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { bind, closeServer, stopAccepting, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
 import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
+import { peerInfo, trustedProxies, type TrustedProxies } from './trusted-proxies.ts';
 
 export { SLOW_CONSUMER };
 
@@ -61,6 +62,12 @@ export interface WebSocketOptions {
   autoPingTimeout?: number;
   /** Authentication methods offered on this transport (default: the core's anonymous only). */
   auth?: TransportAuth;
+  /**
+   * Reverse proxies (IPs, CIDR ranges, "unix") whose X-Forwarded-For is
+   * believed: the client is then the right-most hop that is not a trusted
+   * proxy (see trusted-proxies.ts). Default: none, the header is ignored.
+   */
+  trustedProxies?: readonly string[];
   logger?: Logger;
 }
 
@@ -73,7 +80,7 @@ export const WEBSOCKET_DEFAULTS = {
   autoPingTimeout: 10_000,
 } as const;
 
-type Settings = Required<Omit<WebSocketOptions, 'allowedOrigins' | 'auth' | 'logger'>> &
+type Settings = Required<Omit<WebSocketOptions, 'allowedOrigins' | 'auth' | 'trustedProxies' | 'logger'>> &
   Pick<WebSocketOptions, 'allowedOrigins' | 'auth'> & { logger: Logger };
 
 /** Picks the first subprotocol in the client's order that we speak (as Crossbar does). */
@@ -98,6 +105,7 @@ export class WebSocketEndpoint {
   private readonly wss: WebSocketServer;
   private readonly settings: Settings;
   private readonly originAllowed: ((origin: string) => boolean) | undefined;
+  private readonly trustedProxies: TrustedProxies | undefined;
 
   constructor(
     private readonly router: Router,
@@ -106,6 +114,7 @@ export class WebSocketEndpoint {
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     const settings = (this.settings = { ...WEBSOCKET_DEFAULTS, logger: silentLogger, ...defined } as Settings);
     this.originAllowed = settings.allowedOrigins ? originMatcher(settings.allowedOrigins) : undefined;
+    this.trustedProxies = options.trustedProxies?.length ? trustedProxies(options.trustedProxies) : undefined;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxMessageSize,
@@ -148,7 +157,7 @@ export class WebSocketEndpoint {
       info: {
         type: 'websocket',
         serializer: serializer.name,
-        peer: request.socket.remoteAddress ? `tcp:${request.socket.remoteAddress}:${request.socket.remotePort}` : 'unix',
+        ...peerInfo(request.socket.remoteAddress, request.socket.remotePort, request.headers['x-forwarded-for'], this.trustedProxies),
         ...channelIds(request.socket),
       },
       maxSendBuffer: settings.maxSendBuffer,

@@ -7,7 +7,23 @@ import { MemoryClient } from '../helpers/memory-peer.ts';
 
 describe('limits', () => {
   it('has safe defaults', () => {
-    assert.deepEqual(DEFAULT_LIMITS, { callsInFlight: 1000, registrations: 1000, subscriptions: 1000, messageRate: 250_000, sessions: 100_000 });
+    assert.deepEqual(DEFAULT_LIMITS, {
+      callsInFlight: 1000,
+      registrations: 1000,
+      subscriptions: 1000,
+      messageRate: 250_000,
+      sessions: 100_000,
+      callsInFlightTotal: 100_000,
+      pendingSessions: 10_000,
+      openingTimeout: 10_000,
+      testaments: 64,
+      testamentBytes: 256 * 1024,
+      retainedEvents: 10_000,
+      retainedBytes: 64 * 1024 * 1024,
+      retainedEventsPerSession: 1000,
+      retainedBytesPerSession: 8 * 1024 * 1024,
+      maxDepth: 64,
+    });
   });
 
   it('refuses registrations past the per-session limit, others unaffected', () => {
