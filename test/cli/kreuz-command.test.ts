@@ -282,6 +282,24 @@ describe('kreuz start, status and stop', () => {
     callee.send([6, {}, 'wamp.close.goodbye_and_out']);
     assert.equal(await node.exited, 0);
   });
+
+  it('a second SIGTERM stops at once (exit 1), without waiting for the call in flight or the shutdown timeout', { timeout: 30_000 }, async () => {
+    const dir = tempDir();
+    writeConfig(dir, INIT_CONFIG.replace(/^ {4}timeout: 10000/m, '    timeout: 600000'));
+    const node = await start([], dir);
+    const callee = await RawClient.join(node.urls[0]);
+    const caller = await RawClient.join(node.urls[0]);
+    callee.send([64, 1, {}, 'com.example.never']);
+    assert.equal((await callee.next())[0], 65);
+    caller.send([48, 2, {}, 'com.example.never']);
+    assert.equal((await callee.next())[0], 68);
+    node.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    node.child.kill('SIGTERM');
+    assert.equal(await node.exited, 1);
+    assert.match(node.output(), /second signal: stopping at once/);
+    await Promise.all([callee.closed, caller.closed]);
+  });
 });
 
 describe('kreuz keygen', () => {
