@@ -260,8 +260,7 @@ export class Dealer {
     }
     this.o.counters.callsInFlight++;
     caller.calls.set(request, invocation);
-    const timeout = options.timeout as number | undefined;
-    if (timeout) this.startTimer(invocation, timeout);
+    if (invocation.timeout) this.startTimer(invocation, invocation.timeout);
     if (callee) this.dispatch(invocation, callee);
   }
 
@@ -312,6 +311,8 @@ export class Dealer {
     }
     session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, details], call, 4));
     for (const chunk of invocation.pendingChunks.splice(0)) this.sendChunk(invocation, chunk);
+    // The callee has it: while it works, the router keeps what identifies the call, not its payload.
+    invocation.dropPayload();
   }
 
   /** Dispatches queued calls while some callee is below its concurrency limit. */
@@ -422,7 +423,7 @@ export class Dealer {
   private restartTimer(invocation: Invocation): void {
     if (invocation.timer === undefined) return;
     this.stopTimer(invocation);
-    this.startTimer(invocation, invocation.call[2].timeout as number);
+    this.startTimer(invocation, invocation.timeout!);
   }
 
   private stopTimer(invocation: Invocation): void {

@@ -23,6 +23,8 @@ export class Invocation {
   readonly pendingChunks: Call[] = [];
   /** Gone from every table (counted out of the router's calls in flight). */
   ended = false;
+  /** CALL.Options.timeout in ms, kept apart from the options so they can be dropped. */
+  readonly timeout: number | undefined;
 
   constructor(
     readonly caller: Session,
@@ -38,9 +40,10 @@ export class Invocation {
     readonly discloseCaller: boolean,
   ) {
     this.inputOpen = call[2].progress === true;
+    this.timeout = call[2].timeout as number | undefined;
   }
 
-  /** Nobody will get this call's payload any more (its caller was answered or left): keep only what identifies it. */
+  /** Nobody will get this call's payload or options any more (sent to the callee, or canceled): keep only what identifies it. */
   dropPayload(): void {
     this.call = [this.call[0], this.call[1], {}, this.call[3]];
     this.pendingChunks.length = 0;

@@ -118,6 +118,10 @@ export class Router {
    * foresaw. The session ends (ABORT protocol_violation), nothing else does.
    */
   failed(session: Session, err: unknown): void {
+    if (session.internal) {
+      // The router's own services stay: one failed answer must not take the meta API down.
+      return this.log.error({ ...session.logFields, err }, 'an internal session failed to handle a message');
+    }
     this.counters.sessionsFailed++;
     this.log.error({ ...session.logFields, peer: session.peer.info.peer, err }, 'handling a message failed; session ended');
     try {

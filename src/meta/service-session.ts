@@ -69,7 +69,7 @@ export class ServiceSession {
       }
       case T.INVOCATION:
         // Answer on a later microtask: the dealer is still inside the CALL that caused this.
-        queueMicrotask(() => this.invoke(message));
+        queueMicrotask(() => this.router.contain(this.session, () => this.invoke(message)));
         return;
       case T.ERROR:
         if (message[1] === T.REGISTER) throw new Error(`service procedure not registered: ${String(message[4])}`);

@@ -76,6 +76,9 @@ describe('limits on what sessions make the router hold', () => {
     assert.deepEqual(caller.take().map((m) => [m[0], m[2], m[4]]), [[ERROR, 1, 'wamp.error.canceled']]);
     const [held] = [...callee.session.invocations.values()].filter((i) => i.callRequest === 1);
     assert.deepEqual(held.call, [CALL, 1, {}, 'com.slow'], 'only what identifies the call is kept');
+    for (const invocation of callee.session.invocations.values()) {
+      assert.deepEqual(invocation.call.slice(4), [], 'no call in flight keeps its payload once the callee has it');
+    }
     caller.send([CALL, 3, {}, 'com.slow']);
     assert.deepEqual(caller.take().map((m) => [m[0], m[2], m[4]]), [[ERROR, 3, 'kreuz.error.limit_reached']]);
     const invocations = callee.take();
