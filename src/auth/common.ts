@@ -4,7 +4,7 @@
  * transport details a dynamic authenticator is given.
  */
 // timingSafeEqual is called through the module object, so tests can watch it being used.
-import crypto, { createHash } from 'node:crypto';
+import crypto, { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { AuthStep, Principal } from '../core/authentication.ts';
 import type { TransportInfo } from '../core/peer.ts';
 import type { Dict } from '../wamp/messages.ts';
@@ -28,6 +28,24 @@ export function denyMalformed(message: string): AuthStep {
 
 export function denyNotAuthorized(message: string): AuthStep {
   return { kind: 'deny', reason: ErrorUri.NOT_AUTHORIZED, message };
+}
+
+// ---- made-up answers for unknown principals ----
+
+/**
+ * What the made-up challenge parameters of unknown principals are derived
+ * from when no secret is configured (AuthDeps.secret): random per process,
+ * so they stay the same for an authid until a restart.
+ */
+export const PROCESS_SECRET: Buffer = randomBytes(32);
+
+/** `length` bytes determined by `secret`, `purpose` and `authid`: stable per authid, unpredictable without the secret. */
+export function mockBytes(secret: Uint8Array, purpose: string, authid: string, length = 32): Buffer {
+  const blocks: Buffer[] = [];
+  for (let i = 0; blocks.length * 32 < length; i++) {
+    blocks.push(createHmac('sha256', secret).update(`${purpose}\0${i}\0${authid}`).digest());
+  }
+  return Buffer.concat(blocks).subarray(0, length);
 }
 
 /**

@@ -47,9 +47,14 @@ export interface AuthDeps {
   caller?: Pick<InternalCaller, 'call'>;
   /** How long a dynamic authenticator may take (default 10 s). */
   dynamicTimeoutMs?: number;
+  /**
+   * Keys the made-up challenges for unknown principals (wampcra salts, scram
+   * salts). Default: random per process; configure one to keep them the same across restarts.
+   */
+  secret?: string | Uint8Array;
 }
 
-type Builder = (config: Dict, path: string, deps: DynamicDeps | undefined) => Authenticator | Authenticator[];
+type Builder = (config: Dict, path: string, deps: DynamicDeps | undefined, secret: Uint8Array | undefined) => Authenticator | Authenticator[];
 
 const BUILDERS: Record<string, Builder> = {
   anonymous: anonymousFromConfig,
@@ -74,6 +79,7 @@ export function buildTransportAuth(config: unknown, deps: AuthDeps = {}, path = 
     throw new AuthConfigError(`${path}.wamp-scram`, 'configure SCRAM once, as "scram" or as "wamp-scram" (both names are offered)');
   }
   const dynamicDeps: DynamicDeps | undefined = deps.caller ? { caller: deps.caller, timeoutMs: deps.dynamicTimeoutMs } : undefined;
+  const secret = typeof deps.secret === 'string' ? Buffer.from(deps.secret) : deps.secret;
   const methods = new Map<string, Authenticator>();
   for (const [method, value] of Object.entries(auth)) {
     const at = `${path}.${method}`;
@@ -87,7 +93,7 @@ export function buildTransportAuth(config: unknown, deps: AuthDeps = {}, path = 
       const got = dict.type === undefined ? 'nothing' : JSON.stringify(dict.type);
       throw new AuthConfigError(`${at}.type`, `must be "static" or "dynamic", got ${got}${dict.type === 'function' ? ' (function authenticators are not supported)' : ''}`);
     }
-    const built = build(dict, at, dynamicDeps);
+    const built = build(dict, at, dynamicDeps, secret);
     for (const authenticator of Array.isArray(built) ? built : [built]) methods.set(authenticator.method, authenticator);
   }
   if (methods.size === 0) throw new AuthConfigError(path, 'configures no authentication method');

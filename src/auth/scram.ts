@@ -40,7 +40,9 @@ import {
   fromBase64,
   isStep,
   makePrincipal,
+  mockBytes,
   onlyKeys,
+  PROCESS_SECRET,
   principalOptions,
   requestedChannelBinding,
   sha256,
@@ -212,8 +214,7 @@ export function verifyClientProof(proof: Uint8Array, storedKey: Uint8Array, serv
 /** Principals by authid (static), or a lookup that may deny (dynamic). */
 type Lookup = (request: AuthRequest) => Promise<{ authid: string; principal: ScramPrincipal | undefined; provider: string } | AuthStep>;
 
-function scramAuthenticator(method: ScramMethod, lookup: Lookup, mock: () => ScramPrincipal): Authenticator {
-  const mockKey = randomBytes(32);
+function scramAuthenticator(method: ScramMethod, lookup: Lookup, mock: () => ScramPrincipal, secret: Uint8Array = PROCESS_SECRET): Authenticator {
   return {
     method,
     async start(request: AuthRequest): Promise<AuthStep> {
@@ -228,7 +229,8 @@ function scramAuthenticator(method: ScramMethod, lookup: Lookup, mock: () => Scr
       if (isStep(found)) return found;
       const { authid, provider } = found;
       // Unknown authid: a mock challenge with a salt that stays the same for the authid, then a denial.
-      const principal = found.principal ?? { ...mock(), salt: hmac(mockKey, authid).subarray(0, 16) };
+      // Both spellings ("scram", "wamp-scram") share the secret, so they agree on it as on a real salt.
+      const principal = found.principal ?? mockPrincipal(mock(), (length) => mockBytes(secret, 'scram salt', authid, length));
       const nonce = clientNonce + randomBytes(16).toString('base64');
       const salt = principal.salt.toString('base64');
       const extra: Dict = {
@@ -268,6 +270,11 @@ function scramAuthenticator(method: ScramMethod, lookup: Lookup, mock: () => Scr
       };
     },
   };
+}
+
+/** A made-up principal like `template`, with a salt as long as its. */
+function mockPrincipal(template: ScramPrincipal, salt: (length: number) => Buffer): ScramPrincipal {
+  return { ...template, salt: salt(template.salt.length) };
 }
 
 /** AUTHENTICATE.Extra: what the client repeats must be what was agreed (each field optional: Autobahn sends none). */
@@ -326,10 +333,10 @@ const DEFAULT_MOCK: ScramPrincipal = {
   role: 'anonymous',
 };
 
-export function staticScram(principals: ReadonlyMap<string, ScramPrincipal>, method: ScramMethod = 'scram'): Authenticator {
+export function staticScram(principals: ReadonlyMap<string, ScramPrincipal>, method: ScramMethod = 'scram', secret?: Uint8Array): Authenticator {
   const template = principals.values().next().value ?? DEFAULT_MOCK;
   const mock = (): ScramPrincipal => ({ ...template, storedKey: randomBytes(32), serverKey: randomBytes(32), extra: undefined, realm: undefined });
-  return scramAuthenticator(method, async (request) => ({ authid: request.authid!, principal: principals.get(request.authid!), provider: 'static' }), mock);
+  return scramAuthenticator(method, async (request) => ({ authid: request.authid!, principal: principals.get(request.authid!), provider: 'static' }), mock, secret);
 }
 
 export function dynamicScram(config: DynamicConfig, deps: DynamicDeps, method: ScramMethod = 'scram'): Authenticator {
@@ -356,7 +363,7 @@ export function dynamicScram(config: DynamicConfig, deps: DynamicDeps, method: S
 }
 
 /** One authenticator per spelling ("scram", "wamp-scram"), sharing the configuration. */
-export function scramFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined): Authenticator[] {
+export function scramFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined, secret?: Uint8Array): Authenticator[] {
   if (config.type === 'dynamic') {
     const dynamic = parseDynamicConfig(config, path);
     const d = requireDeps(deps, path);
@@ -368,5 +375,5 @@ export function scramFromConfig(config: Dict, path: string, deps: DynamicDeps | 
   for (const [authid, value] of Object.entries(all)) {
     principals.set(authid, parseScramPrincipal(configDict(value, `${path}.principals.${authid}`), `${path}.principals.${authid}`));
   }
-  return SCRAM_METHODS.map((m) => staticScram(principals, m));
+  return SCRAM_METHODS.map((m) => staticScram(principals, m, secret));
 }

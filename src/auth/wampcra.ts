@@ -4,13 +4,21 @@
  * -> AUTHENTICATE(base64(HMAC-SHA256(key, challenge)), {}) -> WELCOME.
  *
  * The challenge is a JSON string of {authid, authrole, authmethod, authprovider,
- * nonce, timestamp, session}. The key is the secret (UTF-8); for a salted user
+ * nonce, timestamp, session}; authrole is always null: the role is told in
+ * WELCOME, not to whoever asks. The key is the secret (UTF-8); for a salted user
  * it is deriveKey(secret, salt, iterations, keylen), i.e. the *base64 text* of
  * PBKDF2-HMAC-SHA256 used as the HMAC key, as Autobahn|JS, Autobahn|Python and
  * Crossbar all do. The configured `secret` is the password either way.
  *
  * Static (Crossbar): `{"type": "static", "users": {"<authid>": {"secret", "role", "salt"?, "iterations"?, "keylen"?, "realm"?, "extra"?}}}`.
  * Dynamic: the authenticator answers the same fields (`secret`, `role`, ...).
+ *
+ * An unknown static authid is challenged like a configured user and denied
+ * like a wrong secret. Its salting copies that of a configured user picked by
+ * a keyed hash of the authid, so with a mix of salted and unsalted users,
+ * unknown authids are salted or not in the same proportion; its salt has the
+ * length and alphabet of that user's salt. All of it is derived from a
+ * secret (AuthDeps.secret, else random per process): the same for the same authid.
  */
 import { createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -18,6 +26,7 @@ import type { AuthRequest, AuthStep, Authenticator } from '../core/authenticatio
 import type { Dict } from '../wamp/messages.ts';
 import {
   AuthConfigError,
+  PROCESS_SECRET,
   configDict,
   configInteger,
   configString,
@@ -26,6 +35,7 @@ import {
   denyMalformed,
   denyNotAuthorized,
   makePrincipal,
+  mockBytes,
   onlyKeys,
   principalOptions,
   welcome,
@@ -72,11 +82,11 @@ export function sign(key: string, challenge: string): string {
   return createHmac('sha256', key).update(challenge).digest('base64');
 }
 
-/** The challenge string: JSON of what the session will be (Crossbar's fields). */
-export function makeChallenge(fields: { authid: string | null; authrole: string; authprovider: string; session: number }): string {
+/** The challenge string: JSON of what the session will be (Crossbar's fields), its role withheld. */
+export function makeChallenge(fields: { authid: string | null; authprovider: string; session: number }): string {
   return JSON.stringify({
     authid: fields.authid,
-    authrole: fields.authrole,
+    authrole: null,
     authmethod: METHOD,
     authprovider: fields.authprovider,
     nonce: randomBytes(48).toString('base64'),
@@ -103,7 +113,7 @@ function challengeStep(challenge: string, salting: Salting | undefined, expected
   };
 }
 
-export function staticWampCra(users: ReadonlyMap<string, CraUser>): Authenticator {
+export function staticWampCra(users: ReadonlyMap<string, CraUser>, options: { secret?: Uint8Array } = {}): Authenticator {
   const keys = new Map<string, Promise<string>>(); // derived keys, computed once per salted user
   const keyOf = (authid: string, user: CraUser): Promise<string> => {
     if (!user.salting) return Promise.resolve(user.secret);
@@ -114,9 +124,9 @@ export function staticWampCra(users: ReadonlyMap<string, CraUser>): Authenticato
     }
     return key;
   };
-  // For an unknown authid: a challenge shaped like a known user's (salted if users are), with a salt stable per authid.
-  const template = [...users.values()].find((u) => u.salting) ?? users.values().next().value;
-  const mockKey = randomBytes(32);
+  // Derived now, so that a user's first challenge does not come later than an unknown one's.
+  for (const [authid, user] of users) if (user.salting) keyOf(authid, user).catch(() => {});
+  const mockSalting = mockSaltings([...users.values()], options.secret ?? PROCESS_SECRET);
 
   return {
     method: METHOD,
@@ -124,15 +134,8 @@ export function staticWampCra(users: ReadonlyMap<string, CraUser>): Authenticato
       if (request.authid === undefined) return denyNotAuthorized('wampcra: an authid is required');
       const authid = request.authid;
       const user = users.get(authid);
-      if (!user) {
-        const salting = template?.salting && {
-          ...template.salting,
-          salt: createHmac('sha256', mockKey).update(authid).digest('base64').slice(0, 16),
-        };
-        const challenge = makeChallenge({ authid, authrole: template?.role ?? 'anonymous', authprovider: 'static', session: request.session });
-        return challengeStep(challenge, salting, undefined, () => denyCredentials(METHOD));
-      }
-      const challenge = makeChallenge({ authid, authrole: user.role, authprovider: 'static', session: request.session });
+      const challenge = makeChallenge({ authid, authprovider: 'static', session: request.session });
+      if (!user) return challengeStep(challenge, mockSalting(authid), undefined, () => denyCredentials(METHOD));
       const expected = sign(await keyOf(authid, user), challenge);
       return challengeStep(challenge, user.salting, expected, () => welcome(makePrincipal(authid, user.role, 'static', user)));
     },
@@ -149,11 +152,56 @@ export function dynamicWampCra(config: DynamicConfig, deps: DynamicDeps): Authen
       if (typeof authid !== 'string') return authid;
       const user = userFromDynamic(principal.fields);
       if (typeof user === 'string') return denyMalformed(`dynamic authenticator "${config.authenticator}" ${user}`);
-      const challenge = makeChallenge({ authid, authrole: principal.role, authprovider: 'dynamic', session: request.session });
+      const challenge = makeChallenge({ authid, authprovider: 'dynamic', session: request.session });
       const key = user.salting ? await deriveKeyAsync(user.secret, user.salting) : user.secret;
       return challengeStep(challenge, user.salting, sign(key, challenge), () => welcome(makePrincipal(authid, principal.role, 'dynamic', principal)));
     },
   };
+}
+
+/**
+ * The salting an unknown authid is challenged with: that of the configured
+ * user a keyed hash of the authid picks, with a made-up salt shaped like that user's.
+ */
+function mockSaltings(users: readonly CraUser[], secret: Uint8Array): (authid: string) => Salting | undefined {
+  return (authid) => {
+    if (users.length === 0) return undefined;
+    const like = users[mockBytes(secret, 'wampcra user', authid, 4).readUInt32BE(0) % users.length].salting;
+    if (!like) return undefined;
+    return { ...like, salt: mimicSalt(like.salt, mockBytes(secret, 'wampcra salt', authid, 4 * like.salt.length + 64)) };
+  };
+}
+
+/** Alphabets a salt may be written in, smallest first. */
+const DIGITS = '0123456789';
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const UPPER = LOWER.toUpperCase();
+const SALT_ALPHABETS = [
+  DIGITS,
+  DIGITS + 'abcdef',
+  DIGITS + 'ABCDEF',
+  DIGITS + LOWER,
+  DIGITS + UPPER,
+  DIGITS + LOWER + UPPER,
+  UPPER + LOWER + DIGITS + '+/',
+  UPPER + LOWER + DIGITS + '-_',
+];
+
+/**
+ * A string shaped like `like`: as many characters, from the smallest common
+ * alphabet that covers it (else its own characters), with its "=" padding.
+ */
+export function mimicSalt(like: string, random: Uint8Array): string {
+  const padding = /=*$/.exec(like)![0];
+  const body = [...like.slice(0, like.length - padding.length)];
+  const alphabet = [...(SALT_ALPHABETS.find((a) => body.every((c) => a.includes(c))) ?? [...new Set(body)].sort().join(''))];
+  const limit = 256 - (256 % alphabet.length); // bytes at or above it are skipped: no character is likelier
+  const out: string[] = [];
+  for (let i = 0; out.length < body.length; i++) {
+    const byte = random[i % random.length];
+    if (byte < limit || i >= random.length) out.push(alphabet[byte % alphabet.length]);
+  }
+  return out.join('') + padding;
 }
 
 /** The secret and salting a dynamic authenticator returned, or what is wrong with them. */
@@ -171,7 +219,7 @@ function userFromDynamic(fields: Dict): { secret: string; salting?: Salting } | 
   };
 }
 
-export function wampcraFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined): Authenticator {
+export function wampcraFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined, secret?: Uint8Array): Authenticator {
   if (config.type === 'dynamic') return dynamicWampCra(parseDynamicConfig(config, path), requireDeps(deps, path));
   onlyKeys(config, ['type', 'users'], path);
   const users = new Map<string, CraUser>();
@@ -194,5 +242,5 @@ export function wampcraFromConfig(config: Dict, path: string, deps: DynamicDeps 
     }
     users.set(authid, user);
   }
-  return staticWampCra(users);
+  return staticWampCra(users, { secret });
 }

@@ -128,6 +128,7 @@ function websocketOptions(s: WebSocketServiceOptions, ctx: ListenerContext, wher
     allowedOrigins: s.allowedOrigins,
     autoPingInterval: s.autoPingInterval,
     autoPingTimeout: s.autoPingTimeout,
+    trustedProxies: s.trustedProxies,
     auth: ctx.auth(s.auth, where),
     logger: ctx.logger,
   });

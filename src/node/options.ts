@@ -38,6 +38,8 @@ export interface WebSocketServiceOptions {
   allowedOrigins?: string[];
   autoPingInterval?: number;
   autoPingTimeout?: number;
+  /** Reverse proxies (IPs, CIDR ranges, "unix") whose X-Forwarded-For names the client; default none. */
+  trustedProxies?: string[];
   /** Authentication offered here (Crossbar shape); none: anonymous with role "anonymous". */
   auth?: AuthConfig;
 }
