@@ -24,6 +24,7 @@ import {
   type Timing,
 } from './scenarios.ts';
 import { measureUriMap } from './uri-map.bench.ts';
+import { runHostileCostBench } from './hostile-cost.bench.ts';
 
 const quick = process.argv.includes('--quick');
 const timing: Timing = quick ? { warmupMs: 300, windowMs: 700 } : { warmupMs: 1000, windowMs: 3000 };
@@ -126,7 +127,12 @@ async function main(): Promise<void> {
     await load.stop();
   }
 
-  const report = renderReport({ mode: quick ? 'quick' : 'full', lines: [...headerLines, `Run time: ${((performance.now() - started) / 1000).toFixed(0)} s`] }, results);
+  log('hostile input costs in-process');
+  const hostile = runHostileCostBench();
+  const report = [
+    renderReport({ mode: quick ? 'quick' : 'full', lines: [...headerLines, `Run time: ${((performance.now() - started) / 1000).toFixed(0)} s`] }, results),
+    hostile,
+  ].join('\n');
   console.log(report);
   const dir = new URL('./results/', import.meta.url);
   mkdirSync(dir, { recursive: true });

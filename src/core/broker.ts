@@ -5,7 +5,7 @@
 import { MessageType as T } from '../wamp/codes.ts';
 import { randomId } from '../wamp/ids.ts';
 import { error, withPayload, type Dict, type Outbound, type Publish, type Subscribe, type Unsubscribe } from '../wamp/messages.ts';
-import { isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { isReservedUri, isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import { EventStore, type HistoryConfig, type StoredEvent } from './event-store.ts';
 import type { Hooks, RealmEvents } from './hooks.ts';
@@ -70,7 +70,7 @@ export class Broker {
   subscribe(session: Session, [, request, options, uri]: Subscribe): void {
     const match = (options.match as MatchPolicy | undefined) ?? 'exact';
     if (!isValidPattern(uri, match)) {
-      session.send(error(T.SUBSCRIBE, request, ErrorUri.INVALID_URI, [`invalid topic URI "${uri}" for match "${match}"`]));
+      session.send(error(T.SUBSCRIBE, request, ErrorUri.INVALID_URI, [`invalid topic URI ${quoted(uri)} for match "${match}"`]));
       return;
     }
     let subscription = this.map.get(uri, match);
@@ -142,7 +142,7 @@ export class Broker {
     // WAMP: "wamp." topics are the router's own; only its trusted sessions publish there.
     if (!isValidUri(topic) || (isReservedUri(topic) && publisher.authrole !== 'trusted')) {
       // WAMP: errors of an unacknowledged publication are not reported.
-      if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]));
+      if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI ${quoted(topic)}`]));
       return;
     }
     const bytes = publisher.inboundBytes || estimatedBytes(msg);

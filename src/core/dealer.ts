@@ -15,7 +15,7 @@ import {
   type Unregister,
   type Yield,
 } from '../wamp/messages.ts';
-import { isReservedPattern, isReservedUri, isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { isReservedPattern, isReservedUri, isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Hooks, RealmEvents, Timers } from './hooks.ts';
 import { Invocation } from './invocation.ts';
@@ -86,10 +86,10 @@ export class Dealer {
     const invoke = (options.invoke as InvokePolicy | undefined) ?? 'single';
     const fail = (errorUri: string, text: string) => session.send(error(T.REGISTER, request, errorUri, [text]));
 
-    if (!isValidPattern(uri, match)) return fail(ErrorUri.INVALID_URI, `invalid procedure URI "${uri}" for match "${match}"`);
+    if (!isValidPattern(uri, match)) return fail(ErrorUri.INVALID_URI, `invalid procedure URI ${quoted(uri)} for match "${match}"`);
     // WAMP: application URIs must not start with "wamp."; only the router's own sessions may.
     if (isReservedPattern(uri) && session.authrole !== 'trusted') {
-      return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI "${uri}"`);
+      return fail(ErrorUri.INVALID_URI, `register for restricted procedure URI ${quoted(uri)}`);
     }
     // The router's own sessions are not limited: they register what the node needs.
     if (!session.internal && session.registrations.size >= this.o.limits.registrations) {
@@ -103,12 +103,12 @@ export class Dealer {
     if (existing) {
       // WAMP: the first registration fixes the policy.
       if (existing.invoke === 'single') {
-        return fail(ErrorUri.PROCEDURE_ALREADY_EXISTS, `register for already registered procedure "${uri}"`);
+        return fail(ErrorUri.PROCEDURE_ALREADY_EXISTS, `register for already registered procedure ${quoted(uri)}`);
       }
       if (existing.invoke !== invoke) {
         return fail(
           ErrorUri.PROCEDURE_EXISTS_WITH_DIFFERENT_INVOCATION_POLICY,
-          `register for already registered procedure "${uri}" with conflicting invocation policy (has ${existing.invoke} and ${invoke} was requested)`,
+          `register for already registered procedure ${quoted(uri)} with conflicting invocation policy (has ${existing.invoke} and ${invoke} was requested)`,
         );
       }
       // The same session registering again gets the registration it has (as Crossbar does).
@@ -228,7 +228,7 @@ export class Dealer {
       return this.o.protocolViolation(caller, 'CALL with progress: true, but the caller did not announce progressive_call_invocations');
     }
     if (!isValidUri(uri)) {
-      return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]));
+      return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI ${quoted(uri)}`]));
     }
     // Calls the caller abandoned (canceled with skip, timed out) and progressive calls it has not closed yet still count.
     if (!caller.internal && caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight) {
@@ -241,7 +241,7 @@ export class Dealer {
     }
     const registration = this.route(uri);
     if (!registration) {
-      return caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure "${uri}"`]));
+      return caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure ${quoted(uri)}`]));
     }
 
     const details: Dict = {};
@@ -253,7 +253,7 @@ export class Dealer {
     if (!callee) {
       if (registration.queue.length >= this.o.callQueueLimit) {
         return caller.send(
-          error(T.CALL, request, MAX_CONCURRENCY_REACHED, [`maximum concurrency reached for procedure "${registration.uri}"`]),
+          error(T.CALL, request, MAX_CONCURRENCY_REACHED, [`maximum concurrency reached for procedure ${quoted(registration.uri)}`]),
         );
       }
       registration.queue.push(invocation);

@@ -33,9 +33,12 @@ export class Realm {
   readonly dealer: Dealer;
   readonly broker: Broker;
   readonly authorizer: Authorizer;
+  /** The router's limits, for services that keep state on sessions' behalf (e.g. testaments). */
+  readonly limits: Limits;
 
   constructor(config: RealmConfig, context: RealmContext) {
     this.name = config.name;
+    this.limits = context.limits;
     this.hooks = new Hooks<RealmEvents>(context.hookFailed);
     this.dealer = new Dealer({ hooks: this.hooks, ...context });
     this.broker = new Broker({ hooks: this.hooks, eventHistory: config.eventHistory, limits: context.limits, counters: context.counters });

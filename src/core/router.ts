@@ -20,7 +20,7 @@ import {
   type Register,
   type Subscribe,
 } from '../wamp/messages.ts';
-import { isValidPattern, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
 import { AuthThrottle, throttleKeys } from './auth-throttle.ts';
 import { DEFAULT_LIMITS, LIMIT_REACHED, RATE_LIMITED, RateLimiter, type Limits } from './limits.ts';
@@ -509,8 +509,8 @@ export class Router {
     if (type === T.PUBLISH && options.acknowledge !== true) return;
     const [errorUri, text] =
       decision === 'failed'
-        ? [ErrorUri.AUTHORIZATION_FAILED, `authorization of ${action} on "${uri}" failed`]
-        : [ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} "${uri}" (authrole "${session.authrole}")`];
+        ? [ErrorUri.AUTHORIZATION_FAILED, `authorization of ${action} on ${quoted(uri)} failed`]
+        : [ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} ${quoted(uri)} (authrole "${session.authrole}")`];
     session.send(error(type, request, errorUri, [text]));
   }
 

@@ -18,6 +18,7 @@ export interface CallerInfo {
   authrole: string;
 }
 
+/** A service procedure: returns its result (or a Promise of it), or throws ServiceError. */
 export type Procedure = (args: unknown[], kwargs: Dict, caller: CallerInfo) => unknown;
 
 /** Thrown by a procedure to answer with a WAMP error. */
@@ -81,15 +82,31 @@ export class ServiceSession {
     if (!procedure) return;
     const d = details as Dict;
     const caller = { session: d.caller as number, authid: d.caller_authid as string, authrole: d.caller_authrole as string };
-    let reply: Outbound;
+    let result: unknown;
     try {
-      const result = procedure(Array.isArray(args) ? args : [], isDict(kwargs) ? kwargs : {}, caller);
-      reply = result === undefined ? [T.YIELD, request, {}] : [T.YIELD, request, {}, [result]];
+      result = procedure(Array.isArray(args) ? args : [], isDict(kwargs) ? kwargs : {}, caller);
     } catch (err) {
+      return this.answer(request as number, { err });
+    }
+    // A procedure may answer later (e.g. after a dynamic authorizer): the YIELD goes when it settles.
+    if (result instanceof Promise) {
+      void result.then(
+        (value) => this.answer(request as number, { value }),
+        (err) => this.answer(request as number, { err }),
+      );
+    } else this.answer(request as number, { value: result });
+  }
+
+  private answer(request: number, outcome: { value?: unknown; err?: unknown }): void {
+    let reply: Outbound;
+    if ('err' in outcome) {
+      const err = outcome.err;
       const [uri, text] =
         err instanceof ServiceError ? [err.uri, err.message] : [ErrorUri.INVALID_ARGUMENT, String((err as Error)?.message ?? err)];
       reply = [T.ERROR, T.INVOCATION, request, {}, uri, [text]];
+    } else {
+      reply = outcome.value === undefined ? [T.YIELD, request, {}] : [T.YIELD, request, {}, [outcome.value]];
     }
-    this.router.receive(this.session, reply);
+    this.router.contain(this.session, () => this.router.receive(this.session, reply));
   }
 }

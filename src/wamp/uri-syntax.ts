@@ -48,6 +48,11 @@ export function isReservedPattern(uri: string): boolean {
   return uri === 'wamp' || uri.startsWith('wamp.');
 }
 
+/** A URI as error texts and logs quote it: cut to 200 characters, so a huge URI is not echoed back whole. */
+export function quoted(uri: string): string {
+  return JSON.stringify(uri.length > 200 ? `${uri.slice(0, 200)}…` : uri);
+}
+
 // WAMP realm names as Autobahn and Crossbar accept them.
 const REALM_NAME = /^[A-Za-z][A-Za-z\d_\-@.]{2,254}$/;
 
