@@ -1,25 +1,24 @@
 /**
  * Realm roles as Crossbar configures them: each role has static permissions
  * per URI, or names a dynamic authorizer procedure, or allows/denies by
- * default. The most specific permission wins, with the same precedence as
- * routing: exact, then the longest prefix, then the most literal wildcard.
+ * default (the built-in role "trusted" may do anything).
+ *
+ * Static permissions decide with Crossbar's precedence, not routing's: the
+ * exact permission, else the matching wildcard with the longest literal
+ * head, else the longest prefix (details in permissions.ts). A prefix or
+ * wildcard SUBSCRIBE/REGISTER is authorized for everything it can reach, not
+ * for its URI string: it is allowed only if every URI the pattern matches is
+ * allowed for that action. A dynamic authorizer gets the request's options,
+ * `match` included, and decides patterns itself.
  */
 import type { Dict } from '../wamp/messages.ts';
-import type { MatchPolicy } from '../wamp/uri-syntax.ts';
 import type { Action, Authorizer, Decision } from '../core/authorization.ts';
 import type { InternalCaller } from '../core/internal-caller.ts';
 import type { Session } from '../core/session.ts';
-import { UriMap } from '../core/uri-map.ts';
 import { DecisionCache } from './decision-cache.ts';
+import { PermissionTable, allows, type PermissionConfig } from './permissions.ts';
 
-export interface PermissionConfig {
-  uri: string;
-  /** Omitted: Crossbar's starred URIs decide ("a.b.*" prefix, "a.*.c" wildcard, else exact). */
-  match?: MatchPolicy;
-  allow?: Partial<Record<Action, boolean>>;
-  disclose?: { caller?: boolean; publisher?: boolean };
-  cache?: boolean;
-}
+export { starred, type PermissionConfig } from './permissions.ts';
 
 export interface RoleConfig {
   name: string;
@@ -35,42 +34,41 @@ export type ProcedureCaller = Pick<InternalCaller, 'call'>;
 /** Crossbar's built-in role of router-internal sessions: may do anything. */
 export const TRUSTED_ROLE = 'trusted';
 
-/** Crossbar's starred URI convention for permissions without an explicit match. */
-export function starred(uri: string): { uri: string; match: MatchPolicy } {
-  if (!uri.includes('*')) return { uri, match: 'exact' };
-  if (uri.endsWith('*') && uri.indexOf('*') === uri.length - 1) return { uri: uri.slice(0, -1), match: 'prefix' };
-  return { uri: uri.replaceAll('*', ''), match: 'wildcard' };
-}
-
 const DENY: Decision = { allow: false };
+const ALLOW: Decision = { allow: true };
 
 function decide(permission: PermissionConfig | undefined, action: Action): Decision {
-  if (!permission || permission.allow?.[action] !== true) return DENY;
+  if (!allows(permission, action)) return DENY;
   if (action === 'call') return { allow: true, disclose: permission.disclose?.caller === true };
   if (action === 'publish') return { allow: true, disclose: permission.disclose?.publisher === true };
-  return { allow: true };
+  return ALLOW;
 }
 
 /** A role's decision for one action on one URI. */
 type RoleCheck = (session: Session, uri: string, action: Action, options: Dict) => Decision | Promise<Decision>;
 
 function staticRole(permissions: PermissionConfig[]): RoleCheck {
-  const map = new UriMap<PermissionConfig>();
-  for (const p of permissions) {
-    const { uri, match } = p.match ? { uri: p.uri, match: p.match } : starred(p.uri);
-    map.set(uri, match, p);
-  }
-  return (_session, uri, action) => decide(map.best(uri), action);
+  const table = new PermissionTable(permissions);
+  return (_session, uri, action, options) => {
+    // Only SUBSCRIBE and REGISTER take a match policy; CALL and PUBLISH name one URI.
+    if (action !== 'subscribe' && action !== 'register') return decide(table.choose(uri), action);
+    const match = options.match ?? 'exact';
+    if (match === 'exact') return decide(table.choose(uri), action);
+    if (match !== 'prefix' && match !== 'wildcard') return DENY;
+    return table.coversPattern({ uri, match }, action) ? ALLOW : DENY;
+  };
 }
 
 /**
  * Crossbar's dynamic authorizer: called as (session details, uri, action,
  * options) and answering a bool or {allow, disclose?, cache?}. Results with
- * cache: true are kept per (authrole, uri, action), as Crossbar keys them.
+ * cache: true are kept per (authrole, uri, action), as Crossbar keys them,
+ * and the match policy: a yes for the URI "com.x" is no yes for the prefix.
  */
 function dynamicRole(realm: string, procedure: string, caller: ProcedureCaller, cache: DecisionCache): RoleCheck {
   return async (session, uri, action, options) => {
-    const key = `${session.authrole}\u0000${uri}\u0000${action}`;
+    const match = action === 'subscribe' || action === 'register' ? String(options.match ?? 'exact') : '';
+    const key = `${session.authrole}\u0000${uri}\u0000${action}\u0000${match}`;
     const cached = cache.get(key);
     if (cached) return cached;
     const details = {

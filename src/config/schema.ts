@@ -446,6 +446,13 @@ const kreuz = z
         format: choice(['text', 'json']).optional().describe('Default "text".'),
       })
       .optional(),
+    auth_secret: z
+      .string()
+      .min(16, { error: 'must be at least 16 characters' })
+      .optional()
+      .describe(
+        'Secret (use ${VAR}) from which challenges for unknown principals are derived, so they look like real ones across restarts; default: random per process.',
+      ),
     call_queue_limit: nonNegativeInt.optional().describe('Calls that may wait per registration when every callee is at its concurrency; default 0.'),
     limits: limits.optional(),
   })

@@ -5,11 +5,13 @@
  */
 import { existsSync } from 'node:fs';
 import { AuthConfigError, buildTransportAuth } from '../auth/index.ts';
+import { prefixWildcardOverlaps } from '../authz/permissions.ts';
 import { formatPath, type ConfigProblem } from './errors.ts';
 import type { KreuzConfig, TlsConfig, TransportConfig } from './schema.ts';
 import { isPem, normalizeUrlPath, resolveFile } from './paths.ts';
 
 type Path = PropertyKey[];
+type RoleConfig = NonNullable<KreuzConfig['workers'][number]['realms'][number]['roles']>[number];
 
 /** Every WAMP service of a transport (a WebSocket path, a RawSocket), with where its `auth` is or would be. */
 export function wampServices(transport: TransportConfig, at: Path): Array<{ auth: unknown; path: Path }> {
@@ -52,6 +54,7 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
       realm.roles?.forEach((role, i) => {
         if (roles.has(role.name)) problem(['workers', w, 'realms', r, 'roles', i, 'name'], `role "${role.name}" is defined twice in this realm`);
         roles.add(role.name);
+        noteOverlaps(role, ['workers', w, 'realms', r, 'roles', i], notes);
       });
     });
 
@@ -123,6 +126,19 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
     });
   });
   return { problems, notes };
+}
+
+/** Where a prefix and a wildcard permission of a role both match, the wildcard decides (Crossbar's rule; routing prefers the prefix). */
+function noteOverlaps(role: RoleConfig, at: Path, notes: ConfigProblem[]): void {
+  const permissions = role.permissions ?? [];
+  for (const { prefix, wildcard, example } of prefixWildcardOverlaps(permissions)) {
+    notes.push({
+      path: formatPath([...at, 'permissions', wildcard]),
+      message:
+        `role "${role.name}": the wildcard permission "${permissions[wildcard].uri}" and the prefix permission "${permissions[prefix].uri}" ` +
+        `both match some URIs (e.g. "${example}"); there the wildcard wins, as in Crossbar`,
+    });
+  }
 }
 
 function isWildcard(host: string): boolean {

@@ -43,6 +43,7 @@ export function toNodeOptions({ config, baseDir }: Pick<ValidatedConfig, 'config
   };
   if (k.shutdown?.timeout !== undefined) options.shutdownTimeout = k.shutdown.timeout;
   if (k.call_queue_limit !== undefined) options.callQueueLimit = k.call_queue_limit;
+  if (k.auth_secret !== undefined) options.authSecret = k.auth_secret;
   if (k.limits) options.limits = limits(k.limits);
   return options;
 }

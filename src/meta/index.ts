@@ -12,7 +12,7 @@ import { ServiceSession } from './service-session.ts';
 export function enableMetaApi(router: Router): void {
   for (const realm of router.realms.values()) {
     const service = new ServiceSession(router, realm.name);
-    attachTestamentApi(realm, service);
+    attachTestamentApi(realm, service, realm.limits);
     attachSessionApi(router, realm, service);
     attachRegistrationApi(realm, service);
     attachSubscriptionApi(realm, service);

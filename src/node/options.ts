@@ -127,6 +127,12 @@ export interface NodeOptions {
   metaApi?: boolean;
   /** Calls that may wait per registration while every callee is at its concurrency limit. */
   callQueueLimit?: number;
+  /**
+   * What challenges for unknown principals (WAMP-CRA salts, SCRAM parameters)
+   * are derived from, so they stay the same across restarts like real ones do.
+   * Default: random per process. Never logged.
+   */
+  authSecret?: string;
   /** Per-session and per-router limits; each one not given keeps its default. */
   limits?: Partial<Limits>;
   logger?: Logger;

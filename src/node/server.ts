@@ -151,7 +151,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     router,
     logger: log,
     metrics,
-    auth: (auth: Record<string, unknown> | undefined, where: string) => transportAuth(auth, caller, where),
+    auth: (auth: Record<string, unknown> | undefined, where: string) => transportAuth(auth, caller, where, o.authSecret),
     httpHandler: (websocketPaths: string[], infoPaths: string[]) =>
       httpHandler({
         metrics: metrics && { path: metricsPath, registry: metrics.registry },

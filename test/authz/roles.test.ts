@@ -59,7 +59,7 @@ describe('static roles', () => {
     assert.deepEqual(starred('*'), { uri: '', match: 'prefix' });
   });
 
-  it('allows and denies each action by the most specific permission (exact, longest prefix, wildcard)', () => {
+  it('allows and denies each action by the permission Crossbar would choose (exact, wildcard, longest prefix)', () => {
     const { join } = setup(ROLES);
     const backend = join('backend');
     const frontend = join('frontend');
@@ -85,7 +85,7 @@ describe('static roles', () => {
     frontend.send([16, frontend.request(), {}, 'com.app.news']);
     assert.deepEqual(frontend.take(), [], 'an unacknowledged denied publish is not answered');
     frontend.send([16, frontend.request(), { acknowledge: true }, 'com.app.x.public']);
-    assert.equal(frontend.take()[0][4], 'wamp.error.not_authorized', 'as in routing, the prefix com.app. beats the wildcard com.app..public');
+    assert.equal(frontend.take()[0][0], 17, 'as in Crossbar, the wildcard com.app..public beats the prefix com.app.');
     frontend.send([16, frontend.request(), { acknowledge: true }, 'org.x.public']);
     assert.equal(frontend.take()[0][0], 17, 'the wildcard permission applies where no prefix does');
     frontend.send([32, frontend.request(), {}, 'com.app.news']);
@@ -160,6 +160,138 @@ describe('static roles', () => {
   });
 });
 
+describe('precedence as in Crossbar', () => {
+  const roles: RoleConfig[] = [
+    {
+      name: 'app',
+      permissions: [
+        { uri: 'com.app.', match: 'prefix', allow: { call: true, subscribe: true } },
+        { uri: 'com.app..secret', match: 'wildcard', allow: {} },
+        { uri: 'com.app.open.secret', match: 'exact', allow: { call: true } },
+        { uri: 'com.*.*.log', allow: { call: true } },
+        { uri: 'com.app.*.log', allow: {} },
+      ],
+    },
+  ];
+
+  /** The error URI of a CALL by the app role, or 'allowed' (no_such_procedure: it passed authorization). */
+  function callAs(uri: string): string {
+    const { join } = setup(roles);
+    const app = join('app');
+    app.send([48, 1, {}, uri]);
+    const error = app.take()[0][4] as string;
+    return error === 'wamp.error.no_such_procedure' ? 'allowed' : error;
+  }
+
+  it('a wildcard deny beats a prefix allow', () => {
+    assert.equal(callAs('com.app.x.secret'), 'wamp.error.not_authorized');
+    assert.equal(callAs('com.app.x.public'), 'allowed', 'the prefix, where no wildcard matches');
+  });
+
+  it('the exact permission beats both', () => {
+    assert.equal(callAs('com.app.open.secret'), 'allowed');
+  });
+
+  it('between matching wildcards, the longer literal head wins', () => {
+    assert.equal(callAs('com.app.x.log'), 'wamp.error.not_authorized', 'com.app..log (head com.app) over com...log (head com)');
+    assert.equal(callAs('com.other.x.log'), 'allowed', 'only com...log matches');
+  });
+});
+
+describe('pattern-based subscriptions and registrations', () => {
+  const roles: RoleConfig[] = [
+    {
+      name: 'reader',
+      permissions: [
+        { uri: 'com.x.news', match: 'exact', allow: { subscribe: true } },
+        { uri: 'com.x.add', match: 'exact', allow: { register: true } },
+        { uri: 'com.y.', match: 'prefix', allow: { subscribe: true, register: true } },
+        { uri: 'com.y..secret', match: 'wildcard', allow: {} },
+      ],
+    },
+    { name: 'publisher', 'allow-by-default': true },
+  ];
+
+  const ask = (client: MemoryClient, type: number, uri: string, options: object) => {
+    client.send([type, client.request(), options, uri]);
+    const [reply] = client.take();
+    if (reply[0] === 8) return reply[4] as string;
+    assert.ok(reply[0] === 33 || reply[0] === 65, JSON.stringify(reply));
+    return 'ok';
+  };
+
+  it('refuses a prefix pattern over an exact permission: it would reach more than that URI', () => {
+    const { join } = setup(roles);
+    const reader = join('reader');
+    assert.equal(ask(reader, 32, 'com.x.news', {}), 'ok');
+    assert.equal(ask(reader, 32, 'com.x.news', { match: 'prefix' }), 'wamp.error.not_authorized', 'com.x.news.secret');
+    assert.equal(ask(reader, 64, 'com.x.add', {}), 'ok');
+    assert.equal(ask(reader, 64, 'com.x.add', { match: 'prefix' }), 'wamp.error.not_authorized', 'com.x.add.admin');
+  });
+
+  it('allows patterns a prefix grant covers, refuses those a denying wildcard cuts into', () => {
+    const { join } = setup(roles);
+    const reader = join('reader');
+    assert.equal(ask(reader, 32, 'com.y.news', { match: 'prefix' }), 'wamp.error.not_authorized', 'com.y.news.secret');
+    assert.equal(ask(reader, 32, 'com.y..public', { match: 'wildcard' }), 'ok');
+    assert.equal(ask(reader, 64, 'com.y.a.', { match: 'wildcard' }), 'wamp.error.not_authorized', 'com.y.a.secret');
+    assert.equal(ask(reader, 64, 'com.y.a.b.', { match: 'prefix' }), 'ok');
+    assert.equal(ask(reader, 32, 'com.y', { match: 'prefix' }), 'wamp.error.not_authorized', 'com.yz by characters');
+    // The router refuses an unknown match policy before authorizing; the authorizer too, on its own.
+    const authorizer = buildAuthorizer('realm1', roles, {} as InternalCaller);
+    assert.deepEqual(authorizer.authorize(reader.session, 'com.y.x', 'subscribe', { match: 'regex' }), { allow: false });
+  });
+
+  it('an event the pattern would have leaked is not delivered: the subscription does not exist', () => {
+    const { join } = setup(roles);
+    const reader = join('reader');
+    const publisher = join('publisher');
+    assert.equal(ask(reader, 32, 'com.x.news', { match: 'prefix' }), 'wamp.error.not_authorized');
+    publisher.send([16, 1, {}, 'com.x.news.secret', ['classified']]);
+    assert.deepEqual(reader.take(), []);
+  });
+
+  it('allow-by-default and trusted cover every pattern', () => {
+    const { join } = setup(roles);
+    const open = join('publisher');
+    assert.equal(ask(open, 32, '', { match: 'prefix' }), 'ok');
+    assert.equal(ask(open, 64, '..', { match: 'wildcard' }), 'ok');
+  });
+});
+
+describe('role names and URIs are data', () => {
+  const roles: RoleConfig[] = [
+    { name: 'constructor', permissions: [{ uri: 'constructor', match: 'exact', allow: { call: true } }, { uri: '__proto__.', match: 'prefix', allow: { subscribe: true } }] },
+    { name: 'hasOwnProperty', permissions: [{ uri: 'toString..valueOf', match: 'wildcard', allow: { subscribe: true } }] },
+  ];
+
+  it('a role named "constructor" works like any other, and Object.prototype names are plain URIs', () => {
+    const { join } = setup(roles);
+    const c = join('constructor');
+    c.send([48, 1, {}, 'constructor']);
+    assert.equal(c.take()[0][4], 'wamp.error.no_such_procedure', 'authorized; nobody registered it');
+    c.send([48, 2, {}, 'toString']);
+    assert.equal(c.take()[0][4], 'wamp.error.not_authorized');
+    c.send([32, 3, { match: 'prefix' }, '__proto__.x']);
+    assert.equal(c.take()[0][0], 33);
+    c.send([32, 4, { match: 'prefix' }, 'valueOf']);
+    assert.equal(c.take()[0][4], 'wamp.error.not_authorized');
+    const h = join('hasOwnProperty');
+    h.send([32, 1, { match: 'wildcard' }, 'toString.constructor.valueOf']);
+    assert.equal(h.take()[0][0], 33);
+  });
+
+  it('authroles "__proto__", "toString" and "valueOf" are roles the realm does not define', () => {
+    const { router } = setup(roles);
+    for (const role of ['__proto__', 'toString', 'valueOf', 'trustedx']) {
+      const client = new MemoryClient(router, roleFromHello);
+      client.send([1, 'realm1', { roles: ALL, authextra: { role } }]);
+      const [abort] = client.take();
+      assert.deepEqual([abort[0], abort[2]], [3, 'wamp.error.no_such_role'], role);
+    }
+  });
+});
+
 describe('dynamic authorizer', () => {
   const roles: RoleConfig[] = [
     { name: 'authorizer', permissions: [{ uri: 'com.example.authorize', match: 'exact', allow: { register: true } }] },
@@ -217,6 +349,31 @@ describe('dynamic authorizer', () => {
       }
     }
     assert.equal(auth.seen.length, 1, 'asked once, then cached for the role');
+  });
+
+  it('gets the options of a pattern SUBSCRIBE, match included, and caches its answer per match policy', async () => {
+    const { join } = setup(roles);
+    // Yes to the exact topic only, cached: the answer must not carry over to the prefix.
+    const auth = authorizerClient(join, (_uri, _action) => ({ allow: true, cache: true }));
+    const user = join('dynamic');
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        auth.answer();
+        await flush();
+      }
+    };
+    user.send([32, 1, {}, 'com.ok.news']);
+    await settle();
+    user.send([32, 2, { match: 'prefix' }, 'com.ok.news']);
+    await settle();
+    assert.deepEqual(
+      auth.seen.map((a) => [a[1], a[2], a[3]]),
+      [
+        ['com.ok.news', 'subscribe', {}],
+        ['com.ok.news', 'subscribe', { match: 'prefix' }],
+      ],
+      'asked twice: the cached exact answer is not reused for the prefix',
+    );
   });
 
   it('answers wamp.error.authorization_failed when the authorizer fails or answers nonsense', async () => {

@@ -5,6 +5,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Outbound } from '../../src/wamp/messages.ts';
+import { anonymousAuthenticator, type TransportAuth } from '../../src/core/authentication.ts';
+import type { InternalCaller } from '../../src/core/internal-caller.ts';
+import { Router } from '../../src/core/router.ts';
+import { buildAuthorizer, type RoleConfig } from '../../src/authz/roles.ts';
+import { ServiceSession } from '../../src/meta/service-session.ts';
+import { attachTestamentApi } from '../../src/meta/testament-api.ts';
 import { MemoryClient } from '../helpers/memory-peer.ts';
 import { metaCalls, metaRouter } from '../helpers/meta-calls.ts';
 import { GOODBYE, EVENT, RESULT } from '../helpers/wamp-codes.ts';
@@ -230,5 +236,112 @@ describe('testaments', () => {
     assert.equal(t.take()[0][0], 2, 'a new session on the same transport');
     t.disconnect();
     assert.deepEqual(sub.take(), []);
+  });
+});
+
+describe('testaments are authorized as the PUBLISH they will become', () => {
+  const roles: RoleConfig[] = [
+    {
+      name: 'app',
+      permissions: [
+        { uri: 'wamp.session.', match: 'prefix', allow: { call: true } },
+        { uri: 'com.example.', match: 'prefix', allow: { publish: true, subscribe: true } },
+        { uri: 'com.example..private', match: 'wildcard', allow: { subscribe: true } },
+      ],
+    },
+    {
+      name: 'loud',
+      permissions: [
+        { uri: 'wamp.session.', match: 'prefix', allow: { call: true } },
+        { uri: 'com.example.', match: 'prefix', allow: { publish: true }, disclose: { publisher: true } },
+      ],
+    },
+    { name: 'listener', 'allow-by-default': true },
+  ];
+
+  /** Test-only authentication: the client names its role in authextra. */
+  const roleFromHello: TransportAuth = new Map([
+    ['anonymous', { ...anonymousAuthenticator(), start: (r) => ({ kind: 'welcome', principal: { authid: r.authid ?? 'x', authrole: r.authextra.role as string, authprovider: 'static' } }) }],
+  ]);
+  const setup = () => {
+    const router = metaRouter({ authorizer: buildAuthorizer('realm1', roles, {} as InternalCaller) });
+    const join = (role: string) => MemoryClient.join(router, 'realm1', undefined, roleFromHello, { authid: role, authextra: { role } });
+    return { router, join };
+  };
+
+  it('a testament on a topic the role may not publish to fails with wamp.error.not_authorized when added, and never fires', async () => {
+    const { join } = setup();
+    const listener = join('listener');
+    listener.subscribe('com.', { match: 'prefix' });
+    const app = join('app');
+    for (const topic of ['com.other.t', 'com.example.x.private']) {
+      assert.equal(await errorOf(app, 'wamp.session.add_testament', [topic, ['no'], {}]), 'wamp.error.not_authorized', topic);
+    }
+    assert.equal(await addTestament(app, 'com.example.t', ['yes'], {}), undefined);
+    assert.equal(await result(app, 'wamp.session.flush_testaments', [], { scope: 'destroyed' }), 1, 'only the allowed one was kept');
+    await addTestament(app, 'com.example.t', ['yes again'], {});
+    app.disconnect();
+    assert.deepEqual(eventsOf(listener.take()).map((e) => e[2]), [['yes again']]);
+  });
+
+  it('the role\'s disclose.publisher applies to its testaments, as to its publications', async () => {
+    const { join } = setup();
+    const listener = join('listener');
+    listener.subscribe('com.example.t');
+    const loud = join('loud');
+    const { id, authid } = loud.session;
+    await addTestament(loud, 'com.example.t', ['bye'], {});
+    loud.disconnect();
+    assert.deepEqual(eventsOf(listener.take()).map((e) => e[1]), [{ publisher: id, publisher_authid: authid, publisher_authrole: 'loud' }]);
+  });
+});
+
+describe('testament limits', () => {
+  /** A router whose only meta procedures are the testament ones, with the given limits. */
+  const limitedRouter = (limits: { testaments: number; testamentBytes: number }) => {
+    const router = new Router({ realms: [{ name: 'realm1' }] });
+    attachTestamentApi(router.realms.get('realm1')!, new ServiceSession(router, 'realm1'), limits);
+    return router;
+  };
+
+  it('a session holds at most limits.testaments testaments, both scopes together (default 64); a flush frees them', async () => {
+    const t = MemoryClient.join(metaRouter());
+    for (let i = 0; i < 64; i++) await addTestament(t, 'com.example.t', [i], {}, { scope: i % 2 ? 'detached' : 'destroyed' });
+    const reply = await call(t, 'wamp.session.add_testament', ['com.example.t', [64], {}]);
+    assert.equal(reply[4], 'kreuz.error.limit_reached');
+    assert.match((reply[5] as string[])[0], /at most 64 testaments/);
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'detached' }), 32);
+    assert.equal(await addTestament(t, 'com.example.t', ['room again'], {}), undefined);
+  });
+
+  it('a session holds at most limits.testamentBytes bytes of them (default 256 KiB); a flush frees them', async () => {
+    const router = metaRouter();
+    const sub = MemoryClient.join(router);
+    const id = sub.subscribe('com.example.t');
+    const t = MemoryClient.join(router);
+    const big = 'x'.repeat(150 * 1024);
+    await addTestament(t, 'com.example.t', [big], {});
+    const reply = await call(t, 'wamp.session.add_testament', ['com.example.t', [big], {}], { scope: 'detached' });
+    assert.equal(reply[4], 'kreuz.error.limit_reached');
+    assert.match((reply[5] as string[])[0], /at most 262144 bytes of testaments/);
+    await addTestament(t, 'com.example.t', ['small'], {}, { scope: 'detached' });
+    assert.equal(await result(t, 'wamp.session.flush_testaments'), 1);
+    await addTestament(t, 'com.example.t', [big], {}, { scope: 'detached' });
+    t.disconnect();
+    assert.deepEqual(eventsOf(sub.take()).map((e) => [e[0], (e[2] as string[])[0].length]), [
+      [id, 5],
+      [id, big.length],
+    ]);
+  });
+
+  it('the configured limits apply, and a refused testament costs nothing', async () => {
+    const router = limitedRouter({ testaments: 2, testamentBytes: 200 });
+    const t = MemoryClient.join(router);
+    assert.equal(await errorOf(t, 'wamp.session.add_testament', ['com.example.t', ['y'.repeat(200)], {}]), 'kreuz.error.limit_reached');
+    await addTestament(t, 'com.example.t', ['a'], {});
+    await addTestament(t, 'com.example.t', ['b'], {}, { scope: 'detached' });
+    assert.equal(await errorOf(t, 'wamp.session.add_testament', ['com.example.t', ['c'], {}]), 'kreuz.error.limit_reached');
+    assert.equal(await result(t, 'wamp.session.flush_testaments', [], { scope: 'destroyed' }), 1);
+    assert.equal(await addTestament(t, 'com.example.t', ['c'], {}), undefined);
   });
 });
