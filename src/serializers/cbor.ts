@@ -1,8 +1,8 @@
-// wamp.2.cbor on top of cbor-x, restricted to plain CBOR data.
-// Decoding: see cbor-rewrite.ts for the few inputs cbor-x is not trusted with.
+// wamp.2.cbor on top of cbor-x, restricted to plain CBOR data that every
+// serializer can write back (see cbor-scan.ts, which checks each message first).
 import { Decoder, Encoder, type Options } from 'cbor-x';
-import { binaryInput, wrapError, type Serializer } from './serializer.ts';
-import { mayContainTag, rewriteCbor } from './cbor-rewrite.ts';
+import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
+import { PROTO_KEY, applyEdits, scanCbor } from './cbor-scan.ts';
 
 const encoder = new Encoder({
   useRecords: false, // records are a cbor-x-private extension
@@ -14,16 +14,19 @@ const encoder = new Encoder({
   useFloat32: 0, // non-integers always float64: no rounding to float32
 });
 
-const decoder = new Decoder({
+const decodeOptions = {
   useRecords: false,
-  mapsAsObjects: true,
   // Not BigInt (an option missing from cbor-x's typings). Beyond ±2^53 precision
   // is lost, as with JSON; negative ones are even rounded twice (a few units off).
+  // Exact 64-bit integers are a later issue (payload fidelity).
   int64AsNumber: true,
-} as Options);
+} as Options;
+const decoder = new Decoder({ ...decodeOptions, mapsAsObjects: true });
+// For messages with a "__proto__" key, which cbor-x would rename (see mapsToObjects).
+const mapDecoder = new Decoder({ ...decodeOptions, mapsAsObjects: false });
 
-// Tags that make decoding go through rewriteCbor first: 28/29 value sharing, 64 Uint8Array.
-const REWRITE_TAGS = [28, 29, 64] as const;
+// Ranges scanCbor wants rewritten; reused (decode is synchronous), empty for most messages.
+const edits: number[] = [];
 
 export const cborSerializer: Serializer = {
   name: 'cbor',
@@ -43,20 +46,14 @@ export const cborSerializer: Serializer = {
     return bytes;
   },
 
-  decode(data: Buffer | string): unknown {
+  decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     const bytes = binaryInput('cbor', data);
+    checkMaxDepth(maxDepth);
+    if (edits.length !== 0) edits.length = 0; // setting length is slow even on an empty array
     try {
-      const input = mayContainTag(bytes, REWRITE_TAGS) ? rewriteCbor(bytes) : bytes;
-      try {
-        // Throws on truncation and on trailing bytes after the first item.
-        return decoder.decode(input);
-      } catch (err) {
-        // Indefinite-length strings make cbor-x fail; retry once rewritten.
-        // If the rewrite changes nothing (or fails itself), the input is bad.
-        const rewritten = input === bytes ? rewriteCbor(bytes) : input;
-        if (rewritten === input) throw err;
-        return decoder.decode(rewritten);
-      }
+      const flags = scanCbor(bytes, maxDepth, edits);
+      const input = edits.length === 0 ? bytes : applyEdits(bytes, edits);
+      return flags & PROTO_KEY ? mapsToObjects(mapDecoder.decode(input)) : decoder.decode(input);
     } catch (err) {
       throw wrapError('cbor: cannot decode', err);
     }

@@ -1,13 +1,15 @@
 // wamp.2.json. JSON has no binary type, so WAMP sends bytes as the string
 // "\u0000" + base64(bytes), at any depth. Both directions stay on the plain
-// JSON.parse / JSON.stringify path unless binary is actually present.
+// JSON.parse / JSON.stringify path; decoding adds the bounds of json-scan.ts
+// (depth, no Infinity) and converts binary in the same walk.
 import { isUtf8 } from 'node:buffer';
-import { SerializationError, asBuffer, wrapError, type Serializer } from './serializer.ts';
+import { DEFAULT_MAX_DEPTH, SerializationError, asBuffer, checkMaxDepth, wrapError, type Serializer } from './serializer.ts';
+import { checkJsonDepth, checkParsed } from './json-scan.ts';
 
 // JSON text must escape U+0000 inside strings (raw control characters are a
 // parse error), and "\u0000" is its only spelling ('0' has no case). So if the
 // text lacks this, no decoded string can start with NUL. A hit can be a false
-// positive (e.g. an escaped backslash followed by "u0000"): it only costs a walk.
+// positive (e.g. an escaped backslash followed by "u0000"): it only costs string checks.
 const NUL_ESCAPE = '\\u0000';
 
 export const jsonSerializer: Serializer = {
@@ -25,7 +27,7 @@ export const jsonSerializer: Serializer = {
     }
   },
 
-  decode(data: Buffer | string): unknown {
+  decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     let text: string;
     if (typeof data === 'string') {
       text = data;
@@ -35,13 +37,19 @@ export const jsonSerializer: Serializer = {
     } else {
       throw new SerializationError(`json: expected text or bytes, got ${typeof data}`);
     }
+    checkMaxDepth(maxDepth);
+    checkJsonDepth(text, maxDepth);
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
       throw wrapError('json: invalid JSON', err);
     }
-    return text.includes(NUL_ESCAPE) ? textToBinary(value) : value;
+    try {
+      return checkParsed(value, maxDepth, text.includes(NUL_ESCAPE));
+    } catch (err) {
+      throw wrapError('json: cannot decode', err);
+    }
   },
 };
 
@@ -71,19 +79,4 @@ function binaryToText(value: unknown): unknown {
     if (converted !== item) (copy ??= { ...obj })[key] = converted;
   }
   return copy ?? value;
-}
-
-/** In place (JSON.parse output is ours): strings starting with NUL become Buffers. */
-function textToBinary(value: unknown): unknown {
-  if (typeof value === 'string') {
-    return value.charCodeAt(0) === 0 ? Buffer.from(value.slice(1), 'base64') : value;
-  }
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = textToBinary(value[i]);
-  } else {
-    const obj = value as Record<string, unknown>;
-    for (const key in obj) obj[key] = textToBinary(obj[key]);
-  }
-  return value;
 }

@@ -1,6 +1,8 @@
-// wamp.2.msgpack on top of msgpackr, restricted to standard MessagePack.
-import { C1, Packr, Unpackr } from 'msgpackr';
-import { SerializationError, binaryInput, wrapError, type Serializer } from './serializer.ts';
+// wamp.2.msgpack on top of msgpackr, restricted to standard MessagePack that
+// every serializer can write back (see msgpack-scan.ts, which checks each message first).
+import { Packr, Unpackr } from 'msgpackr';
+import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
+import { PROTO_KEY, scanMsgpack } from './msgpack-scan.ts';
 
 const packr = new Packr({
   useRecords: false, // records are a msgpackr-private extension
@@ -8,12 +10,14 @@ const packr = new Packr({
   encodeUndefinedAsNil: true, // not WAMP data, but better nil than msgpackr's private fixext 0
 });
 
-const unpackr = new Unpackr({
+const unpackOptions = {
   useRecords: false,
-  mapsAsObjects: true,
-  int64AsType: 'number', // not BigInt; above 2^53 precision is lost, as with JSON
-  structuredClone: false, // reject the reference extensions, which can build cycles
-});
+  int64AsType: 'number', // not BigInt; above 2^53 precision is lost, as with JSON (exact 64-bit integers are a later issue: payload fidelity)
+  structuredClone: false, // no reference extensions (the scan refuses every extension anyway)
+} as const;
+const unpackr = new Unpackr({ ...unpackOptions, mapsAsObjects: true });
+// For messages with a "__proto__" key, which msgpackr would rename (see mapsToObjects).
+const mapUnpackr = new Unpackr({ ...unpackOptions, mapsAsObjects: false });
 
 export const msgpackSerializer: Serializer = {
   name: 'msgpack',
@@ -33,20 +37,15 @@ export const msgpackSerializer: Serializer = {
     return bytes;
   },
 
-  decode(data: Buffer | string): unknown {
+  decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     const bytes = binaryInput('msgpack', data);
-    let value: unknown;
+    checkMaxDepth(maxDepth);
     try {
-      // Throws on truncation and on trailing bytes after the first item.
-      value = unpackr.unpack(bytes);
+      const flags = scanMsgpack(bytes, maxDepth);
+      return flags & PROTO_KEY ? mapsToObjects(mapUnpackr.unpack(bytes)) : unpackr.unpack(bytes);
     } catch (err) {
       throw wrapError('msgpack: cannot decode', err);
     }
-    // msgpackr returns a marker object for the never-used byte 0xc1 instead of failing.
-    if (bytes.includes(0xc1) && containsC1(value)) {
-      throw new SerializationError('msgpack: cannot decode: never-used byte 0xc1');
-    }
-    return value;
   },
 };
 
@@ -97,11 +96,4 @@ function patchWideInts(b: Buffer): void {
     else if (t === 0xc9) pos += 6 + b.readUInt32BE(pos + 1); // ext32
     else pos += FIXED_SIZE[t - 0xc0]!;
   }
-}
-
-function containsC1(value: unknown): boolean {
-  if (value === C1) return true;
-  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
-  if (Array.isArray(value)) return value.some(containsC1);
-  return Object.values(value).some(containsC1);
 }

@@ -1,20 +1,41 @@
-/** Bounded wire fuzzing in `npm test`; `npm run fuzz` runs many more cases. */
+/**
+ * Bounded wire fuzzing in `npm test`: KREUZ_FUZZ_RUNS cases (default 240),
+ * spread over every listener type (WebSocket over TCP, TLS and a Unix socket;
+ * RawSocket over TCP, TLS and a Unix socket; the universal port's WebSocket
+ * and RawSocket) and every serializer, against a router in a child process.
+ * Each test names its seed; rerun one with KREUZ_FUZZ_SEED=<base seed>.
+ * `npm run fuzz -- N [seed]` runs many more (scripts/fuzz.ts).
+ */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { useRouter } from '../helpers/node.ts';
-import { Bystander, fuzz } from './wire-fuzzer.ts';
+import { RouterSession } from './harness.ts';
+import { combos, fuzzCombo, newStats } from './wire-fuzzer.ts';
 
-const router = useRouter({ maxMessageSize: 64 * 1024 });
+const RUNS = Number(process.env.KREUZ_FUZZ_RUNS ?? 240);
+const SEED = Number(process.env.KREUZ_FUZZ_SEED ?? Date.now() % 2 ** 31);
 
-describe('wire fuzzing (bounded)', () => {
-  const bystander = new Bystander();
-  before(() => bystander.start(router.url));
-  after(() => bystander.stop());
+describe(`wire fuzzing over every listener and serializer (${RUNS} cases, base seed ${SEED})`, () => {
+  const session = new RouterSession();
+  const stats = newStats();
+  const list = combos(RUNS);
+  before(() => session.start());
+  after(() => session.stop());
 
-  it('survives 300 random and mutated messages in every session state, bystander unharmed', async () => {
-    const { cases } = await fuzz(router.url, bystander, 300);
-    assert.equal(cases, 300, 'every case ran');
-    // Still serving new sessions too.
-    assert.ok(router.node.router.realms.get('realm1')!.sessions.size >= 3, 'bystander sessions still joined');
+  for (const c of list) {
+    it(`${c.endpoint} / ${c.serializer}: ${c.runs} cases, seed ${SEED + c.index}; router alive, bystanders unharmed`, async () => {
+      try {
+        await fuzzCombo(session.router, session.guard, c.endpoint, c.serializer, c.runs, SEED + c.index, stats);
+      } catch (err) {
+        await session.recover();
+        throw err;
+      }
+    });
+  }
+
+  it('ran every case', (t) => {
+    t.diagnostic(
+      `${stats.cases} cases (${stats.mustAbort} that must be ABORTed; by state ${JSON.stringify(stats.byState)}; ${stats.rerouted} moved off the Unix sockets); slowest ${stats.slowestMs} ms; ${session.guard.summary()}; router restarts ${session.restarts}`,
+    );
+    assert.equal(stats.cases, list.reduce((n, c) => n + c.runs, 0));
   });
 });

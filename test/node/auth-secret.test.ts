@@ -53,5 +53,4 @@ describe('kreuz.auth_secret', () => {
     assert.equal(await saltAfterStart(secret, 'mallory'), first, 'same secret: same made-up salt after a restart');
     assert.notEqual(await saltAfterStart('another-long-node-secret', 'mallory'), first, 'derived from the secret');
   });
-
 });

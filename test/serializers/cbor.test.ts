@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cborSerializer } from '../../src/serializers/cbor.ts';
-import { mayContainTag, rewriteCbor } from '../../src/serializers/cbor-rewrite.ts';
+import { applyEdits, scanCbor } from '../../src/serializers/cbor-scan.ts';
 
 const h = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const decode = (s: string) => cborSerializer.decode(h(s));
@@ -38,16 +38,19 @@ test('non-minimal heads and other number forms', () => {
   assert.equal(decode('fa3fc00000'), 1.5); // float32
 });
 
-test('other tags pass through cbor-x unchanged', () => {
-  assert.deepEqual(decode('c1 1a 00000000'), new Date(0));
+test('tag 55799 (self-described CBOR) is ignored, also around tag 64', () => {
+  assert.deepEqual(decode('d9d9f7 82 01 61 61'), [1, 'a']);
+  assert.deepEqual(decode('81 d9d9f7 d840 4101'), [Buffer.from([1])]);
+  assert.ok(Buffer.isBuffer(decode('d9d9f7 d840 5f 4101 ff')));
 });
 
-test('rewriteCbor returns its input when nothing needs rewriting', () => {
+test('scanCbor records no edits for plain CBOR, and applyEdits rewrites only what it recorded', () => {
+  const edits: number[] = [];
   const plain = h('8518301a00773bf7a0616181 6161');
-  assert.equal(rewriteCbor(plain), plain);
-});
-
-test('mayContainTag finds tag heads of every width', () => {
-  for (const s of ['d81c', 'd9001c', 'da0000001c', 'db000000000000001c', '81 d81d 00']) assert.ok(mayContainTag(h(s), [28, 29]), s);
-  for (const s of ['1c', '181c', 'd91c00', '00001c', '611c']) assert.ok(!mayContainTag(h(s), [28]), s);
+  assert.equal(scanCbor(plain, 64, edits), 0);
+  assert.deepEqual(edits, []);
+  const mixed = h('83 d840 4101 7f 6161 6162 ff 5f ff');
+  scanCbor(mixed, 64, edits);
+  assert.deepEqual(edits, [1, 3, 5, 11, 11, 13]);
+  assert.equal(applyEdits(mixed, edits).toString('hex'), '83' + '4101' + '626162' + '40');
 });
