@@ -1,8 +1,8 @@
 // wamp.2.cbor on top of cbor-x, restricted to plain CBOR data that every
 // serializer can write back (see cbor-scan.ts, which checks each message first).
 import { Decoder, Encoder, type Options } from 'cbor-x';
-import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
-import { PROTO_KEY, applyEdits, scanCbor } from './cbor-scan.ts';
+import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, dropUndefined, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
+import { PROTO_KEY, UNDEFINED, applyEdits, scanCbor } from './cbor-scan.ts';
 
 const encoder = new Encoder({
   useRecords: false, // records are a cbor-x-private extension
@@ -53,16 +53,22 @@ export const cborSerializer: Serializer = {
     try {
       const flags = scanCbor(bytes, maxDepth, edits);
       const input = edits.length === 0 ? bytes : applyEdits(bytes, edits);
-      return flags & PROTO_KEY ? mapsToObjects(mapDecoder.decode(input)) : decoder.decode(input);
+      if (flags === 0) return decoder.decode(input);
+      const value: unknown = flags & PROTO_KEY ? mapsToObjects(mapDecoder.decode(input)) : decoder.decode(input);
+      return flags & UNDEFINED ? dropUndefined(value) : value;
     } catch (err) {
       throw wrapError('cbor: cannot decode', err);
     }
   },
 };
 
-/** Integers that fit CBOR's 64-bit unsigned/negative integers. */
+/**
+ * Integers written as CBOR integers: [-2^63, 2^64), what every serializer
+ * carries (CBOR's negative integers would reach -2^64, but decode refuses
+ * those, as MessagePack cannot carry them). Beyond, they stay float64.
+ */
 function isWideInt(v: number): boolean {
-  return Number.isInteger(v) && v < 2 ** 64 && v >= -(2 ** 64);
+  return Number.isInteger(v) && v < 2 ** 64 && v >= -(2 ** 63);
 }
 
 /**

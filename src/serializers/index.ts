@@ -5,7 +5,7 @@ import { jsonSerializer } from './json.ts';
 import { msgpackSerializer } from './msgpack.ts';
 import type { Serializer, SerializerName } from './serializer.ts';
 
-export { SerializationError, type Serializer, type SerializerName } from './serializer.ts';
+export { DEFAULT_MAX_DEPTH, SerializationError, type Serializer, type SerializerName } from './serializer.ts';
 export { jsonSerializer } from './json.ts';
 export { msgpackSerializer } from './msgpack.ts';
 export { cborSerializer } from './cbor.ts';

@@ -1,8 +1,8 @@
 // wamp.2.msgpack on top of msgpackr, restricted to standard MessagePack that
 // every serializer can write back (see msgpack-scan.ts, which checks each message first).
 import { Packr, Unpackr } from 'msgpackr';
-import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
-import { PROTO_KEY, scanMsgpack } from './msgpack-scan.ts';
+import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, dropUndefined, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
+import { PROTO_KEY, UNDEFINED, scanMsgpack } from './msgpack-scan.ts';
 
 const packr = new Packr({
   useRecords: false, // records are a msgpackr-private extension
@@ -30,7 +30,7 @@ export const msgpackSerializer: Serializer = {
     try {
       bytes = packr.pack(message);
     } catch (err) {
-      throw wrapError('msgpack: cannot encode', err);
+      bytes = packAgain(message, err);
     }
     // Only a message with a float64 head byte can need the fix.
     if (bytes.includes(0xcb)) patchWideInts(bytes);
@@ -42,12 +42,52 @@ export const msgpackSerializer: Serializer = {
     checkMaxDepth(maxDepth);
     try {
       const flags = scanMsgpack(bytes, maxDepth);
-      return flags & PROTO_KEY ? mapsToObjects(mapUnpackr.unpack(bytes)) : unpackr.unpack(bytes);
+      if (flags === 0) return unpackr.unpack(bytes);
+      const value: unknown = flags & PROTO_KEY ? mapsToObjects(mapUnpackr.unpack(bytes)) : unpackr.unpack(bytes);
+      return flags & UNDEFINED ? dropUndefined(value) : value;
     } catch (err) {
       throw wrapError('msgpack: cannot decode', err);
     }
   },
 };
+
+/**
+ * Keys are data, but msgpackr takes an object whose `constructor` is not
+ * Object for a class instance, and calls its `toJSON` if it has one: a map
+ * with keys "constructor" and "toJSON" (both data) makes it throw. Only then
+ * (so the common path pays nothing), such objects go to msgpackr as Maps,
+ * which it writes with the same bytes.
+ */
+function packAgain(message: unknown[], err: unknown): Buffer {
+  let retry: unknown;
+  try {
+    retry = constructorKeysAsMaps(message);
+  } catch {
+    retry = message; // e.g. a cyclic message: report the first error
+  }
+  if (retry === message) throw wrapError('msgpack: cannot encode', err);
+  try {
+    return packr.pack(retry);
+  } catch (again) {
+    throw wrapError('msgpack: cannot encode', again);
+  }
+}
+
+/** `value` itself if no object in it has an own "constructor" key; else a copy with those objects as Maps. */
+function constructorKeysAsMaps(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const converted = constructorKeysAsMaps(value[i]);
+      if (converted !== value[i]) (copy ??= value.slice())[i] = converted;
+    }
+    return copy ?? value;
+  }
+  const entries = Object.entries(value).map(([k, v]) => [k, constructorKeysAsMaps(v)] as const);
+  if (Object.hasOwn(value, 'constructor')) return new Map(entries);
+  return entries.some(([k, v]) => v !== (value as Record<string, unknown>)[k]) ? Object.fromEntries(entries) : value;
+}
 
 /** Integers that fit MessagePack's uint64/int64. */
 function isWideInt(v: number): boolean {

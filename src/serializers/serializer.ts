@@ -3,6 +3,9 @@
 // What they do guarantee: decoding is bounded (nesting depth, linear time and
 // size), and whatever one of them decodes, every one of them can encode again
 // with the same meaning (see the *-scan.ts files for how each format is held to that).
+// Integers: only those within [-2^63, 2^64 - 1], the range every serializer
+// carries, are accepted as integers. They decode as JS numbers, so beyond 2^53
+// they are approximate; exact 64-bit integers are a later issue (payload fidelity).
 
 export type SerializerName = 'json' | 'msgpack' | 'cbor';
 
@@ -76,11 +79,37 @@ export function checkMaxDepth(maxDepth: number): number {
 export function mapsToObjects(value: unknown): unknown {
   if (value instanceof Map) {
     const obj: Record<string, unknown> = {};
-    for (const [key, item] of value) setOwn(obj, key as string, mapsToObjects(item));
+    for (const [key, item] of value) {
+      const v = typeof item === 'object' && item !== null ? mapsToObjects(item) : item;
+      if (key === '__proto__') Object.defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
+      else obj[key as string] = v;
+    }
     return obj;
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) value[i] = mapsToObjects(value[i]);
+  }
+  return value;
+}
+
+/**
+ * Undefined is not WAMP data, but clients on msgpackr and cbor-x send it
+ * (for an option they leave unset). It gets the meaning JSON.stringify gives
+ * it, so every serializer writes the message alike: a map entry holding it
+ * is absent, an array element (or the whole message) is null. In place;
+ * recursion is bounded by the depth limit.
+ */
+export function dropUndefined(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = dropUndefined(value[i]);
+  } else {
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      if (obj[key] === undefined) delete obj[key];
+      else dropUndefined(obj[key]);
+    }
   }
   return value;
 }
@@ -92,10 +121,4 @@ export function isProtoAt(b: Buffer, start: number): boolean {
   if (start + 9 > b.length) return false;
   for (let i = 0; i < 9; i++) if (b[start + i] !== PROTO[i]) return false;
   return true;
-}
-
-/** obj[key] = value, except that "__proto__" becomes an own property, not a prototype change. */
-export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-  else obj[key] = value;
 }

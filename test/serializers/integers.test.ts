@@ -73,3 +73,12 @@ test('integers beyond ±2^53 stay integers on the wire but are only approximate 
   const back = (cborSerializer.decode(cborSerializer.encode([v])) as number[])[0]!;
   assert.ok(Math.abs(back - v) <= 4, String(back));
 });
+
+test('cbor writes integers as integers only within [-2^63, 2^64), what it (and MessagePack) decode', () => {
+  assert.equal(hex(cborSerializer.encode([-(2 ** 63)])), '813b7fffffffffffffff');
+  // The next double below -2^63 is a float64 in both binary serializers, as JSON has it.
+  const below = -(2 ** 63) - 2048;
+  assert.equal(hex(cborSerializer.encode([below])), '81fbc3e0000000000001');
+  assert.equal(hex(msgpackSerializer.encode([below])), '91cbc3e0000000000001');
+  for (const ser of serializers) assert.deepEqual(ser.decode(ser.encode([below])), [below], ser.name);
+});

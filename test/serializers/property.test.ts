@@ -5,9 +5,10 @@ import fc from 'fast-check';
 import { serializers } from '../../src/serializers/index.ts';
 
 // WAMP data is JSON plus binary. Not WAMP data, so left out: undefined, NaN,
-// ±Infinity and -0 (JSON cannot carry them), the key "__proto__" (msgpackr and cbor-x rename it, JSON.parse keeps it), and
-// strings starting with U+0000 (binary by WAMP's JSON convention).
-const key = fc.string({ maxLength: 12 }).filter((k) => k !== '__proto__');
+// ±Infinity and -0 (JSON cannot carry them), and strings starting with
+// U+0000 (binary by WAMP's JSON convention). Keys are any strings,
+// Object.prototype's member names included (see keys.test.ts).
+const key = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toJSON', 'valueOf', 'hasOwnProperty', 'toString'));
 const text = (unit: 'grapheme' | 'binary', maxLength: number) => fc.string({ unit, maxLength }).filter((s) => !s.startsWith('\0'));
 const leaf = fc.oneof(
   fc.maxSafeInteger(),
