@@ -8,8 +8,9 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { serveRequests } from './ipc.ts';
 
-// fox-wamp is CommonJS and ships no types.
-const FoxRouter = createRequire(import.meta.url)('fox-wamp') as new () => {
+// fox-wamp is CommonJS and ships no types. It is no dependency of Kreuz (it pulls sqlite3, built
+// from source): run.ts installs it on demand into bench/.peers/ (ignored by git), loaded from there.
+const FoxRouter = createRequire(new URL('./.peers/package.json', import.meta.url))('fox-wamp') as new () => {
   listenWAMP(options: { host: string; port: number; path: string }): {
     once(event: 'listening' | 'error', listener: (err?: Error) => void): void;
     address(): AddressInfo;

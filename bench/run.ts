@@ -6,8 +6,9 @@
  * table and writes it to bench/results/bench-<timestamp>.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { startChild, type Child } from './ipc.ts';
 import { renderReport, type MemoryOutcome, type Results } from './report.ts';
 import type { Target } from './raw-session.ts';
@@ -50,6 +51,22 @@ function log(line: string): void {
   console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 }
 
+// The peer, fox-wamp, is no dependency of Kreuz: it pulls sqlite3, built from source (minutes).
+// Installed here on first use, into bench/.peers/ (ignored by git), where fox-process.ts loads it.
+const FOX_WAMP = 'fox-wamp@0.7.28';
+const PEERS_DIR = fileURLToPath(new URL('./.peers/', import.meta.url));
+
+function ensureFoxInstalled(): void {
+  if (existsSync(`${PEERS_DIR}node_modules/fox-wamp/package.json`)) return;
+  log(`installing ${FOX_WAMP} into bench/.peers/ (first run only; sqlite3 builds from source, a few minutes)`);
+  mkdirSync(PEERS_DIR, { recursive: true });
+  try {
+    execFileSync('npm', ['install', '--prefix', PEERS_DIR, '--save-exact', '--no-audit', '--no-fund', FOX_WAMP], { stdio: ['ignore', 2, 2] });
+  } catch (err) {
+    log(`could not install ${FOX_WAMP} (${err instanceof Error ? err.message : String(err)}): the fox columns will show the error`);
+  }
+}
+
 function summary(o: Outcome): string {
   if ('na' in o) return `n/a (${o.na})`;
   if ('error' in o) return `error: ${o.error}`;
@@ -87,6 +104,7 @@ async function stopServers(servers: Partial<Record<TargetName, Child | Error>>):
 }
 
 async function main(): Promise<void> {
+  ensureFoxInstalled();
   log(`mode ${quick ? 'quick' : 'full'}; URI map in-process first`);
   const results: Results = { load: [], memory: {} as Record<TargetName, MemoryOutcome>, memoryCounts, uriMap: measureUriMap(['prefix', 'wildcard']) };
   const load = await startChild('./load-client.ts', { nodeFlags: ['--experimental-websocket', '--no-warnings=ExperimentalWarning'] });

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so a clone needs no build step.
-import { register } from 'tsx/esm/api';
+// The `kreuz` command: runs the compiled CLI in this process (no child process, so signals
+// reach the router directly). dist/ is built by `npm run build`, on install by `prepare`.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('kreuz: not built (dist/cli/main.js is missing): run `npm run build` (or `npm install`) first');
+  process.exit(1);
+}
+await import(main.href);

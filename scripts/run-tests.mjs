@@ -20,6 +20,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// bin/kreuz.js runs the compiled code: bring dist/ up to date with src/ first (milliseconds when it is).
+const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const args = [
   '--experimental-websocket', // Autobahn|JS 26 uses the global WebSocket
   '--no-warnings=ExperimentalWarning',

@@ -82,7 +82,12 @@ export async function start(flags: StartFlags): Promise<void> {
   }
 
   let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    // Under `npm start`, a terminal's Ctrl-C (or a kill of the process group) arrives twice within
+    // milliseconds: from the terminal, and forwarded by npm. That is one request to stop.
+    if (signals === 1 && process.env.npm_lifecycle_event && performance.now() - firstSignalAt < 500) return;
+    firstSignalAt = performance.now();
     if (++signals > 1) {
       // At once: no waiting for calls or sockets; the OS closes them with the process.
       logger.warn({ signal }, 'second signal: stopping at once');

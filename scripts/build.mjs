@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Compiles src/ into dist/ (tsconfig.build.json): .js, .d.ts and source maps, what the package runs.
+//   node scripts/build.mjs             from scratch (`npm run build`; `prepack`, before pack and publish)
+//   node scripts/build.mjs --if-stale  only when dist/ is missing or older than src/ or the tsconfig
+//                                      files, else nothing, in milliseconds (`prepare` on install, so a
+//                                      clone or git install builds; before `npm start`; in
+//                                      scripts/run-tests.mjs: bin/kreuz.js runs the compiled code);
+//                                      type errors are reported, and the files written are used
+// Without TypeScript installed (an install with --omit=dev) --if-stale uses an existing dist/ as it is.
+import { existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const stamp = join(dist, '.tsbuildinfo'); // tsc's incremental build info, written last
+const ifStale = process.argv.includes('--if-stale');
+
+function newestInput() {
+  let newest = 0;
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+    if (existsSync(join(root, f))) newest = Math.max(newest, statSync(join(root, f)).mtimeMs);
+  }
+  // Directories too: their time changes when a file is removed or renamed.
+  for (const f of ['', ...readdirSync(join(root, 'src'), { recursive: true })]) {
+    newest = Math.max(newest, statSync(join(root, 'src', String(f))).mtimeMs);
+  }
+  return newest;
+}
+
+const built = existsSync(join(dist, 'cli', 'main.js')) && existsSync(stamp) ? statSync(stamp).mtimeMs : -1;
+if (ifStale && built >= 0 && (!existsSync(join(root, 'src')) || built >= newestInput())) process.exit(0);
+
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  if (ifStale && built >= 0) {
+    console.error('kreuz: dist/ may be older than src/, and TypeScript is not installed to rebuild it; using it as it is');
+    process.exit(0);
+  }
+  console.error('kreuz: TypeScript is not installed to build dist/: run `npm install` (with dev dependencies)');
+  process.exit(1);
+}
+// From scratch, no file of a removed source is left behind; --if-stale builds incrementally and
+// removes what tsc would not: the outputs of sources that are gone.
+if (!ifStale) rmSync(dist, { recursive: true, force: true });
+else if (existsSync(dist)) {
+  for (const f of readdirSync(dist, { recursive: true }).map(String)) {
+    const source = f.replace(/(\.d\.ts|\.js|\.js\.map|\.d\.ts\.map)$/, '.ts');
+    if (source !== f && !existsSync(join(root, 'src', source))) rmSync(join(dist, f), { force: true });
+  }
+}
+const startedAt = new Date(); // a source saved while tsc runs is newer than the build
+const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+// Exit status 2: type errors, but the files were written. Before a test run or a start in a work
+// tree that is being edited, go on with them (`npm test` type-checks first anyway); a build fails.
+if (run.status === 2 && ifStale) {
+  console.error('kreuz: dist/ was built from sources with type errors (above)');
+  process.exit(0);
+}
+if (run.status !== 0) process.exit(run.status ?? 1);
+// tsc leaves its build info untouched when nothing changed; mark dist/ as built from the sources as
+// they were when it started.
+utimesSync(stamp, startedAt, startedAt);
