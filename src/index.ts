@@ -24,14 +24,15 @@ export type {
 export {
   LocalSession,
   Result,
-  WampError,
   type CallResult,
   type EventHandler,
   type LocalRegistration,
   type LocalSessionOptions,
   type LocalSubscription,
   type Procedure,
-} from './node/local-session.ts';
+} from './core/local-session.ts';
+export { WampError } from './wamp/wamp-error.ts';
+export { CloseUri, CrossbarUri, ErrorUri, KreuzUri } from './wamp/uris.ts';
 export { createLogger, parseLogLevel, type LogFormat, type LogLevel, type LoggerOptions } from './node/logging.ts';
 export { ConfigError, type ConfigProblem } from './config/errors.ts';
 export { findConfigFile, loadConfigFile, validateConfig, type ValidatedConfig } from './config/load.ts';
@@ -39,4 +40,6 @@ export { toNodeOptions } from './config/to-node-options.ts';
 export { configSchema, type KreuzConfig } from './config/schema.ts';
 export type { Logger } from './core/logger.ts';
 export { Router } from './core/router.ts';
+export type { GateVerdict, GuardedMessage, Refusal, RouterExtension } from './core/extensions.ts';
+export type { RealmEvents } from './core/hooks.ts';
 export { KREUZ_VERSION } from './version.ts';

@@ -3,10 +3,12 @@
  * HELLO -> WELCOME. Static: a configured role (Crossbar's default
  * "anonymous") and a generated authid. Dynamic: the authenticator decides.
  */
+import { z } from 'zod';
 import { anonymousAuthenticator, generatedAuthid, type AuthRequest, type AuthStep, type Authenticator } from '../core/authentication.ts';
-import type { Dict } from '../wamp/messages.ts';
-import { configString, onlyKeys, welcome } from './common.ts';
-import { callAuthenticator, isDynamicPrincipal, parseDynamicConfig, requireDeps, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { welcome } from './common.ts';
+import { nonEmpty } from './config-schema.ts';
+import { callAuthenticator, isDynamicPrincipal, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { authMethod } from './method.ts';
 
 export { generatedAuthid };
 
@@ -30,9 +32,9 @@ export function dynamicAnonymous(config: DynamicConfig, deps: DynamicDeps): Auth
   };
 }
 
-/** From Crossbar's `{"type": "static", "role": "public"}` or `{"type": "dynamic", "authenticator": ...}`. */
-export function anonymousFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined): Authenticator {
-  if (config.type === 'dynamic') return dynamicAnonymous(parseDynamicConfig(config, path), requireDeps(deps, path));
-  onlyKeys(config, ['type', 'role'], path);
-  return staticAnonymous(configString(config, 'role', path, { optional: true }) ?? 'anonymous');
-}
+/** Crossbar's `{"type": "static", "role": "public"}`, or the dynamic form. */
+export const anonymousMethod = authMethod({
+  staticConfig: z.strictObject({ type: z.literal('static'), role: nonEmpty.optional().describe('Default "anonymous".') }),
+  fromStatic: (config) => staticAnonymous(config.role ?? 'anonymous'),
+  fromDynamic: dynamicAnonymous,
+});

@@ -1,7 +1,7 @@
 /**
  * What the authentication methods share: constant-time comparison, the
- * denial answers, config reading with errors that name the path, and the
- * transport details a dynamic authenticator is given.
+ * denial answers, the config error that names its path, and the transport
+ * details a dynamic authenticator is given.
  */
 // timingSafeEqual is called through the module object, so tests can watch it being used.
 import crypto, { createHash, createHmac, randomBytes } from 'node:crypto';
@@ -156,7 +156,7 @@ export function welcome(principal: Principal): AuthStep {
   return { kind: 'welcome', principal };
 }
 
-// ---- config reading ----
+// ---- config ----
 
 /** A transport `auth` configuration that cannot be used; the message names the path. */
 export class AuthConfigError extends Error {
@@ -167,77 +167,6 @@ export class AuthConfigError extends Error {
     super(`${path}: ${problem}`);
     this.name = 'AuthConfigError';
   }
-}
-
-export function configDict(value: unknown, path: string): Dict {
-  if (!isDict(value)) throw new AuthConfigError(path, `must be an object, got ${describe(value)}`);
-  return value;
-}
-
-export function configString(dict: Dict, key: string, path: string, options: { optional: true }): string | undefined;
-export function configString(dict: Dict, key: string, path: string, options?: { optional?: false }): string;
-export function configString(dict: Dict, key: string, path: string, options: { optional?: boolean } = {}): string | undefined {
-  const value = dict[key];
-  if (value === undefined && options.optional) return undefined;
-  if (typeof value !== 'string' || value.length === 0) {
-    // The value itself is never shown: it may be a secret.
-    throw new AuthConfigError(`${path}.${key}`, value === undefined ? 'is required' : `must be a non-empty string, got ${describeType(value)}`);
-  }
-  return value;
-}
-
-export function configInteger(
-  dict: Dict,
-  key: string,
-  path: string,
-  range: { min: number; max: number },
-  fallback?: number,
-): number {
-  const value = dict[key];
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
-    throw new AuthConfigError(
-      `${path}.${key}`,
-      value === undefined ? 'is required' : `must be an integer from ${range.min} to ${range.max}, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-export function configHex(dict: Dict, key: string, path: string, bytes?: number): Buffer {
-  const text = configString(dict, key, path);
-  const value = fromHex(text, bytes);
-  if (!value || value.length === 0) {
-    throw new AuthConfigError(`${path}.${key}`, bytes === undefined ? 'must be a hex string' : `must be ${bytes} bytes as ${bytes * 2} hex digits`);
-  }
-  return value;
-}
-
-/** Keys a dict may have; anything else is most likely a typo worth hearing about. */
-export function onlyKeys(dict: Dict, allowed: readonly string[], path: string): void {
-  for (const key of Object.keys(dict)) {
-    if (!allowed.includes(key)) throw new AuthConfigError(`${path}.${key}`, `unknown setting (known: ${allowed.join(', ')})`);
-  }
-}
-
-/** Optional `realm` and `extra` of a static principal. */
-export function principalOptions(dict: Dict, path: string): { realm?: string; extra?: Dict } {
-  const realm = dict.realm === null ? undefined : configString(dict, 'realm', path, { optional: true });
-  const extra = dict.extra === undefined || dict.extra === null ? undefined : configDict(dict.extra, `${path}.extra`);
-  return { ...(realm !== undefined && { realm }), ...(extra !== undefined && { extra }) };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  return describeType(value);
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : 'a string';
-  const type = typeof value;
-  return type === 'object' ? 'an object' : type === 'undefined' ? 'nothing' : `a ${type}`;
 }
 
 /** A Principal with optional realm (moves the session) and extra (WELCOME.Details.authextra). */

@@ -15,25 +15,23 @@
  * the router has no key of its own; a null or absent challenge is the norm.
  */
 import { createPublicKey, randomBytes, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
 import type { AuthRequest, AuthStep, Authenticator, Principal } from '../core/authentication.ts';
 import type { Dict } from '../wamp/messages.ts';
 import {
-  AuthConfigError,
-  configDict,
-  configString,
   denyCredentials,
   denyMalformed,
   denyNotAuthorized,
   fromHex,
   isStep,
   makePrincipal,
-  onlyKeys,
-  principalOptions,
   requestedChannelBinding,
   welcome,
   xor,
 } from './common.ts';
-import { callAuthenticator, isDynamicPrincipal, parseDynamicConfig, requireDeps, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { crossbarOnly, hex, principalFields } from './config-schema.ts';
+import { callAuthenticator, isDynamicPrincipal, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { authMethod } from './method.ts';
 
 const METHOD = 'cryptosign';
 
@@ -159,32 +157,41 @@ export function dynamicCryptosign(config: DynamicConfig, deps: DynamicDeps): Aut
   };
 }
 
-export function cryptosignFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined): Authenticator {
-  if (config.type === 'dynamic') return dynamicCryptosign(parseDynamicConfig(config, path), requireDeps(deps, path));
-  if (config.trustroots !== undefined) throw new AuthConfigError(`${path}.trustroots`, 'trustroots (certificates) are not supported');
-  onlyKeys(config, ['type', 'principals'], path);
-  const principals = new Map<string, CryptosignPrincipal>();
-  const all = configDict(config.principals ?? {}, `${path}.principals`);
-  for (const [authid, value] of Object.entries(all)) {
-    const at = `${path}.principals.${authid}`;
-    const p = configDict(value, at);
-    onlyKeys(p, ['role', 'authorized_keys', 'realm', 'extra'], at);
-    const keys = p.authorized_keys;
-    if (!Array.isArray(keys) || keys.length === 0) throw new AuthConfigError(`${at}.authorized_keys`, 'must be a non-empty list of public keys (hex)');
-    keys.forEach((key, i) => {
-      const raw = fromHex(key, 32);
-      if (!raw) throw new AuthConfigError(`${at}.authorized_keys[${i}]`, 'must be a 32-byte Ed25519 public key as 64 hex digits');
-      try {
-        ed25519PublicKey(raw);
-      } catch {
-        throw new AuthConfigError(`${at}.authorized_keys[${i}]`, 'is not a valid Ed25519 public key');
-      }
-    });
-    principals.set(authid, {
-      role: configString(p, 'role', at),
-      authorizedKeys: keys.map((k: string) => k.toLowerCase()),
-      ...principalOptions(p, at),
-    });
+/** Whether 32 bytes of hex (anything else is left to the hex check) make an Ed25519 public key. */
+function isEd25519Key(text: string): boolean {
+  if (!/^[0-9a-fA-F]{64}$/.test(text)) return true;
+  try {
+    ed25519PublicKey(Buffer.from(text, 'hex'));
+    return true;
+  } catch {
+    return false;
   }
-  return staticCryptosign(principals);
 }
+
+const LIST_OF_KEYS = 'must be a non-empty list of public keys (hex)';
+
+export const cryptosignMethod = authMethod({
+  staticConfig: z.strictObject({
+    type: z.literal('static'),
+    principals: z
+      .record(
+        z.string(),
+        z.strictObject({
+          authorized_keys: z
+            .array(hex(32).refine(isEd25519Key, { error: 'is not a valid Ed25519 public key' }), { error: LIST_OF_KEYS })
+            .min(1, { error: LIST_OF_KEYS }),
+          ...principalFields,
+        }),
+      )
+      .optional(),
+    ...crossbarOnly(['trustroots']),
+  }),
+  fromStatic(config) {
+    const principals = new Map<string, CryptosignPrincipal>();
+    for (const [authid, { authorized_keys, role, realm, extra }] of Object.entries(config.principals ?? {})) {
+      principals.set(authid, { role, authorizedKeys: authorized_keys.map((k) => k.toLowerCase()), realm, extra });
+    }
+    return staticCryptosign(principals);
+  },
+  fromDynamic: dynamicCryptosign,
+});

@@ -6,10 +6,12 @@
  * specific secrets}`. An error it raises denies the session with its URI.
  */
 import type { AuthRequest, AuthStep } from '../core/authentication.ts';
-import type { CallError, InternalCaller } from '../core/internal-caller.ts';
+import type { InternalCaller } from '../core/internal-caller.ts';
 import type { Dict } from '../wamp/messages.ts';
 import { ErrorUri } from '../wamp/uris.ts';
-import { AuthConfigError, NO_SUCH_PRINCIPAL, configString, isDict, onlyKeys, transportDetails } from './common.ts';
+import { WampError } from '../wamp/wamp-error.ts';
+import { AuthConfigError, NO_SUCH_PRINCIPAL, isDict, transportDetails } from './common.ts';
+import type { DynamicMethodConfig } from './config-schema.ts';
 
 export interface DynamicConfig {
   /** URI of the authenticator procedure. */
@@ -26,18 +28,10 @@ export interface DynamicDeps {
 
 export const DEFAULT_DYNAMIC_TIMEOUT_MS = 10_000;
 
-/** Keys of a `{"type": "dynamic"}` method config (Crossbar's; `authenticator-role` is accepted and unused: the router's caller is trusted). */
-export const DYNAMIC_KEYS = ['type', 'authenticator', 'authenticator-realm', 'authenticator-role'] as const;
-
-export function parseDynamicConfig(dict: Dict, path: string): DynamicConfig {
-  onlyKeys(dict, DYNAMIC_KEYS, path);
-  const authenticator = configString(dict, 'authenticator', path);
-  if (!/^[^\s#.]+(\.[^\s#.]+)*$/.test(authenticator)) {
-    throw new AuthConfigError(`${path}.authenticator`, `"${authenticator}" is not a valid procedure URI`);
-  }
-  const realm = configString(dict, 'authenticator-realm', path, { optional: true });
-  configString(dict, 'authenticator-role', path, { optional: true });
-  return { authenticator, ...(realm !== undefined && { realm }) };
+/** A checked `{"type": "dynamic", ...}` config as the authenticators take it. */
+export function dynamicConfigOf(config: DynamicMethodConfig): DynamicConfig {
+  const realm = config['authenticator-realm'];
+  return { authenticator: config.authenticator, ...(realm !== undefined && { realm }) };
 }
 
 /** The deps a dynamic method needs, or a config error naming the method's path. */
@@ -84,10 +78,10 @@ export async function callAuthenticator(
     );
     result = answer.args[0];
   } catch (err) {
-    if (isCallError(err)) {
+    if (err instanceof WampError) {
       // Crossbar: the authenticator's ApplicationError denies with its URI and first argument.
-      const message = err.args.length > 0 ? String(err.args[0]) : `dynamic authenticator denied: ${err.error}`;
-      return { kind: 'deny', reason: err.error, message };
+      const message = err.args.length > 0 ? String(err.args[0]) : `dynamic authenticator denied: ${err.uri}`;
+      return { kind: 'deny', reason: err.uri, message };
     }
     if (err instanceof TimeoutError) {
       return { kind: 'deny', reason: ErrorUri.AUTHENTICATION_FAILED, message: `dynamic authenticator "${config.authenticator}" did not answer in time` };
@@ -133,11 +127,6 @@ export function isDynamicPrincipal(value: DynamicPrincipal | AuthStep): value is
 }
 
 class TimeoutError extends Error {}
-
-/** core's CallError (a WAMP ERROR answer), recognised by shape: src/auth imports only core's types. */
-function isCallError(err: unknown): err is CallError {
-  return err instanceof Error && typeof (err as CallError).error === 'string' && Array.isArray((err as CallError).args);
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

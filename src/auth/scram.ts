@@ -24,15 +24,11 @@
 import { createHmac, pbkdf2, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { argon2id } from 'hash-wasm';
+import { z } from 'zod';
 import type { AuthRequest, AuthStep, Authenticator } from '../core/authentication.ts';
 import type { Dict } from '../wamp/messages.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import {
-  AuthConfigError,
-  configDict,
-  configHex,
-  configInteger,
-  configString,
   constantTimeEqual,
   denyCredentials,
   denyMalformed,
@@ -41,15 +37,15 @@ import {
   isStep,
   makePrincipal,
   mockBytes,
-  onlyKeys,
   PROCESS_SECRET,
-  principalOptions,
   requestedChannelBinding,
   sha256,
   welcome,
   xor,
 } from './common.ts';
-import { callAuthenticator, isDynamicPrincipal, parseDynamicConfig, requireAuthid, requireDeps, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { authConfigError, authErrorMap, hex, integer, principalFields } from './config-schema.ts';
+import { callAuthenticator, isDynamicPrincipal, requireAuthid, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { authMethod } from './method.ts';
 
 export const SCRAM_METHODS = ['scram', 'wamp-scram'] as const;
 export type ScramMethod = (typeof SCRAM_METHODS)[number];
@@ -298,28 +294,46 @@ function kdfName(kdf: ScramKdf, method: ScramMethod): string {
 
 // ---- config ----
 
-const PRINCIPAL_KEYS = ['kdf', 'iterations', 'memory', 'salt', 'stored-key', 'server-key', 'role', 'realm', 'extra'];
+/** Crossbar's SCRAM credential fields (hex for the bytes). */
+const credentialFields = {
+  kdf: z.enum(SCRAM_KDFS, {
+    error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${SCRAM_KDFS.join(', ')}, got ${JSON.stringify(issue.input)}`),
+  }),
+  iterations: integer(ITERATIONS.min, ITERATIONS.max),
+  memory: integer(MEMORY.min, MEMORY.max).optional(),
+  salt: hex(),
+  'stored-key': hex(32),
+  'server-key': hex(32),
+};
 
-/** A SCRAM principal from config (or a dynamic authenticator's answer, which has the same fields). */
-export function parseScramPrincipal(p: Dict, at: string, options: { anyKeys?: boolean } = {}): ScramPrincipal {
-  if (!options.anyKeys) onlyKeys(p, PRINCIPAL_KEYS, at);
-  const kdf = configString(p, 'kdf', at);
-  if (!(SCRAM_KDFS as readonly string[]).includes(kdf)) {
-    throw new AuthConfigError(`${at}.kdf`, `must be one of ${SCRAM_KDFS.join(', ')}, got "${kdf}"`);
+/** What the kdf asks of the other fields: Argon2 needs memory and a salt of 8 bytes or more; PBKDF2 takes no memory. */
+function kdfRules(credential: { kdf: ScramKdf; memory?: number | null; salt: string }, ctx: z.RefinementCtx): void {
+  if (!isArgon2(credential.kdf)) {
+    if (credential.memory !== undefined && credential.memory !== null) ctx.addIssue({ code: 'custom', path: ['memory'], message: 'is only for Argon2' });
+    return;
   }
-  const argon = isArgon2(kdf);
-  if (!argon && p.memory !== undefined && p.memory !== null) throw new AuthConfigError(`${at}.memory`, 'is only for Argon2');
-  const salt = configHex(p, 'salt', at);
-  if (argon && salt.length < 8) throw new AuthConfigError(`${at}.salt`, 'Argon2 needs a salt of at least 8 bytes');
+  if (credential.salt.length < 16) ctx.addIssue({ code: 'custom', path: ['salt'], message: 'Argon2 needs a salt of at least 8 bytes' });
+  if (credential.memory === undefined || credential.memory === null) ctx.addIssue({ code: 'custom', path: ['memory'], message: 'is required' });
+}
+
+const principalConfig = z.strictObject({ ...credentialFields, ...principalFields }).superRefine(kdfRules);
+
+/** The credential in a dynamic authenticator's answer, among its other fields (`memory: null` allowed there). */
+const dynamicCredential = z.object({ ...credentialFields, memory: credentialFields.memory.nullable() }).superRefine(kdfRules);
+
+type CredentialConfig = z.infer<typeof dynamicCredential>;
+
+function scramPrincipal(c: CredentialConfig, principal: { role: string; realm?: string; extra?: Dict }): ScramPrincipal {
   return {
-    kdf: kdf as ScramKdf,
-    iterations: configInteger(p, 'iterations', at, ITERATIONS),
-    ...(argon && { memory: configInteger(p, 'memory', at, MEMORY) }),
-    salt,
-    storedKey: configHex(p, 'stored-key', at, 32),
-    serverKey: configHex(p, 'server-key', at, 32),
-    role: configString(p, 'role', at),
-    ...principalOptions(p, at),
+    kdf: c.kdf,
+    iterations: c.iterations,
+    ...(isArgon2(c.kdf) && { memory: c.memory! }),
+    salt: Buffer.from(c.salt, 'hex'),
+    storedKey: Buffer.from(c['stored-key'], 'hex'),
+    serverKey: Buffer.from(c['server-key'], 'hex'),
+    role: principal.role,
+    ...(principal.realm !== undefined && { realm: principal.realm }),
+    ...(principal.extra !== undefined && { extra: principal.extra }),
   };
 }
 
@@ -347,33 +361,27 @@ export function dynamicScram(config: DynamicConfig, deps: DynamicDeps, method: S
       if (!isDynamicPrincipal(answer)) return answer;
       const authid = requireAuthid(answer.authid ?? request.authid);
       if (typeof authid !== 'string') return authid;
-      try {
-        const principal = parseScramPrincipal(answer.fields, 'result', { anyKeys: true });
-        return { authid, principal: { ...principal, realm: answer.realm, extra: answer.extra }, provider: 'dynamic' };
-      } catch (err) {
+      const credential = dynamicCredential.safeParse(answer.fields, { error: authErrorMap });
+      if (!credential.success) {
         return {
           kind: 'deny',
           reason: ErrorUri.AUTHENTICATION_FAILED,
-          message: `dynamic authenticator "${config.authenticator}" returned an unusable SCRAM principal: ${(err as Error).message}`,
+          message: `dynamic authenticator "${config.authenticator}" returned an unusable SCRAM principal: ${authConfigError(credential.error.issues[0], 'result', []).message}`,
         };
       }
+      return { authid, principal: scramPrincipal(credential.data, { role: answer.role, realm: answer.realm, extra: answer.extra }), provider: 'dynamic' };
     },
     () => DEFAULT_MOCK,
   );
 }
 
 /** One authenticator per spelling ("scram", "wamp-scram"), sharing the configuration. */
-export function scramFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined, secret?: Uint8Array): Authenticator[] {
-  if (config.type === 'dynamic') {
-    const dynamic = parseDynamicConfig(config, path);
-    const d = requireDeps(deps, path);
-    return SCRAM_METHODS.map((m) => dynamicScram(dynamic, d, m));
-  }
-  onlyKeys(config, ['type', 'principals'], path);
-  const principals = new Map<string, ScramPrincipal>();
-  const all = configDict(config.principals ?? {}, `${path}.principals`);
-  for (const [authid, value] of Object.entries(all)) {
-    principals.set(authid, parseScramPrincipal(configDict(value, `${path}.principals.${authid}`), `${path}.principals.${authid}`));
-  }
-  return SCRAM_METHODS.map((m) => staticScram(principals, m, secret));
-}
+export const scramMethod = authMethod({
+  staticConfig: z.strictObject({ type: z.literal('static'), principals: z.record(z.string(), principalConfig).optional() }),
+  fromStatic(config, { secret }) {
+    const principals = new Map<string, ScramPrincipal>();
+    for (const [authid, p] of Object.entries(config.principals ?? {})) principals.set(authid, scramPrincipal(p, p));
+    return SCRAM_METHODS.map((m) => staticScram(principals, m, secret));
+  },
+  fromDynamic: (config, deps) => SCRAM_METHODS.map((m) => dynamicScram(config, deps, m)),
+});

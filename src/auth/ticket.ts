@@ -8,20 +8,13 @@
  * An unknown authid is challenged like a known one and denied with the same
  * answer as a wrong ticket, so a denial does not tell which it was.
  */
+import { z } from 'zod';
 import type { AuthRequest, AuthStep, Authenticator } from '../core/authentication.ts';
 import type { Dict } from '../wamp/messages.ts';
-import {
-  configDict,
-  configString,
-  constantTimeEqual,
-  denyCredentials,
-  denyNotAuthorized,
-  makePrincipal,
-  onlyKeys,
-  principalOptions,
-  welcome,
-} from './common.ts';
-import { callAuthenticator, isDynamicPrincipal, parseDynamicConfig, requireAuthid, requireDeps, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { constantTimeEqual, denyCredentials, denyNotAuthorized, makePrincipal, welcome } from './common.ts';
+import { nonEmpty, principalFields } from './config-schema.ts';
+import { callAuthenticator, isDynamicPrincipal, requireAuthid, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { authMethod } from './method.ts';
 
 const METHOD = 'ticket';
 
@@ -73,16 +66,11 @@ export function dynamicTicket(config: DynamicConfig, deps: DynamicDeps): Authent
   };
 }
 
-export function ticketFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined): Authenticator {
-  if (config.type === 'dynamic') return dynamicTicket(parseDynamicConfig(config, path), requireDeps(deps, path));
-  onlyKeys(config, ['type', 'principals'], path);
-  const principals = new Map<string, TicketPrincipal>();
-  const all = configDict(config.principals ?? {}, `${path}.principals`);
-  for (const [authid, value] of Object.entries(all)) {
-    const at = `${path}.principals.${authid}`;
-    const p = configDict(value, at);
-    onlyKeys(p, ['ticket', 'role', 'realm', 'extra'], at);
-    principals.set(authid, { ticket: configString(p, 'ticket', at), role: configString(p, 'role', at), ...principalOptions(p, at) });
-  }
-  return staticTicket(principals);
-}
+export const ticketMethod = authMethod({
+  staticConfig: z.strictObject({
+    type: z.literal('static'),
+    principals: z.record(z.string(), z.strictObject({ ticket: nonEmpty, ...principalFields })).optional(),
+  }),
+  fromStatic: (config) => staticTicket(new Map(Object.entries(config.principals ?? {}))),
+  fromDynamic: dynamicTicket,
+});

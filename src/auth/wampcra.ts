@@ -22,25 +22,13 @@
  */
 import { createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 import type { AuthRequest, AuthStep, Authenticator } from '../core/authentication.ts';
 import type { Dict } from '../wamp/messages.ts';
-import {
-  AuthConfigError,
-  PROCESS_SECRET,
-  configDict,
-  configInteger,
-  configString,
-  constantTimeEqual,
-  denyCredentials,
-  denyMalformed,
-  denyNotAuthorized,
-  makePrincipal,
-  mockBytes,
-  onlyKeys,
-  principalOptions,
-  welcome,
-} from './common.ts';
-import { callAuthenticator, isDynamicPrincipal, parseDynamicConfig, requireAuthid, requireDeps, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { PROCESS_SECRET, constantTimeEqual, denyCredentials, denyMalformed, denyNotAuthorized, makePrincipal, mockBytes, welcome } from './common.ts';
+import { integer, nonEmpty, principalFields } from './config-schema.ts';
+import { callAuthenticator, isDynamicPrincipal, requireAuthid, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
+import { authMethod } from './method.ts';
 
 const METHOD = 'wampcra';
 const pbkdf2Async = promisify(pbkdf2);
@@ -219,28 +207,26 @@ function userFromDynamic(fields: Dict): { secret: string; salting?: Salting } | 
   };
 }
 
-export function wampcraFromConfig(config: Dict, path: string, deps: DynamicDeps | undefined, secret?: Uint8Array): Authenticator {
-  if (config.type === 'dynamic') return dynamicWampCra(parseDynamicConfig(config, path), requireDeps(deps, path));
-  onlyKeys(config, ['type', 'users'], path);
-  const users = new Map<string, CraUser>();
-  const all = configDict(config.users ?? {}, `${path}.users`);
-  for (const [authid, value] of Object.entries(all)) {
-    const at = `${path}.users.${authid}`;
-    const u = configDict(value, at);
-    onlyKeys(u, ['secret', 'role', 'salt', 'iterations', 'keylen', 'realm', 'extra'], at);
-    const salt = configString(u, 'salt', at, { optional: true });
-    if (salt === undefined && (u.iterations !== undefined || u.keylen !== undefined)) {
-      throw new AuthConfigError(at, '"iterations" and "keylen" need a "salt"');
+/** Crossbar's static user: the secret, and optionally the salting its key is derived with. */
+const userConfig = z
+  .strictObject({
+    secret: nonEmpty,
+    salt: nonEmpty.optional(),
+    iterations: integer(ITERATIONS.min, ITERATIONS.max).optional(),
+    keylen: integer(KEYLEN.min, KEYLEN.max).optional(),
+    ...principalFields,
+  })
+  .refine((u) => u.salt !== undefined || (u.iterations === undefined && u.keylen === undefined), { error: '"iterations" and "keylen" need a "salt"' });
+
+export const wampcraMethod = authMethod({
+  staticConfig: z.strictObject({ type: z.literal('static'), users: z.record(z.string(), userConfig).optional() }),
+  fromStatic(config, { secret }) {
+    const users = new Map<string, CraUser>();
+    for (const [authid, { secret: password, salt, iterations, keylen, role, realm, extra }] of Object.entries(config.users ?? {})) {
+      const salting = salt === undefined ? undefined : { salt, iterations: iterations ?? DEFAULT_ITERATIONS, keylen: keylen ?? DEFAULT_KEYLEN };
+      users.set(authid, { secret: password, role, realm, extra, ...(salting && { salting }) });
     }
-    const user: CraUser = { secret: configString(u, 'secret', at), role: configString(u, 'role', at), ...principalOptions(u, at) };
-    if (salt !== undefined) {
-      user.salting = {
-        salt,
-        iterations: configInteger(u, 'iterations', at, ITERATIONS, DEFAULT_ITERATIONS),
-        keylen: configInteger(u, 'keylen', at, KEYLEN, DEFAULT_KEYLEN),
-      };
-    }
-    users.set(authid, user);
-  }
-  return staticWampCra(users, { secret });
-}
+    return staticWampCra(users, { secret });
+  },
+  fromDynamic: dynamicWampCra,
+});

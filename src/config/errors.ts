@@ -1,5 +1,6 @@
 /** Config problems as a user reads them: `path.to.field: why`, one per line. */
 import type { z } from 'zod';
+import { isNotSupported } from '../auth/config-schema.ts';
 
 export interface ConfigProblem {
   /** e.g. "workers[0].transports[1].endpoint.port"; "" for the whole file. */
@@ -95,11 +96,6 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
-
-function isNotSupported(schema: z.ZodType): boolean {
-  const def = schema._zod.def as { type: string; innerType?: z.ZodType };
-  return def.type === 'optional' && def.innerType?._zod.def.type === 'never';
-}
 
 /** zod issues as problems; an unknown-keys issue becomes one problem per key. */
 export function toProblems(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {

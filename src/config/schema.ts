@@ -12,57 +12,9 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LIMITS } from '../core/limits.ts';
-import { RAWSOCKET_DEFAULTS } from '../transports/rawsocket.ts';
-import { DEFAULT_HANDSHAKE_TIMEOUT, WEBSOCKET_DEFAULTS } from '../transports/websocket.ts';
-import { isTrustedProxyEntry } from '../transports/trusted-proxies.ts';
-
-// ---- helpers ----
-
-/** A key Crossbar knows and Kreuz does not implement: absent is fine, present is an error naming it. */
-function notSupported(key: string, hint?: string) {
-  const message = `"${key}" is not supported by Kreuz${hint ? ` (${hint})` : ''}`;
-  return z.never({ error: message }).optional().describe(message);
-}
-
-function crossbarOnly(keys: readonly string[], hints: Record<string, string> = {}) {
-  return Object.fromEntries(keys.map((key) => [key, notSupported(key, hints[key])]));
-}
-
-/** One of `values`; a value in `crossbar` is a Crossbar value Kreuz does not support, and is named as such. */
-function choice<const T extends readonly [string, ...string[]]>(values: T, crossbar: readonly string[] = [], hint?: string) {
-  return z.enum(values, {
-    error: (issue) => {
-      const got = issue.input;
-      if (got === undefined) return 'is required';
-      if (typeof got === 'string' && crossbar.includes(got)) return `"${got}" is not supported by Kreuz${hint ? ` (${hint})` : ''}`;
-      return `must be one of ${values.map((v) => `"${v}"`).join(', ')}, got ${JSON.stringify(got)}`;
-    },
-  });
-}
-
-type TypedOption = z.ZodObject<{ type: z.ZodLiteral<string> } & z.ZodRawShape>;
-
-/** Objects told apart by their "type" key; Crossbar types Kreuz lacks are named as not supported. */
-function byType<const T extends readonly [TypedOption, ...TypedOption[]]>(options: T, crossbar: readonly string[] = []) {
-  const known = options.map((o) => [...o.shape.type._zod.def.values][0] as string);
-  return z.discriminatedUnion('type', options, {
-    error: (issue) => {
-      if (issue.code !== 'invalid_union') return undefined;
-      const type = (issue.input as { type?: unknown } | undefined)?.type;
-      if (type === undefined) return `is required (one of ${known.map((k) => `"${k}"`).join(', ')})`;
-      if (typeof type === 'string' && crossbar.includes(type)) return `"${type}" is not supported by Kreuz`;
-      return `must be one of ${known.map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(type)}`;
-    },
-  });
-}
-
-const nonEmpty = z.string().min(1);
-/** A WAMP URI as Crossbar's loose check has it: dot-separated components without whitespace or "#". */
-const uri = z.string().regex(/^[^\s#.]+(\.[^\s#.]+)*$/, { error: 'must be a WAMP URI (dot-separated words without spaces)' });
-const positiveInt = z.number().int().positive();
-const nonNegativeInt = z.number().int().min(0);
-/** Milliseconds. */
-const ms = nonNegativeInt;
+import { TRANSPORT_SCHEMAS } from '../node/transport-types/index.ts';
+import { byType, choice, crossbarOnly, ms, nonEmpty, nonNegativeInt, positiveInt, uri, urlPath } from './schema-helpers.ts';
+import type { auth } from './transport-pieces.ts';
 
 // ---- realms ----
 
@@ -124,261 +76,9 @@ const realm = z.strictObject({
   options: realmOptions.optional(),
 }).meta({ id: 'Realm' });
 
-// ---- authentication (Crossbar's transport "auth"; passed on untouched) ----
+// ---- transports: each type's piece is in its module (the table: src/node/transport-types/index.ts) ----
 
-const principalCommon = {
-  role: nonEmpty,
-  realm: nonEmpty.optional(),
-  extra: z.record(z.string(), z.unknown()).optional(),
-};
-
-const dynamicAuth = z.strictObject({
-  type: z.literal('dynamic'),
-  authenticator: uri.describe('The procedure that authenticates (called with realm, authid, details).'),
-  'authenticator-realm': nonEmpty.optional(),
-  'authenticator-role': nonEmpty.optional(),
-}).meta({ id: 'DynamicAuthenticator' });
-
-function method<T extends TypedOption>(staticShape: T) {
-  return byType([staticShape, dynamicAuth], ['function']);
-}
-
-const hex = (bytes?: number) =>
-  z.string().regex(bytes ? new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`) : /^(?:[0-9a-fA-F]{2})+$/, {
-    error: bytes ? `must be ${bytes} bytes as ${bytes * 2} hex digits` : 'must be hex',
-  });
-
-const auth = z
-  .strictObject({
-    anonymous: method(z.strictObject({ type: z.literal('static'), role: nonEmpty.optional().describe('Default "anonymous".') })).optional(),
-    ticket: method(
-      z.strictObject({
-        type: z.literal('static'),
-        principals: z.record(z.string(), z.strictObject({ ticket: nonEmpty, ...principalCommon })).optional(),
-      }),
-    ).optional(),
-    wampcra: method(
-      z.strictObject({
-        type: z.literal('static'),
-        users: z
-          .record(
-            z.string(),
-            z.strictObject({
-              secret: nonEmpty,
-              salt: nonEmpty.optional(),
-              iterations: positiveInt.optional(),
-              keylen: positiveInt.optional(),
-              ...principalCommon,
-            }),
-          )
-          .optional(),
-      }),
-    ).optional(),
-    cryptosign: method(
-      z.strictObject({
-        type: z.literal('static'),
-        principals: z
-          .record(z.string(), z.strictObject({ authorized_keys: z.array(hex(32)).min(1), ...principalCommon }))
-          .optional(),
-        ...crossbarOnly(['trustroots']),
-      }),
-    ).optional(),
-    scram: method(z.strictObject({ type: z.literal('static'), principals: z.record(z.string(), scramPrincipal()).optional() })).optional(),
-    'wamp-scram': method(
-      z.strictObject({ type: z.literal('static'), principals: z.record(z.string(), scramPrincipal()).optional() }),
-    ).optional(),
-    ...crossbarOnly(['tls', 'cookie', 'cryptosign-proxy', 'anonymous-proxy']),
-  })
-  .refine((a) => Object.keys(a).length > 0, { error: 'configures no authentication method' })
-  .meta({ id: 'TransportAuth', description: 'Authentication methods offered on this transport (Crossbar shape). Without it: anonymous, role "anonymous".' });
-
-function scramPrincipal() {
-  return z.strictObject({
-    kdf: choice(['argon2id13', 'argon2id-13', 'argon2id', 'pbkdf2']),
-    iterations: positiveInt,
-    memory: positiveInt.optional(),
-    salt: hex(),
-    'stored-key': hex(32),
-    'server-key': hex(32),
-    ...principalCommon,
-  });
-}
-
-// ---- transports ----
-
-const serializer = choice(['json', 'msgpack', 'cbor'], ['ubjson', 'flatbuffers']);
-const serializers = z.array(serializer).min(1).describe('Default: json, msgpack, cbor.');
-
-const tls = z.strictObject({
-  key: nonEmpty.describe('PEM private key: a file (relative to the config file) or the PEM text.'),
-  certificate: nonEmpty.describe('PEM certificate: a file (relative to the config file) or the PEM text.'),
-  chain_certificates: z.array(nonEmpty).optional().describe('Intermediate certificates, sent after the certificate.'),
-  ca_certificates: z.array(nonEmpty).optional(),
-  passphrase: nonEmpty.optional().describe('Kreuz: the passphrase of an encrypted key.'),
-  ...crossbarOnly(['dhparam', 'ciphers']),
-}).meta({ id: 'Tls' });
-
-const tcpEndpoint = z.strictObject({
-  type: z.literal('tcp'),
-  port: z.number().int().min(0).max(65535).describe('0 picks a free port.'),
-  interface: nonEmpty.optional().describe('Default 127.0.0.1 (Crossbar: every interface). "0.0.0.0" or "::" accepts remote clients.'),
-  version: z.union([z.literal(4), z.literal(6)]).optional(),
-  tls: tls.optional(),
-  ...crossbarOnly(['backlog', 'shared', 'user_timeout']),
-}).meta({ id: 'TcpEndpoint' });
-
-const unixEndpoint = z.strictObject({
-  type: z.literal('unix'),
-  path: nonEmpty.describe('Socket file, relative to the config file.'),
-}).meta({ id: 'UnixEndpoint' });
-
-const endpoint = byType([tcpEndpoint, unixEndpoint], ['twisted', 'onion']);
-
-const websocketOptions = z.strictObject({
-  max_message_size: positiveInt.optional().describe(`Bytes; default ${WEBSOCKET_DEFAULTS.maxMessageSize}. Kreuz has no "0 = unlimited".`),
-  auto_ping_interval: ms.optional().describe(`ms between pings; default ${WEBSOCKET_DEFAULTS.autoPingInterval}; 0: off.`),
-  auto_ping_timeout: positiveInt.optional().describe(`ms to answer a ping; default ${WEBSOCKET_DEFAULTS.autoPingTimeout}.`),
-  compression: z
-    .union([z.boolean(), z.strictObject({ deflate: z.strictObject(crossbarOnly(['request_no_context_takeover', 'request_max_window_bits', 'no_context_takeover', 'max_window_bits', 'memory_level'])) })])
-    .optional()
-    .describe('permessage-deflate; default off.'),
-  allowed_origins: z.array(nonEmpty).optional().describe('Browser origins allowed ("*" wildcards); default any.'),
-  open_handshake_timeout: positiveInt.optional().describe(`ms for the HTTP request (and TLS handshake); default ${DEFAULT_HANDSHAKE_TIMEOUT}.`),
-  require_websocket_subprotocol: z.literal(true, { error: 'false is not supported by Kreuz: a WAMP subprotocol is always required' }).optional(),
-  max_send_buffer: positiveInt.optional().describe(`Kreuz: bytes queued for a client before it is cut off as too slow; default ${WEBSOCKET_DEFAULTS.maxSendBuffer}.`),
-  trusted_proxies: z
-    .array(z.string().refine(isTrustedProxyEntry, { error: 'must be an IP address, a CIDR range (e.g. "10.0.0.0/8") or "unix"' }))
-    .optional()
-    .describe(
-      'Kreuz: reverse proxies / load balancers whose X-Forwarded-For header is believed (IPs, CIDR ranges, "unix" for Unix-socket connections). ' +
-        'The client address (shown as the transport peer, and what authentication throttling counts by) is then the right-most X-Forwarded-For hop that is not itself a trusted proxy; ' +
-        'from any other address the header is ignored. Default: none.',
-    ),
-  ...crossbarOnly([
-    'auto_ping_size',
-    'auto_ping_restart_on_any_traffic',
-    'close_handshake_timeout',
-    'fail_by_drop',
-    'allow_null_origin',
-    'enable_webstatus',
-    'show_server_version',
-    'echo_close_codereason',
-    'max_frame_size',
-    'utf8validation',
-    'tcp_nodelay',
-    'trust_x_forwarded_for',
-    'external_port',
-    'enable_hybi10',
-    'enable_rfc6455',
-    'apply_mask',
-    'mask_server_frames',
-    'version',
-  ], { trust_x_forwarded_for: 'use "trusted_proxies", a list of the proxies to believe' }),
-}).meta({ id: 'WebSocketOptions' });
-
-const rawsocketOptions = z.strictObject({
-  max_message_size: z.number().int().min(1024).max(16 * 1024 * 1024).optional().describe(`Bytes, rounded down to a power of two; default ${RAWSOCKET_DEFAULTS.maxMessageSize}.`),
-  auto_ping_interval: ms.optional().describe(`Kreuz: ms between RawSocket PINGs; default ${RAWSOCKET_DEFAULTS.autoPingInterval} (0: off; not every client answers them).`),
-  auto_ping_timeout: positiveInt.optional().describe(`Kreuz: ms to answer a PING; default ${RAWSOCKET_DEFAULTS.autoPingTimeout}.`),
-  max_send_buffer: positiveInt.optional().describe(`Kreuz: default ${RAWSOCKET_DEFAULTS.maxSendBuffer}.`),
-  max_connections: nonNegativeInt.optional().describe(`Kreuz: default ${RAWSOCKET_DEFAULTS.maxConnections} (0: no limit).`),
-  handshake_timeout: positiveInt.optional().describe(`Kreuz: ms for the 4-byte handshake; default ${RAWSOCKET_DEFAULTS.handshakeTimeout}.`),
-}).meta({ id: 'RawSocketOptions' });
-
-const websocketService = z.strictObject({
-  type: z.literal('websocket'),
-  url: z.string().optional().describe('Public URL; informational.'),
-  serializers: serializers.optional(),
-  options: websocketOptions.optional(),
-  auth: auth.optional(),
-  ...crossbarOnly(['cookie', 'debug', 'debug_traffic', 'debug_ping_pong']),
-}).meta({ id: 'WebSocketService' });
-
-const nodeinfoService = z.strictObject({ type: z.literal('nodeinfo') }).describe('Kreuz answers JSON: version, uptime, realms, sessions.');
-
-const CROSSBAR_PATH_SERVICES = [
-  'static',
-  'longpoll',
-  'caller',
-  'publisher',
-  'webhook',
-  'json',
-  'cgi',
-  'wsgi',
-  'redirect',
-  'reverseproxy',
-  'websocket-reverseproxy',
-  'path',
-  'resource',
-  'archive',
-  'wap',
-  'catalog',
-  'none',
-  'upload',
-  'fileupload',
-  'schemadoc',
-];
-
-const pathService = byType([websocketService, nodeinfoService], CROSSBAR_PATH_SERVICES);
-
-/** "/" or a URL path below it ("ws", "api/ws"); a leading "/" is allowed. */
-const urlPath = z.string().regex(/^(\/|\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/, { error: 'must be "/" or a URL path such as "ws"' });
-
-const paths = z.record(urlPath, pathService).refine((p) => Object.keys(p).length > 0, { error: 'must have at least one path' });
-
-const WEB_OPTIONS = ['access_log', 'display_tracebacks', 'hsts', 'hsts_max_age', 'client_timeout', 'hixie76_aware'];
-
-const websocketTransport = z.strictObject({
-  type: z.literal('websocket'),
-  id: z.string().optional(),
-  endpoint,
-  url: z.string().optional().describe('Public URL; its path is where WAMP is served (default "/ws").'),
-  serializers: serializers.optional(),
-  options: websocketOptions.optional(),
-  auth: auth.optional(),
-  ...crossbarOnly(['cookie', 'debug', 'debug_traffic', 'debug_ping_pong']),
-}).meta({ id: 'WebSocketTransport' });
-
-const rawsocketTransport = z.strictObject({
-  type: z.literal('rawsocket'),
-  id: z.string().optional(),
-  endpoint,
-  serializers: serializers.optional(),
-  options: rawsocketOptions.optional(),
-  auth: auth.optional(),
-  ...crossbarOnly(['debug', 'max_message_size'], { max_message_size: 'use options.max_message_size' }),
-}).meta({ id: 'RawSocketTransport' });
-
-const webTransport = z.strictObject({
-  type: z.literal('web'),
-  id: z.string().optional(),
-  endpoint,
-  paths,
-  options: z.strictObject(crossbarOnly(WEB_OPTIONS)).optional(),
-}).meta({ id: 'WebTransport' });
-
-const universalTransport = z.strictObject({
-  type: z.literal('universal'),
-  id: z.string().optional(),
-  endpoint: tcpEndpoint,
-  rawsocket: z
-    .strictObject({ serializers: serializers.optional(), options: rawsocketOptions.optional(), auth: auth.optional(), ...crossbarOnly(['debug']) })
-    .optional()
-    .describe('RawSocket on this port; without it, RawSocket clients are dropped.'),
-  websocket: z
-    .record(urlPath, websocketService.omit({ type: true }).extend({ type: z.literal('websocket').optional() }))
-    .optional()
-    .describe('WebSocket endpoints on this port, by URL path.'),
-  web: z.strictObject({ paths, options: z.strictObject(crossbarOnly(WEB_OPTIONS)).optional() }).optional(),
-  ...crossbarOnly(['mqtt']),
-}).meta({ id: 'UniversalTransport' });
-
-const transport = byType([websocketTransport, rawsocketTransport, webTransport, universalTransport], [
-  'mqtt',
-  'flashpolicy',
-  'websocket.testee',
-  'stream.testee',
-]);
+const transport = byType(TRANSPORT_SCHEMAS, ['mqtt', 'flashpolicy', 'websocket.testee', 'stream.testee']);
 
 // ---- workers and the whole file ----
 
@@ -472,12 +172,14 @@ export type KreuzConfig = z.infer<typeof configSchema>;
 export type RouterWorkerConfig = z.infer<typeof routerWorker>;
 export type RealmConfigEntry = z.infer<typeof realm>;
 export type TransportConfig = z.infer<typeof transport>;
-export type EndpointConfig = z.infer<typeof endpoint>;
-export type TcpEndpointConfig = z.infer<typeof tcpEndpoint>;
-export type TlsConfig = z.infer<typeof tls>;
 export type AuthConfig = z.infer<typeof auth>;
 export type RoleConfigEntry = z.infer<typeof role>;
-export type WebSocketOptionsConfig = z.infer<typeof websocketOptions>;
-export type RawSocketOptionsConfig = z.infer<typeof rawsocketOptions>;
-export type PathServiceConfig = z.infer<typeof pathService>;
-export type WebSocketServiceConfig = z.infer<typeof websocketService>;
+export type {
+  EndpointConfig,
+  PathServiceConfig,
+  RawSocketOptionsConfig,
+  TcpEndpointConfig,
+  TlsConfig,
+  WebSocketOptionsConfig,
+  WebSocketServiceConfig,
+} from './transport-pieces.ts';

@@ -1,43 +1,23 @@
 /**
  * What the schema cannot check on its own: names and ports used twice,
- * paths served twice, TLS files that are missing, and the details of each
- * authentication method (left to src/auth, which knows them best).
+ * TLS files that are missing, and what each transport type checks of its
+ * own entries (e.g. paths served twice). Each authentication method's
+ * details are in its schema piece, from src/auth.
  */
 import { existsSync } from 'node:fs';
-import { AuthConfigError, buildTransportAuth } from '../auth/index.ts';
 import { prefixWildcardOverlaps } from '../authz/permissions.ts';
 import { formatPath, type ConfigProblem } from './errors.ts';
 import type { KreuzConfig, TlsConfig, TransportConfig } from './schema.ts';
-import { isPem, normalizeUrlPath, resolveFile } from './paths.ts';
+import { checkTransport, transportServices } from '../node/transport-types/index.ts';
+import { isPem, resolveFile } from './paths.ts';
 
 type Path = PropertyKey[];
 type RoleConfig = NonNullable<KreuzConfig['workers'][number]['realms'][number]['roles']>[number];
 
 /** Every WAMP service of a transport (a WebSocket path, a RawSocket), with where its `auth` is or would be. */
 export function wampServices(transport: TransportConfig, at: Path): Array<{ auth: unknown; path: Path }> {
-  const out: Array<{ auth: unknown; path: Path }> = [];
-  const webPaths = (paths: Record<string, { type: string; auth?: unknown }>, base: Path) => {
-    for (const [p, service] of Object.entries(paths)) if (service.type === 'websocket') out.push({ auth: service.auth, path: [...base, p, 'auth'] });
-  };
-  switch (transport.type) {
-    case 'websocket':
-    case 'rawsocket':
-      out.push({ auth: transport.auth, path: [...at, 'auth'] });
-      break;
-    case 'web':
-      webPaths(transport.paths, [...at, 'paths']);
-      break;
-    case 'universal':
-      if (transport.rawsocket) out.push({ auth: transport.rawsocket.auth, path: [...at, 'rawsocket', 'auth'] });
-      for (const [p, service] of Object.entries(transport.websocket ?? {})) out.push({ auth: service.auth, path: [...at, 'websocket', p, 'auth'] });
-      if (transport.web) webPaths(transport.web.paths, [...at, 'web', 'paths']);
-      break;
-  }
-  return out;
+  return transportServices(transport).map(({ auth, path }) => ({ auth, path: [...at, ...path] }));
 }
-
-/** Dynamic authenticators are only called once the node runs; for checking, a caller that is never used. */
-const CHECK_ONLY_CALLER = { call: () => Promise.reject(new Error('not running')) };
 
 export function checkSemantics(config: KreuzConfig, baseDir: string): { problems: ConfigProblem[]; notes: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
@@ -104,25 +84,7 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
         listeners.set(`unix|${file}`, formatPath(at));
       }
 
-      if (transport.type === 'web') checkPathsOnce(Object.keys(transport.paths), [...at, 'paths'], problem);
-      if (transport.type === 'universal') {
-        const ws = Object.keys(transport.websocket ?? {});
-        checkPathsOnce(ws, [...at, 'websocket'], problem);
-        const web = Object.keys(transport.web?.paths ?? {});
-        checkPathsOnce(web, [...at, 'web', 'paths'], problem);
-        const wsPaths = new Set(ws.map(normalizeUrlPath));
-        for (const p of web) if (wsPaths.has(normalizeUrlPath(p))) problem([...at, 'web', 'paths', p], `path ${normalizeUrlPath(p)} is already a websocket path of this transport`);
-      }
-
-      for (const { auth, path } of wampServices(transport, at)) {
-        if (auth === undefined) continue;
-        try {
-          buildTransportAuth(auth, { caller: CHECK_ONLY_CALLER }, formatPath(path));
-        } catch (err) {
-          if (!(err instanceof AuthConfigError)) throw err;
-          problems.push({ path: err.path, message: err.message.slice(err.path.length + 2) });
-        }
-      }
+      checkTransport(transport, (path, message) => problem([...at, ...path], message));
     });
   });
   return { problems, notes };
@@ -143,16 +105,6 @@ function noteOverlaps(role: RoleConfig, at: Path, notes: ConfigProblem[]): void 
 
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::';
-}
-
-function checkPathsOnce(paths: string[], at: Path, problem: (path: Path, message: string) => void): void {
-  const seen = new Map<string, string>();
-  for (const p of paths) {
-    const normal = normalizeUrlPath(p);
-    const first = seen.get(normal);
-    if (first !== undefined) problem([...at, p], `path ${normal} is already configured as "${first}"`);
-    else seen.set(normal, p);
-  }
 }
 
 function checkTlsFiles(tls: TlsConfig, at: Path, baseDir: string, problem: (path: Path, message: string) => void): void {

@@ -6,10 +6,10 @@ import { MessageType as T } from '../wamp/codes.ts';
 import { randomId } from '../wamp/ids.ts';
 import { error, withPayload, type Dict, type Outbound, type Publish, type Subscribe, type Unsubscribe } from '../wamp/messages.ts';
 import { isReservedUri, isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
-import { ErrorUri } from '../wamp/uris.ts';
+import { ErrorUri, KreuzUri } from '../wamp/uris.ts';
 import { EventStore, type HistoryConfig, type StoredEvent } from './event-store.ts';
 import type { Hooks, RealmEvents } from './hooks.ts';
-import { LIMIT_REACHED, type Limits } from './limits.ts';
+import type { Limits } from './limits.ts';
 import type { RouterCounters } from './counters.ts';
 import type { Session } from './session.ts';
 import { Subscription } from './subscription.ts';
@@ -76,7 +76,7 @@ export class Broker {
     let subscription = this.map.get(uri, match);
     if (!session.internal && !subscription?.subscribers.has(session) && session.subscriptions.size >= this.o.limits.subscriptions) {
       this.o.counters.limit('subscriptions');
-      session.send(error(T.SUBSCRIBE, request, LIMIT_REACHED, [`a session may hold at most ${this.o.limits.subscriptions} subscriptions`]));
+      session.send(error(T.SUBSCRIBE, request, KreuzUri.LIMIT_REACHED, [`a session may hold at most ${this.o.limits.subscriptions} subscriptions`]));
       return;
     }
     const created = !subscription;
@@ -151,7 +151,7 @@ export class Broker {
       const refusal = this.store.retainRefusal(topic, publisher, bytes);
       if (refusal !== undefined) {
         this.o.counters.limit('retainedEvents');
-        if (acknowledge) publisher.send(error(T.PUBLISH, request, LIMIT_REACHED, [refusal]));
+        if (acknowledge) publisher.send(error(T.PUBLISH, request, KreuzUri.LIMIT_REACHED, [refusal]));
         return;
       }
     }

@@ -16,19 +16,14 @@ import {
   type Yield,
 } from '../wamp/messages.ts';
 import { isReservedPattern, isReservedUri, isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
-import { ErrorUri } from '../wamp/uris.ts';
+import { CrossbarUri, ErrorUri, KreuzUri } from '../wamp/uris.ts';
 import type { Hooks, RealmEvents, Timers } from './hooks.ts';
 import { Invocation } from './invocation.ts';
-import { LIMIT_REACHED, type Limits } from './limits.ts';
+import type { Limits } from './limits.ts';
 import type { RouterCounters } from './counters.ts';
 import { Callee, Registration, type InvokePolicy } from './registration.ts';
 import type { Session } from './session.ts';
 import { UriMap } from './uri-map.ts';
-
-/** Crossbar's error URI for a call refused because every callee is at its concurrency limit. */
-export const MAX_CONCURRENCY_REACHED = 'crossbar.error.max_concurrency_reached';
-/** Crossbar's reason in UNREGISTERED sent to callees replaced by force_reregister. */
-export const UNREGISTERED_REASON = 'wamp.error.unregistered';
 
 export type CancelMode = 'skip' | 'kill' | 'killnowait';
 
@@ -94,7 +89,7 @@ export class Dealer {
     // The router's own sessions are not limited: they register what the node needs.
     if (!session.internal && session.registrations.size >= this.o.limits.registrations) {
       this.o.counters.limit('registrations');
-      return fail(LIMIT_REACHED, `a session may hold at most ${this.o.limits.registrations} registrations`);
+      return fail(KreuzUri.LIMIT_REACHED, `a session may hold at most ${this.o.limits.registrations} registrations`);
     }
     const callee = new Callee(session, (options.concurrency as number | undefined) ?? Infinity, options.disclose_caller === true);
     const existing = this.map.get(uri, match);
@@ -158,7 +153,7 @@ export class Dealer {
     for (const c of dropped) {
       this.detachCallee(old, c);
       // Sent whether or not the callee announced registration_revocation, as Crossbar does.
-      c.session.send([T.UNREGISTERED, 0, { registration: old.id, reason: UNREGISTERED_REASON }]);
+      c.session.send([T.UNREGISTERED, 0, { registration: old.id, reason: ErrorUri.UNREGISTERED }]);
     }
     this.byId.delete(old.id);
     this.map.delete(old.uri, old.match);
@@ -233,16 +228,17 @@ export class Dealer {
     // Calls the caller abandoned (canceled with skip, timed out) and progressive calls it has not closed yet still count.
     if (!caller.internal && caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight) {
       this.o.counters.limit('callsInFlight');
-      return caller.send(error(T.CALL, request, LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]));
+      return caller.send(error(T.CALL, request, KreuzUri.LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]));
     }
     if (this.o.counters.callsInFlight >= this.o.limits.callsInFlightTotal) {
       this.o.counters.limit('callsInFlightTotal');
-      return caller.send(error(T.CALL, request, LIMIT_REACHED, [`the router holds its maximum of ${this.o.limits.callsInFlightTotal} calls in flight`]));
+      return caller.send(error(T.CALL, request, KreuzUri.LIMIT_REACHED, [`the router holds its maximum of ${this.o.limits.callsInFlightTotal} calls in flight`]));
     }
     const registration = this.route(uri);
     if (!registration) {
       return caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure ${quoted(uri)}`]));
     }
+    this.o.hooks.emit('callRouted', caller, request, registration);
 
     const details: Dict = {};
     // WAMP: INVOCATION.Details.procedure carries the called URI for pattern registrations.
@@ -253,7 +249,7 @@ export class Dealer {
     if (!callee) {
       if (registration.queue.length >= this.o.callQueueLimit) {
         return caller.send(
-          error(T.CALL, request, MAX_CONCURRENCY_REACHED, [`maximum concurrency reached for procedure ${quoted(registration.uri)}`]),
+          error(T.CALL, request, CrossbarUri.MAX_CONCURRENCY_REACHED, [`maximum concurrency reached for procedure ${quoted(registration.uri)}`]),
         );
       }
       registration.queue.push(invocation);
@@ -313,6 +309,7 @@ export class Dealer {
     for (const chunk of invocation.pendingChunks.splice(0)) this.sendChunk(invocation, chunk);
     // The callee has it: while it works, the router keeps what identifies the call, not its payload.
     invocation.dropPayload();
+    this.o.hooks.emit('callInvoked', invocation);
   }
 
   /** Dispatches queued calls while some callee is below its concurrency limit. */

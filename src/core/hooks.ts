@@ -1,12 +1,16 @@
 /**
- * Typed hooks: how the meta API (and later metrics) learn of core events
- * without the core knowing them. Listeners run synchronously, after the
- * reply to the request that caused the event has been sent.
+ * Typed hooks: how the meta API, metrics (and later a cluster) learn of core
+ * events without the core knowing them. Listeners run synchronously.
  */
 import type { Registration } from './registration.ts';
+import type { Invocation } from './invocation.ts';
 import type { Session } from './session.ts';
 import type { Subscription } from './subscription.ts';
 
+/**
+ * What happens on a realm. Session, registration and subscription events
+ * come after the reply to the request that caused them has been sent.
+ */
 export interface RealmEvents {
   /** A session joined (after WELCOME). */
   join(session: Session): void;
@@ -20,22 +24,40 @@ export interface RealmEvents {
   subscriberAdded(session: Session, subscription: Subscription): void;
   subscriberRemoved(session: Session, subscription: Subscription): void;
   subscriptionDeleted(session: Session, subscription: Subscription): void;
+  /**
+   * A new call found the registration it goes to, before anything is sent
+   * for it: it is then dispatched, queued, or refused because every callee is busy.
+   */
+  callRouted(caller: Session, request: number, registration: Registration): void;
+  /** A call reached a callee: its INVOCATION was sent (`invocation.callee` is set). */
+  callInvoked(invocation: Invocation): void;
 }
 
+type Listener = (...args: any[]) => void;
+
 export class Hooks<E extends { [K in keyof E]: (...args: any[]) => void }> {
-  private readonly listeners: Array<Partial<E>> = [];
+  /** Listeners by event, so an event nobody listens to costs one lookup. */
+  private readonly listeners = new Map<keyof E, Listener[]>();
 
   /** Where a listener's exception goes: it must not stop the core half-way through a change. */
   constructor(private readonly onError: (event: string, err: unknown) => void = () => {}) {}
 
   add(listener: Partial<E>): void {
-    this.listeners.push(listener);
+    for (const event of Object.keys(listener) as Array<keyof E>) {
+      const fn = listener[event] as Listener | undefined;
+      if (typeof fn !== 'function') continue;
+      let list = this.listeners.get(event);
+      if (!list) this.listeners.set(event, (list = []));
+      list.push(fn.bind(listener));
+    }
   }
 
   emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
-    for (const listener of this.listeners) {
+    const list = this.listeners.get(event);
+    if (list === undefined) return;
+    for (const fn of list) {
       try {
-        listener[event]?.(...args);
+        fn(...args);
       } catch (err) {
         this.onError(String(event), err);
       }

@@ -1,7 +1,7 @@
 /**
  * Per-session and per-router limits, each with a safe default. A request
- * over a limit gets an ERROR with LIMIT_REACHED; a session sending faster
- * than its message rate is closed with ABORT RATE_LIMITED.
+ * over a limit gets an ERROR with KreuzUri.LIMIT_REACHED; a session sending
+ * faster than its message rate is closed with ABORT KreuzUri.RATE_LIMITED.
  */
 export interface Limits {
   /** Calls a session may have in flight as caller. */
@@ -53,9 +53,6 @@ export const DEFAULT_LIMITS: Limits = {
   retainedBytesPerSession: 8 * 1024 * 1024,
   maxDepth: 64,
 };
-
-export const LIMIT_REACHED = 'kreuz.error.limit_reached';
-export const RATE_LIMITED = 'kreuz.error.rate_limited';
 
 /** A token bucket: `rate` tokens per second, holding at most `2 * rate`. */
 export class RateLimiter {

@@ -6,26 +6,14 @@ import { MessageType as T, messageName } from '../wamp/codes.ts';
 import { routerFeatures } from '../wamp/features.ts';
 import { randomId } from '../wamp/ids.ts';
 import { ShapeError, checkInbound } from '../wamp/inbound.ts';
-import {
-  abort,
-  error,
-  goodbye,
-  type Authenticate,
-  type Call,
-  type Dict,
-  type Goodbye,
-  type Hello,
-  type Inbound,
-  type Publish,
-  type Register,
-  type Subscribe,
-} from '../wamp/messages.ts';
+import { abort, error, goodbye, type Authenticate, type Dict, type Goodbye, type Hello, type Inbound } from '../wamp/messages.ts';
 import { isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
-import { CloseUri, ErrorUri } from '../wamp/uris.ts';
+import { CloseUri, ErrorUri, KreuzUri } from '../wamp/uris.ts';
 import { AuthThrottle, throttleKeys } from './auth-throttle.ts';
-import { DEFAULT_LIMITS, LIMIT_REACHED, RATE_LIMITED, RateLimiter, type Limits } from './limits.ts';
+import { DEFAULT_LIMITS, RateLimiter, type Limits } from './limits.ts';
 import { ANONYMOUS_ONLY, type AuthStep, type Principal, type TransportAuth } from './authentication.ts';
 import type { Action, Decision } from './authorization.ts';
+import type { GateVerdict, GuardedMessage, Refusal, RouterExtension } from './extensions.ts';
 import { realTimers, type Timers } from './hooks.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { Peer } from './peer.ts';
@@ -62,6 +50,12 @@ export class Router {
   private pending = 0;
   /** Trouble contained: limits reached, undeliverable messages, failed sessions. */
   readonly counters = new RouterCounters();
+  /** What `use()` plugged in, by the point each one serves. */
+  private readonly peerWrappers: RouterExtension[] = [];
+  private readonly taps: RouterExtension[] = [];
+  private readonly gates: RouterExtension[] = [];
+  /** False once `stopAdmitting()` was called. */
+  private admittingNew = true;
 
   constructor(options: RouterOptions) {
     this.timers = options.timers ?? realTimers;
@@ -73,8 +67,7 @@ export class Router {
       limits: this.limits,
       counters: this.counters,
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
-      hookFailed: (event: string, err: unknown) =>
-        this.log.warn({ event, err: err instanceof Error ? err.message : String(err) }, 'hook listener failed'),
+      hookFailed: (event: string, err: unknown) => this.extensionFailed(event, err),
     };
     for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm, context));
     this.agent = options.agent ?? 'Kreuz';
@@ -86,9 +79,51 @@ export class Router {
    * messages. `auth` is the transport's authentication; none means anonymous only.
    */
   connect(peer: Peer, auth?: TransportAuth): Session {
+    for (const extension of this.peerWrappers) peer = extension.wrapPeer!(peer);
     const session = new Session(peer, auth);
     this.startOpening(session);
     return session;
+  }
+
+  /**
+   * Plugs an extension in (see extensions.ts): a peer wrapper, an inbound
+   * tap, a gate after authorization, realm event listeners. Each point runs
+   * its extensions in the order they were added. Add them before the first
+   * connection: a peer is wrapped once, when it connects.
+   */
+  use(extension: RouterExtension): this {
+    if (extension.wrapPeer) this.peerWrappers.push(extension);
+    if (extension.inbound) this.taps.push(extension);
+    if (extension.gate) this.gates.push(extension);
+    if (extension.events) for (const realm of this.realms.values()) realm.hooks.add(extension.events);
+    return this;
+  }
+
+  /**
+   * The first step of a graceful shutdown: from now on a HELLO is answered
+   * with ABORT wamp.close.system_shutdown and a new CALL with ERROR
+   * wamp.error.canceled; everything else (YIELDs above all) is still routed.
+   * The router's own sessions are not affected.
+   */
+  stopAdmitting(): void {
+    this.admittingNew = false;
+  }
+
+  /** False once `stopAdmitting()` was called. */
+  get admitting(): boolean {
+    return this.admittingNew;
+  }
+
+  /**
+   * Calls whose callers still wait for their answer, queued ones included:
+   * what a graceful shutdown waits for. Calls their callers gave up (canceled
+   * with skip, timed out) are not, though a callee may still hold them
+   * (`counters.callsInFlight`, the limit's and the metric's count, has those too).
+   */
+  callsInFlight(): number {
+    let n = 0;
+    for (const realm of this.realms.values()) for (const session of realm.sessions.values()) n += session.calls.size;
+    return n;
   }
 
   /**
@@ -100,7 +135,7 @@ export class Router {
     if (this.pending >= this.limits.pendingSessions) {
       this.counters.limit('pendingSessions');
       const text = `the router holds its maximum of ${this.limits.pendingSessions} connections that have not joined`;
-      return this.abort(session, LIMIT_REACHED, text);
+      return this.abort(session, KreuzUri.LIMIT_REACHED, text);
     }
     this.pending++;
     session.unjoined = true;
@@ -144,6 +179,11 @@ export class Router {
     this.log.warn({ ...session.logFields, peer: session.peer.info.peer, type: messageName(type), reason }, 'message not delivered');
   }
 
+  /** An extension or hook listener threw: logged, and the router carries on (a broken metric must not end sessions). */
+  private extensionFailed(point: string, err: unknown): void {
+    this.log.warn({ event: point, err: err instanceof Error ? err.message : String(err) }, 'hook listener failed');
+  }
+
   /** Runs `fn` for `session` outside a transport's call (timers, promise callbacks) with the same containment. */
   contain(session: Session, fn: () => void): void {
     try {
@@ -156,10 +196,25 @@ export class Router {
   /** One decoded message from the client. Never throws for bad input. */
   receive(session: Session, raw: unknown): void {
     if (session.state === 'closed') return;
+    if (!session.internal) {
+      for (const extension of this.taps) {
+        try {
+          extension.inbound!(session, raw);
+        } catch (err) {
+          this.extensionFailed('inbound', err);
+        }
+      }
+    }
+    this.handle(session, raw);
+  }
+
+  /** A message received (or released from the backlog): checked, then handled by the session's state. */
+  private handle(session: Session, raw: unknown): void {
+    if (session.state === 'closed') return;
     if (session.backlog) return void session.backlog.push(raw);
     if (!session.internal && !(session.rate ??= new RateLimiter(this.limits.messageRate, this.now)).take()) {
       this.counters.limit('messageRate');
-      return this.abort(session, RATE_LIMITED, `more than ${this.limits.messageRate} messages per second`);
+      return this.abort(session, KreuzUri.RATE_LIMITED, `more than ${this.limits.messageRate} messages per second`);
     }
     const msg = checkInbound(raw);
     if (msg instanceof ShapeError) return this.protocolViolation(session, msg.reason);
@@ -256,6 +311,7 @@ export class Router {
   private receiveOpening(session: Session, msg: Inbound): void {
     switch (msg[0]) {
       case T.HELLO:
+        if (!this.admittingNew) return this.abort(session, CloseUri.SYSTEM_SHUTDOWN, SHUTTING_DOWN);
         return this.hello(session, msg);
       case T.ABORT:
         return this.close(session, 'client aborted');
@@ -281,6 +337,9 @@ export class Router {
       case T.CALL:
         // Later chunks of a progressive call were authorized with the first.
         if (session.calls.has(msg[1])) return realm.dealer.call(session, msg);
+        if (!this.admittingNew && !session.internal && !session.finishedProgressiveCalls.has(msg[1])) {
+          return session.send(error(T.CALL, msg[1], ErrorUri.CANCELED, [SHUTTING_DOWN]));
+        }
         return this.guard(session, msg);
       case T.CANCEL:
         return realm.dealer.cancel(session, msg);
@@ -315,12 +374,12 @@ export class Router {
     const queued = this.throttle.enter(session, keys, (turn) =>
       this.contain(session, () => {
         if (!current()) return;
-        if ('refused' in turn) return this.abort(session, RATE_LIMITED, turn.refused);
+        if ('refused' in turn) return this.abort(session, KreuzUri.RATE_LIMITED, turn.refused);
         if (turn.wait > 0) this.timers.setTimeout(() => this.contain(session, start), turn.wait);
         else start();
       }),
     );
-    if (!queued) this.abort(session, RATE_LIMITED, `more than ${this.throttle.options.maxQueue} authentications waiting from this address`);
+    if (!queued) this.abort(session, KreuzUri.RATE_LIMITED, `more than ${this.throttle.options.maxQueue} authentications waiting from this address`);
   }
 
   private startAuthentication(session: Session, [, realmName, details]: Hello): void {
@@ -331,7 +390,7 @@ export class Router {
     const offered = (details.authmethods as string[] | undefined) ?? ['anonymous'];
     if (this.joined >= this.limits.sessions) {
       this.counters.limit('sessions');
-      return this.abort(session, LIMIT_REACHED, `the router holds its maximum of ${this.limits.sessions} sessions`);
+      return this.abort(session, KreuzUri.LIMIT_REACHED, `the router holds its maximum of ${this.limits.sessions} sessions`);
     }
     const method = offered.find((m) => auth.has(m));
     if (!method) {
@@ -453,16 +512,17 @@ export class Router {
     this.log.debug({ ...session.logFields, authid: session.authid, authrole: session.authrole, transport: session.peer.info }, 'session joined');
   }
 
-  // ---- authorization ----
+  // ---- authorization, then the extensions' gates ----
 
   /**
    * Performs a REGISTER, CALL, SUBSCRIBE or PUBLISH if the realm's authorizer
-   * allows it on the message's URI; answers not_authorized (for PUBLISH only
-   * when acknowledged) if not. A malformed URI skips the check: the dealer or
-   * broker answers invalid_uri, as Crossbar checks the URI before authorizing.
-   * The allowed synchronous path makes no closure per message.
+   * allows it on the message's URI and no extension's gate refuses it;
+   * answers not_authorized (for PUBLISH only when acknowledged) if not. A
+   * malformed URI skips the checks: the dealer or broker answers invalid_uri,
+   * as Crossbar checks the URI before authorizing. The synchronous path
+   * makes no closure per message.
    */
-  private guard(session: Session, msg: Guarded): void {
+  private guard(session: Session, msg: GuardedMessage): void {
     const [type, , options, uri] = msg;
     const wellFormed = type === T.CALL || type === T.PUBLISH ? isValidUri(uri) : isValidPattern(uri, matchOf(options));
     if (session.internal || !wellFormed) return this.perform(session, msg, ALLOWED);
@@ -472,25 +532,58 @@ export class Router {
     } catch {
       return this.refuse(session, msg, 'failed');
     }
-    if (!(decision instanceof Promise)) {
-      return decision.allow ? this.perform(session, msg, decision) : this.refuse(session, msg, decision);
+    if (decision instanceof Promise) {
+      return this.hold(session, decision, (d) => this.authorized(session, msg, d, 0), () => this.refuse(session, msg, 'failed'));
     }
-    // Hold the session's later messages until the authorizer answers, so their order is kept.
-    session.backlog = [];
-    void decision
-      .then(
-        (d) =>
-          this.contain(session, () => {
-            if (session.state !== 'joined') return;
-            if (d.allow) this.perform(session, msg, d);
-            else this.refuse(session, msg, d);
-          }),
-        () => this.contain(session, () => session.state === 'joined' && this.refuse(session, msg, 'failed')),
-      )
-      .finally(() => this.contain(session, () => this.releaseBacklog(session)));
+    this.authorized(session, msg, decision, 0);
   }
 
-  private perform(session: Session, msg: Guarded, decision: Decision): void {
+  /** The authorizer decided: refuse, or pass the gates from `from` on, then perform. */
+  private authorized(session: Session, msg: GuardedMessage, decision: Decision, from: number): void {
+    if (!decision.allow) return this.refuse(session, msg, decision);
+    for (let i = from; i < this.gates.length; i++) {
+      let verdict: GateVerdict | Promise<GateVerdict>;
+      try {
+        verdict = this.gates[i].gate!(session, msg);
+      } catch (err) {
+        this.extensionFailed('gate', err);
+        return this.refuse(session, msg, 'failed');
+      }
+      if (verdict instanceof Promise) {
+        const next = i + 1;
+        return this.hold(
+          session,
+          verdict,
+          (v) => (v ? this.refuse(session, msg, v) : this.authorized(session, msg, decision, next)),
+          (err) => {
+            this.extensionFailed('gate', err);
+            this.refuse(session, msg, 'failed');
+          },
+        );
+      }
+      if (verdict) return this.refuse(session, msg, verdict);
+    }
+    this.perform(session, msg, decision);
+  }
+
+  /**
+   * Holds the session's later messages (`session.backlog`) until `pending`
+   * settles, continues with `next` (or `failed`) while the session is still
+   * joined, then handles what was held, in order. Holds nest: a step that
+   * holds again keeps the backlog until its own decision settles.
+   */
+  private hold<T>(session: Session, pending: Promise<T>, next: (value: T) => void, failed: (err: unknown) => void): void {
+    session.backlog ??= [];
+    session.holds++;
+    void pending
+      .then(
+        (value) => this.contain(session, () => session.state === 'joined' && next(value)),
+        (err) => this.contain(session, () => session.state === 'joined' && failed(err)),
+      )
+      .finally(() => this.contain(session, () => --session.holds === 0 && this.releaseBacklog(session)));
+  }
+
+  private perform(session: Session, msg: GuardedMessage, decision: Decision): void {
     const realm = session.realm!;
     switch (msg[0]) {
       case T.REGISTER:
@@ -504,11 +597,13 @@ export class Router {
     }
   }
 
-  private refuse(session: Session, [type, request, options, uri]: Guarded, decision: Decision | 'failed'): void {
-    const action = ACTIONS[type];
+  /** Answers a refused message: by the authorizer (a Decision, or 'failed'), or by a gate (a Refusal). */
+  private refuse(session: Session, [type, request, options, uri]: GuardedMessage, refusal: Decision | Refusal | 'failed'): void {
     if (type === T.PUBLISH && options.acknowledge !== true) return;
+    if (refusal !== 'failed' && 'error' in refusal) return session.send(error(type, request, refusal.error, refusal.args));
+    const action = ACTIONS[type];
     const [errorUri, text] =
-      decision === 'failed'
+      refusal === 'failed'
         ? [ErrorUri.AUTHORIZATION_FAILED, `authorization of ${action} on ${quoted(uri)} failed`]
         : [ErrorUri.NOT_AUTHORIZED, `session is not authorized to ${action} ${quoted(uri)} (authrole "${session.authrole}")`];
     session.send(error(type, request, errorUri, [text]));
@@ -517,7 +612,7 @@ export class Router {
   private releaseBacklog(session: Session): void {
     const held = session.backlog ?? [];
     session.backlog = undefined;
-    while (held.length > 0 && !session.backlog) this.receive(session, held.shift());
+    while (held.length > 0 && !session.backlog) this.handle(session, held.shift());
     if (held.length > 0) session.backlog!.unshift(...held);
   }
 
@@ -576,10 +671,7 @@ export class Router {
   }
 }
 
-/** The messages whose action needs authorization. */
-type Guarded = Register | Call | Subscribe | Publish;
-
-const ACTIONS: Record<Guarded[0], Action> = {
+const ACTIONS: Record<GuardedMessage[0], Action> = {
   [T.REGISTER]: 'register',
   [T.CALL]: 'call',
   [T.SUBSCRIBE]: 'subscribe',
@@ -587,6 +679,8 @@ const ACTIONS: Record<Guarded[0], Action> = {
 };
 
 const ALLOWED: Decision = { allow: true };
+
+const SHUTTING_DOWN = 'the router is shutting down';
 
 function matchOf(options: Dict): MatchPolicy {
   return (options.match as MatchPolicy | undefined) ?? 'exact';

@@ -42,10 +42,13 @@ export class Session {
   authAttempt = 0;
   authextra: Dict | undefined;
   /**
-   * Messages held while an asynchronous authorization (a dynamic authorizer)
-   * is pending, so the session's messages are handled in the order sent.
+   * Messages held while an asynchronous decision (a dynamic authorizer, a
+   * router extension's gate) is pending, so the session's messages are
+   * handled in the order sent.
    */
   backlog: unknown[] | undefined;
+  /** Asynchronous decisions (authorizers, gates) holding the backlog; it is released when the last one settles. */
+  holds = 0;
   /**
    * Wire size of the message being handled (set by the transport edge before
    * each message; 0 for in-process sessions): what stored copies of it cost.

@@ -3,10 +3,10 @@ import { isId } from '../wamp/ids.ts';
 import { isDict } from '../wamp/inbound.ts';
 import type { MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
-import { ServiceError } from './service-session.ts';
+import { WampError } from '../wamp/wamp-error.ts';
 
 function invalid(what: string): never {
-  throw new ServiceError(ErrorUri.INVALID_ARGUMENT, what);
+  throw new WampError(ErrorUri.INVALID_ARGUMENT, [what]);
 }
 
 export function idArg(args: unknown[], index: number, name: string): number {

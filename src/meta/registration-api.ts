@@ -5,10 +5,11 @@
  */
 import { isValidUri, isReservedUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
+import { WampError } from '../wamp/wamp-error.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Registration } from '../core/registration.ts';
 import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
-import { ServiceError, type ServiceSession } from './service-session.ts';
+import type { ServiceSession } from './service-session.ts';
 
 const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
 
@@ -23,7 +24,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
 
   const get = (id: number): Registration => {
     const registration = dealer.registration(id);
-    if (!visible(registration)) throw new ServiceError(ErrorUri.NO_SUCH_REGISTRATION, `no registration ${id}`);
+    if (!visible(registration)) throw new WampError(ErrorUri.NO_SUCH_REGISTRATION, [`no registration ${id}`]);
     return registration;
   };
 
@@ -31,7 +32,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
     // Crossbar's optional session argument lists only that session's registrations.
     const sessionId = args[0] === undefined || args[0] === null ? undefined : idArg(args, 0, 'session');
     const owner = sessionId === undefined ? undefined : realm.sessions.get(sessionId);
-    if (sessionId !== undefined && (!owner || owner.internal)) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${sessionId}`);
+    if (sessionId !== undefined && (!owner || owner.internal)) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${sessionId}`]);
     const result: Record<string, number[]> = {};
     for (const match of MATCHES) {
       result[match] = [...dealer.registrations(match)]
@@ -50,7 +51,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
 
   service.register('wamp.registration.match', (args) => {
     const uri = stringArg(args, 0, 'procedure');
-    if (!isValidUri(uri)) throw new ServiceError(ErrorUri.INVALID_URI, `invalid procedure URI "${uri}"`);
+    if (!isValidUri(uri)) throw new WampError(ErrorUri.INVALID_URI, [`invalid procedure URI "${uri}"`]);
     const registration = dealer.match(uri);
     return visible(registration) ? registration.id : null;
   });
@@ -66,11 +67,11 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
   service.register('wamp.registration.remove_callee', (args, kwargs) => {
     const registration = get(idArg(args, 0, 'registration'));
     const calleeId = idArg(args, 1, 'callee');
-    const reason = optionalString(kwargs.reason, 'reason') ?? 'wamp.error.unregistered';
+    const reason = optionalString(kwargs.reason, 'reason') ?? ErrorUri.UNREGISTERED;
     const callee = realm.sessions.get(calleeId);
-    if (!callee || callee.internal) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${calleeId}`);
+    if (!callee || callee.internal) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${calleeId}`]);
     if (!dealer.revoke(registration, callee, reason)) {
-      throw new ServiceError(ErrorUri.NO_SUCH_REGISTRATION, `session ${calleeId} is not a callee of registration ${registration.id}`);
+      throw new WampError(ErrorUri.NO_SUCH_REGISTRATION, [`session ${calleeId} is not a callee of registration ${registration.id}`]);
     }
     return undefined;
   });

@@ -4,11 +4,12 @@
  */
 import { isValidUri } from '../wamp/uri-syntax.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
+import { WampError } from '../wamp/wamp-error.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Router } from '../core/router.ts';
 import type { Session } from '../core/session.ts';
 import { idArg, optionalString, optionalStringList, stringArg } from './arguments.ts';
-import { ServiceError, type CallerInfo, type ServiceSession } from './service-session.ts';
+import type { CallerInfo, ServiceSession } from './service-session.ts';
 import type { Dict } from '../wamp/messages.ts';
 
 export function sessionDetails(s: Session): Record<string, unknown> {
@@ -29,14 +30,14 @@ export function attachSessionApi(router: Router, realm: Realm, service: ServiceS
 
   const find = (id: number): Session => {
     const session = realm.sessions.get(id);
-    if (!session || session.internal) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${id}`);
+    if (!session || session.internal) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${id}`]);
     return session;
   };
 
   /** kwargs reason (a URI, default wamp.close.killed) and message, as the spec defines them for every kill. */
   const closeReason = (kwargs: Dict): [string, string | undefined] => {
     const reason = optionalString(kwargs.reason, 'reason') ?? CloseUri.KILLED;
-    if (!isValidUri(reason)) throw new ServiceError(ErrorUri.INVALID_URI, `invalid reason URI "${reason}"`);
+    if (!isValidUri(reason)) throw new WampError(ErrorUri.INVALID_URI, [`invalid reason URI "${reason}"`]);
     return [reason, optionalString(kwargs.message, 'message')];
   };
 
@@ -59,7 +60,7 @@ export function attachSessionApi(router: Router, realm: Realm, service: ServiceS
   service.register('wamp.session.kill', (args, kwargs, caller) => {
     const id = idArg(args, 0, 'session');
     // WAMP: a session cannot kill itself through the meta API.
-    if (id === caller.session) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, 'a session cannot kill itself');
+    if (id === caller.session) throw new WampError(ErrorUri.NO_SUCH_SESSION, ['a session cannot kill itself']);
     killAll([find(id)], caller, kwargs);
     return undefined;
   });

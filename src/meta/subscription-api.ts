@@ -5,14 +5,13 @@
  */
 import { isReservedUri, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
+import { WampError } from '../wamp/wamp-error.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Subscription } from '../core/subscription.ts';
 import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
-import { ServiceError, type ServiceSession } from './service-session.ts';
+import type { ServiceSession } from './service-session.ts';
 
 const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
-/** Crossbar's error when no event history is configured for a subscription. */
-export const HISTORY_UNAVAILABLE = 'wamp.error.history_unavailable';
 
 export function subscriptionDetails(s: Subscription): Record<string, unknown> {
   return { id: s.id, created: s.created.toISOString(), uri: s.uri, match: s.match };
@@ -25,14 +24,14 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
 
   const get = (id: number): Subscription => {
     const subscription = broker.subscription(id);
-    if (!visible(subscription)) throw new ServiceError(ErrorUri.NO_SUCH_SUBSCRIPTION, `no subscription ${id}`);
+    if (!visible(subscription)) throw new WampError(ErrorUri.NO_SUCH_SUBSCRIPTION, [`no subscription ${id}`]);
     return subscription;
   };
 
   service.register('wamp.subscription.list', (args) => {
     const sessionId = args[0] === undefined || args[0] === null ? undefined : idArg(args, 0, 'session');
     const owner = sessionId === undefined ? undefined : realm.sessions.get(sessionId);
-    if (sessionId !== undefined && (!owner || owner.internal)) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${sessionId}`);
+    if (sessionId !== undefined && (!owner || owner.internal)) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${sessionId}`]);
     const result: Record<string, number[]> = {};
     for (const match of MATCHES) {
       result[match] = [...broker.subscriptions(match)]
@@ -51,7 +50,7 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
 
   service.register('wamp.subscription.match', (args) => {
     const topic = stringArg(args, 0, 'topic');
-    if (!isValidUri(topic)) throw new ServiceError(ErrorUri.INVALID_URI, `invalid topic URI "${topic}"`);
+    if (!isValidUri(topic)) throw new WampError(ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]);
     const ids = broker.match(topic).filter(visible).map((s) => s.id);
     return ids.length > 0 ? ids : null;
   });
@@ -65,11 +64,11 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
   service.register('wamp.subscription.remove_subscriber', (args, kwargs) => {
     const subscription = get(idArg(args, 0, 'subscription'));
     const subscriberId = idArg(args, 1, 'subscriber');
-    const reason = optionalString(kwargs.reason, 'reason') ?? 'wamp.error.unsubscribed';
+    const reason = optionalString(kwargs.reason, 'reason') ?? ErrorUri.UNSUBSCRIBED;
     const subscriber = realm.sessions.get(subscriberId);
-    if (!subscriber || subscriber.internal) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, `no session ${subscriberId}`);
+    if (!subscriber || subscriber.internal) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${subscriberId}`]);
     if (!broker.revoke(subscription, subscriber, reason)) {
-      throw new ServiceError(ErrorUri.NO_SUCH_SUBSCRIPTION, `session ${subscriberId} is not subscribed to ${subscription.id}`);
+      throw new WampError(ErrorUri.NO_SUCH_SUBSCRIPTION, [`session ${subscriberId} is not subscribed to ${subscription.id}`]);
     }
     return undefined;
   });
@@ -79,10 +78,10 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
     const subscription = get(idArg(args, 0, 'subscription'));
     const limitArg = args[1] ?? kwargs.limit ?? 10;
     if (typeof limitArg !== 'number' || !Number.isInteger(limitArg) || limitArg < 0) {
-      throw new ServiceError(ErrorUri.INVALID_ARGUMENT, 'limit must be a non-negative integer');
+      throw new WampError(ErrorUri.INVALID_ARGUMENT, ['limit must be a non-negative integer']);
     }
     const events = broker.store.history(subscription.uri, subscription.match);
-    if (!events) throw new ServiceError(HISTORY_UNAVAILABLE, `no event history is configured for ${subscription.uri} (${subscription.match})`);
+    if (!events) throw new WampError(ErrorUri.HISTORY_UNAVAILABLE, [`no event history is configured for ${subscription.uri} (${subscription.match})`]);
     const newest = limitArg === 0 ? [] : events.slice(-limitArg);
     return newest.reverse().map((e) => ({
         timestamp: e.timestamp,

@@ -15,13 +15,14 @@
 import { checkPublishOptions, isDict } from '../wamp/inbound.ts';
 import type { Dict } from '../wamp/messages.ts';
 import { isReservedUri, isValidUri } from '../wamp/uri-syntax.ts';
-import { ErrorUri } from '../wamp/uris.ts';
+import { ErrorUri, KreuzUri } from '../wamp/uris.ts';
+import { WampError } from '../wamp/wamp-error.ts';
 import type { Decision } from '../core/authorization.ts';
-import { DEFAULT_LIMITS, LIMIT_REACHED, type Limits } from '../core/limits.ts';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Session } from '../core/session.ts';
 import { optionalString, stringArg } from './arguments.ts';
-import { ServiceError, type ServiceSession } from './service-session.ts';
+import type { ServiceSession } from './service-session.ts';
 
 type Scope = 'detached' | 'destroyed';
 export type TestamentLimits = Pick<Limits, 'testaments' | 'testamentBytes'>;
@@ -71,7 +72,7 @@ class Testaments {
 function scopeOf(value: unknown): Scope {
   const scope = optionalString(value, 'scope') ?? 'destroyed';
   if (scope !== 'detached' && scope !== 'destroyed') {
-    throw new ServiceError(ErrorUri.INVALID_ARGUMENT, 'scope must be "destroyed" or "detached"');
+    throw new WampError(ErrorUri.INVALID_ARGUMENT, ['scope must be "destroyed" or "detached"']);
   }
   return scope;
 }
@@ -98,19 +99,18 @@ function costOf(session: Session, kept: unknown[]): number {
 
 function checkLimits(held: Testaments, bytes: number, limits: TestamentLimits): void {
   if (held.count >= limits.testaments) {
-    throw new ServiceError(LIMIT_REACHED, `a session may hold at most ${limits.testaments} testaments (flush_testaments frees them)`);
+    throw new WampError(KreuzUri.LIMIT_REACHED, [`a session may hold at most ${limits.testaments} testaments (flush_testaments frees them)`]);
   }
   if (held.bytes + bytes > limits.testamentBytes) {
-    throw new ServiceError(
-      LIMIT_REACHED,
+    throw new WampError(KreuzUri.LIMIT_REACHED, [
       `a session may hold at most ${limits.testamentBytes} bytes of testaments: it holds ${held.bytes}, this one is ${bytes}`,
-    );
+    ]);
   }
 }
 
 const notAuthorized = (session: Session, topic: string) =>
-  new ServiceError(ErrorUri.NOT_AUTHORIZED, `session is not authorized to publish "${topic}" (authrole "${session.authrole}"), so neither to leave a testament there`);
-const authorizationFailed = (topic: string) => new ServiceError(ErrorUri.AUTHORIZATION_FAILED, `authorization of publish on "${topic}" failed`);
+  new WampError(ErrorUri.NOT_AUTHORIZED, [`session is not authorized to publish "${topic}" (authrole "${session.authrole}"), so neither to leave a testament there`]);
+const authorizationFailed = (topic: string) => new WampError(ErrorUri.AUTHORIZATION_FAILED, [`authorization of publish on "${topic}" failed`]);
 
 /** The decision on the PUBLISH the testament will become; the router's own sessions are not checked (as in routing). */
 function authorize(realm: Realm, session: Session, topic: string, options: Dict): Decision | Promise<Decision> {
@@ -125,16 +125,16 @@ function authorize(realm: Realm, session: Session, topic: string, options: Dict)
 /** The checked arguments of add_testament(topic, args?, kwargs?; publish_options?, scope?). */
 function parseRequest(args: unknown[], kwargs: Dict): { topic: string; payload: [unknown[], Dict]; options: Dict; scope: Scope } {
   const topic = stringArg(args, 0, 'topic');
-  if (!isValidUri(topic) || isReservedUri(topic)) throw new ServiceError(ErrorUri.INVALID_URI, `invalid topic URI "${topic}"`);
+  if (!isValidUri(topic) || isReservedUri(topic)) throw new WampError(ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]);
   const eventArgs = args[1] ?? [];
   const eventKwargs = args[2] ?? {};
   if (!Array.isArray(eventArgs) || !isDict(eventKwargs)) {
-    throw new ServiceError(ErrorUri.INVALID_ARGUMENT, 'args must be a list and kwargs a dict');
+    throw new WampError(ErrorUri.INVALID_ARGUMENT, ['args must be a list and kwargs a dict']);
   }
   const options = kwargs.publish_options ?? {};
-  if (!isDict(options)) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, 'publish_options must be a dict');
+  if (!isDict(options)) throw new WampError(ErrorUri.INVALID_ARGUMENT, ['publish_options must be a dict']);
   const problem = checkPublishOptions(options);
-  if (problem) throw new ServiceError(ErrorUri.INVALID_ARGUMENT, `publish_options: ${problem}`);
+  if (problem) throw new WampError(ErrorUri.INVALID_ARGUMENT, [`publish_options: ${problem}`]);
   // Options that make no sense once the publisher is gone are dropped (as Crossbar does).
   const { acknowledge: _a, exclude_me: _e, ...kept } = options;
   return { topic, payload: [eventArgs, eventKwargs], options: kept, scope: scopeOf(kwargs.scope) };
@@ -172,7 +172,7 @@ export function attachTestamentApi(realm: Realm, service: ServiceSession, limits
   service.register('wamp.session.add_testament', (args, kwargs, caller) => {
     const { topic, payload, options, scope } = parseRequest(args, kwargs);
     const session = realm.sessions.get(caller.session);
-    if (!session) throw new ServiceError(ErrorUri.NO_SUCH_SESSION, 'the calling session has left');
+    if (!session) throw new WampError(ErrorUri.NO_SUCH_SESSION, ['the calling session has left']);
     const held = testaments.get(session) ?? new Testaments();
     const bytes = costOf(session, [topic, ...payload, options]);
     checkLimits(held, bytes, limits);

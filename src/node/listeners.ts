@@ -1,8 +1,9 @@
 /**
- * Starts the listeners of a node from its transport options, with the
- * transports' own building blocks: `createWebServer` for websocket and web
- * transports (the node keeps the HTTP server, to stop accepting on shutdown
- * and to count bytes), `listenRawSocket` and `listenUniversal` for the others.
+ * Starting a node's listeners: each transport type's own `start` (the table
+ * in transport-types/), and the building blocks they share: an HTTP server
+ * with WebSocket and node-info paths (`startWeb`; the node keeps the server,
+ * to stop accepting on shutdown and to count bytes), and the transports'
+ * options from a service's.
  */
 import type { RequestListener, Server } from 'node:http';
 import type { TransportAuth } from '../core/authentication.ts';
@@ -10,14 +11,15 @@ import type { Logger } from '../core/logger.ts';
 import type { Router } from '../core/router.ts';
 import { serializerByName, type SerializerName } from '../serializers/index.ts';
 import { bind, closeServer, hostPort, trackConnections, type BoundAddress } from '../transports/listen.ts';
-import { listenRawSocket, type RawSocketOptions } from '../transports/rawsocket.ts';
-import { listenUniversal } from '../transports/universal.ts';
+import type { RawSocketOptions } from '../transports/rawsocket.ts';
 import { createWebServer, normalizePath, type WebSocketPathOptions } from '../transports/websocket.ts';
 import type { NodeMetrics } from './metrics.ts';
-import { withoutUndefined, type AuthConfig, type PathService, type RawSocketServiceOptions, type TransportOptions, type WebSocketServiceOptions } from './options.ts';
+import { withoutUndefined, type AuthConfig, type Listening, type PathService, type RawSocketServiceOptions, type WebSocketServiceOptions } from './options.ts';
+import { startTransport, type TransportOptions } from './transport-types/index.ts';
 
 export interface RunningListener {
-  readonly type: TransportOptions['type'];
+  /** Its transport type, e.g. "websocket". */
+  readonly type: string;
   /** ws://, wss://, rs://, rss:// or unix: URLs clients connect to. */
   readonly urls: readonly string[];
   /** TCP port (0 for a Unix socket). */
@@ -38,47 +40,20 @@ export interface ListenerContext {
   httpHandler(websocketPaths: string[], infoPaths: string[]): RequestListener;
 }
 
-export async function startListener(t: TransportOptions, index: number, ctx: ListenerContext): Promise<RunningListener> {
-  const where = `transports[${index}]`;
-  switch (t.type) {
-    case 'websocket': {
-      const { type: _type, endpoint, tls, path, handshakeTimeout, ...service } = t;
-      return startWeb(ctx, { type: 'websocket', endpoint, tls, handshakeTimeout, paths: { [path ?? '/ws']: { type: 'websocket', ...service } } }, where);
-    }
-    case 'web':
-      return startWeb(ctx, t, where);
-    case 'rawsocket': {
-      const { type: _type, endpoint, tls, ...service } = t;
-      const listener = await listenRawSocket(ctx.router, endpoint, rawsocketOptions(service, ctx, `${where}.auth`), tls);
-      ctx.metrics?.trackSockets(listener.server, t.type);
-      return { type: t.type, urls: [listener.url], port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
-    }
-    case 'universal': {
-      const { websocket, infoPaths } = splitPaths(t.paths, ctx, (path) => `${where}.paths.${path}.auth`);
-      const listener = await listenUniversal(ctx.router, {
-        host: t.endpoint.host,
-        port: t.endpoint.port,
-        tls: t.tls,
-        websocket,
-        rawsocket: t.rawsocket ? rawsocketOptions(t.rawsocket, ctx, `${where}.rawsocket.auth`) : false,
-        httpHandler: ctx.httpHandler(websocket.map((w) => w.path!), infoPaths),
-        handshakeTimeout: t.handshakeTimeout,
-        logger: ctx.logger,
-      });
-      ctx.metrics?.trackSockets(listener.server, t.type);
-      const urls = [...listener.websocketUrls, ...(listener.rawsocketUrl ? [listener.rawsocketUrl] : [])];
-      return { type: t.type, urls, port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
-    }
-  }
+export function startListener(t: TransportOptions, index: number, ctx: ListenerContext): Promise<RunningListener> {
+  return startTransport(t, `transports[${index}]`, ctx);
 }
 
-/** An HTTP(S) server with WebSocket and node-info paths, bound to its endpoint. */
-async function startWeb(
-  ctx: ListenerContext,
-  t: Extract<TransportOptions, { type: 'web' }> | (Omit<Extract<TransportOptions, { type: 'web' }>, 'type'> & { type: 'websocket' }),
-  where: string,
-): Promise<RunningListener> {
-  const authWhere = (path: string) => (t.type === 'websocket' ? `${where}.auth` : `${where}.paths.${path}.auth`);
+/** What `startWeb` serves: WebSocket and node-info paths on one HTTP(S) server. */
+export interface WebServerOptions extends Listening {
+  /** The transport type it serves, for its listener and byte counts. */
+  type: string;
+  paths: Record<string, PathService>;
+  handshakeTimeout?: number;
+}
+
+/** An HTTP(S) server with WebSocket and node-info paths, bound to its endpoint. `authWhere` names a path's `auth` in errors. */
+export async function startWeb(ctx: ListenerContext, t: WebServerOptions, authWhere: (path: string) => string): Promise<RunningListener> {
   const { websocket, infoPaths } = splitPaths(t.paths, ctx, authWhere);
   const paths = websocket.map((w) => w.path!);
   const web = createWebServer(ctx.router, { websocket, httpHandler: ctx.httpHandler(paths, infoPaths), handshakeTimeout: t.handshakeTimeout }, t.tls);
@@ -108,18 +83,18 @@ async function startWeb(
   };
 }
 
-function splitPaths(paths: Record<string, PathService>, ctx: ListenerContext, authWhere: (path: string) => string) {
+export function splitPaths(paths: Record<string, PathService>, ctx: ListenerContext, authWhere: (path: string) => string) {
   const websocket: WebSocketPathOptions[] = [];
   const infoPaths: string[] = [];
   for (const [path, service] of Object.entries(paths)) {
     const urlPath = normalizePath(path);
     if (service.type === 'nodeinfo') infoPaths.push(urlPath);
-    else websocket.push({ path: urlPath, ...websocketOptions(service, ctx, authWhere(path)) });
+    else websocket.push({ path: urlPath, ...websocketListenerOptions(service, ctx, authWhere(path)) });
   }
   return { websocket, infoPaths };
 }
 
-function websocketOptions(s: WebSocketServiceOptions, ctx: ListenerContext, where: string): Omit<WebSocketPathOptions, 'path'> {
+function websocketListenerOptions(s: WebSocketServiceOptions, ctx: ListenerContext, where: string): Omit<WebSocketPathOptions, 'path'> {
   return withoutUndefined({
     serializers: s.serializers && serializersOf(s.serializers),
     maxMessageSize: s.maxMessageSize,
@@ -134,7 +109,7 @@ function websocketOptions(s: WebSocketServiceOptions, ctx: ListenerContext, wher
   });
 }
 
-function rawsocketOptions(s: RawSocketServiceOptions, ctx: ListenerContext, where: string): RawSocketOptions {
+export function rawsocketListenerOptions(s: RawSocketServiceOptions, ctx: ListenerContext, where: string): RawSocketOptions {
   return withoutUndefined({
     serializers: s.serializers && serializersOf(s.serializers),
     maxMessageSize: s.maxMessageSize,
@@ -156,7 +131,7 @@ function serializersOf(names: SerializerName[]) {
   });
 }
 
-function portOf(address: BoundAddress): number {
+export function portOf(address: BoundAddress): number {
   return 'port' in address ? address.port : 0;
 }
 

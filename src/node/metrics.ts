@@ -2,11 +2,12 @@
  * Prometheus metrics of a node, in a Registry of its own (never the global
  * one, so several nodes in one process do not mix).
  *
- * Where the numbers come from, without hooks in the core or the transports:
- * - inbound messages and calls: the node wraps `router.receive`;
- * - outbound messages and call ends: the node wraps each transport's Peer
- *   as the router receives it (`router.connect`), see `MeteredPeer`;
- * - sessions per realm: read from the realms at scrape time;
+ * Where the numbers come from: NodeMetrics is a router extension
+ * (`router.use(metrics)`, see core/extensions.ts):
+ * - inbound messages and the start of each call: its inbound tap;
+ * - outbound messages and call ends: its peer wrapper, `MeteredPeer`;
+ * - the registration a call goes to: the realms' `callRouted` event;
+ * - sessions per realm, and what the router contains: read at scrape time;
  * - bytes: the TCP sockets each listener accepts, by transport type.
  *
  * Label cardinality is bounded: procedures are labelled by the registration
@@ -17,8 +18,11 @@ import type { Server, Socket } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MessageType as T, messageName } from '../wamp/codes.ts';
 import type { Dict, Outbound } from '../wamp/messages.ts';
+import type { RouterExtension } from '../core/extensions.ts';
+import type { RealmEvents } from '../core/hooks.ts';
 import type { Peer } from '../core/peer.ts';
 import type { Realm } from '../core/realm.ts';
+import type { Registration } from '../core/registration.ts';
 import type { Router } from '../core/router.ts';
 import type { Session } from '../core/session.ts';
 import { KREUZ_VERSION } from '../version.ts';
@@ -35,7 +39,8 @@ export function clientSessions(realm: Realm): number {
 const MAX_PENDING_CALLS = 10_000;
 
 interface PendingCall {
-  label: string;
+  /** The procedure label, once the call found its registration; none by its end: "none". */
+  label: string | undefined;
   start: number;
 }
 
@@ -63,8 +68,10 @@ export class MeteredPeer implements Peer {
   }
 }
 
-export class NodeMetrics {
+export class NodeMetrics implements RouterExtension {
   readonly registry = new Registry();
+  /** Realm events it listens to: the registration each call goes to. */
+  readonly events: Partial<RealmEvents> = { callRouted: (caller, request, registration) => this.callRouted(caller, request, registration) };
   private readonly received: Counter<'type'>;
   private readonly sentTotal: Counter<'type'>;
   private readonly receivedByType = new Map<number, Counter.Internal>();
@@ -124,8 +131,8 @@ export class NodeMetrics {
     byteCounter('kreuz_bytes_sent_total', 'Bytes sent on the connections of each transport', 'written');
   }
 
-  /** Wraps a transport's peer so what the router sends it is counted. */
-  tap(peer: Peer): Peer {
+  /** Wraps each connection's peer so what the router sends it is counted. */
+  wrapPeer(peer: Peer): Peer {
     return new MeteredPeer(peer, this);
   }
 
@@ -144,8 +151,9 @@ export class NodeMetrics {
     });
   }
 
-  /** An inbound message of a client session, before the router handles it. */
-  inbound(session: Session, message: unknown[]): void {
+  /** An inbound message of a client session, as it arrives. */
+  inbound(session: Session, message: unknown): void {
+    if (!Array.isArray(message)) return;
     const type = message[0] as number;
     this.count(this.receivedByType, this.received, type);
     if (type !== T.CALL) return;
@@ -153,11 +161,18 @@ export class NodeMetrics {
     const peer = session.peer;
     // Later chunks of a progressive call belong to the call already counted.
     if (typeof request !== 'number' || session.calls.has(request) || !(peer instanceof MeteredPeer)) return;
-    const uri = message[3];
-    const registration = typeof uri === 'string' ? session.realm?.dealer.match(uri) : undefined;
-    const label = this.procedureLabel(registration?.uri);
+    if (peer.calls.size < MAX_PENDING_CALLS) peer.calls.set(request, { label: undefined, start: performance.now() });
+  }
+
+  /** A call found its registration: it is counted under the registration's URI. */
+  private callRouted(caller: Session, request: number, registration: Registration): void {
+    const peer = caller.peer;
+    if (!(peer instanceof MeteredPeer)) return;
+    const call = peer.calls.get(request);
+    if (call?.label !== undefined) return;
+    const label = this.procedureLabel(registration.uri);
+    if (call) call.label = label;
     this.calls.inc({ procedure: label });
-    if (peer.calls.size < MAX_PENDING_CALLS) peer.calls.set(request, { label, start: performance.now() });
   }
 
   /** @internal A message the router sends through a MeteredPeer. */
@@ -177,12 +192,13 @@ export class NodeMetrics {
     const call = peer.calls.get(request);
     if (!call) return;
     peer.calls.delete(request);
-    if (failed) this.callErrors.inc({ procedure: call.label });
-    this.callDuration.observe({ procedure: call.label }, (performance.now() - call.start) / 1000);
+    let label = call.label;
+    if (label === undefined) this.calls.inc({ procedure: (label = 'none') }); // it never reached a registration
+    if (failed) this.callErrors.inc({ procedure: label });
+    this.callDuration.observe({ procedure: label }, (performance.now() - call.start) / 1000);
   }
 
-  private procedureLabel(uri: string | undefined): string {
-    if (uri === undefined) return 'none';
+  private procedureLabel(uri: string): string {
     if (this.procedures.has(uri)) return uri;
     if (this.procedures.size >= this.maxProcedures) return 'other';
     this.procedures.add(uri);

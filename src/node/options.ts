@@ -13,6 +13,7 @@ import type { Logger } from '../core/logger.ts';
 import type { SerializerName } from '../serializers/index.ts';
 import type { ListenAddress } from '../transports/listen.ts';
 import type { TlsOptions } from '../transports/tls.ts';
+import type { TransportOptions } from './transport-types/index.ts';
 
 /**
  * Crossbar's transport `auth` dict, as in the config file, e.g.
@@ -58,44 +59,14 @@ export interface RawSocketServiceOptions {
 /** A web path: a WebSocket endpoint, or the node info JSON. */
 export type PathService = ({ type: 'websocket' } & WebSocketServiceOptions) | { type: 'nodeinfo' };
 
-interface Listening {
+/** Where a listener binds, and its TLS (none: plain TCP). */
+export interface Listening {
   endpoint: ListenAddress;
   tls?: TlsOptions;
 }
 
-/** An HTTP server with one WebSocket path (Crossbar's standalone "websocket" transport). */
-export interface WebSocketTransportOptions extends Listening, WebSocketServiceOptions {
-  type: 'websocket';
-  /** URL path (default "/ws"). */
-  path?: string;
-  /** ms for a request's headers (and TLS handshake) to arrive (default 10 000). */
-  handshakeTimeout?: number;
-}
-
-export interface RawSocketTransportOptions extends Listening, RawSocketServiceOptions {
-  type: 'rawsocket';
-}
-
-/** An HTTP server with services by URL path (Crossbar's "web" transport). */
-export interface WebTransportOptions extends Listening {
-  type: 'web';
-  paths: Record<string, PathService>;
-  handshakeTimeout?: number;
-}
-
-/** One TCP port for RawSocket, WebSocket and HTTP (Crossbar's "universal" transport). */
-export interface UniversalTransportOptions {
-  type: 'universal';
-  endpoint: { host?: string; port: number };
-  tls?: TlsOptions;
-  /** RawSocket on this port; false or absent: RawSocket clients are dropped. */
-  rawsocket?: RawSocketServiceOptions | false;
-  /** HTTP paths: WebSocket endpoints and node info. */
-  paths: Record<string, PathService>;
-  handshakeTimeout?: number;
-}
-
-export type TransportOptions = WebSocketTransportOptions | RawSocketTransportOptions | WebTransportOptions | UniversalTransportOptions;
+/** A listener as `startNode` takes it: one of the transport types (each with its options type in transport-types/). */
+export type { TransportOptions } from './transport-types/index.ts';
 
 export interface MetricsOptions {
   /** URL path on every HTTP-speaking transport (default "/metrics"). */

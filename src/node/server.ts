@@ -5,18 +5,16 @@
  *
  * Shutdown (`shutdown()`, what SIGTERM does in `kreuz start`):
  * 1. stop accepting: every listener stops taking connections; on those
- *    open, a new HELLO is answered ABORT wamp.close.system_shutdown and a
- *    new CALL ERROR wamp.error.canceled, while everything else (YIELDs
- *    above all) is still routed;
+ *    open, the router admits no new session or call (`router.stopAdmitting()`),
+ *    while everything else (YIELDs above all) is still routed;
  * 2. wait until no call is in flight, up to the deadline (default 10 s);
  * 3. send GOODBYE wamp.close.system_shutdown to every session and give the
  *    clients up to a second to answer it;
  * 4. close every listener, dropping what is left.
  */
-import { CloseUri, ErrorUri } from '../wamp/uris.ts';
-import { MessageType as T } from '../wamp/codes.ts';
-import { abort, error } from '../wamp/messages.ts';
+import { CloseUri } from '../wamp/uris.ts';
 import { InternalCaller } from '../core/internal-caller.ts';
+import { LocalSession, type LocalSessionOptions } from '../core/local-session.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { RealmConfig } from '../core/realm.ts';
 import { Router } from '../core/router.ts';
@@ -25,7 +23,6 @@ import { enableMetaApi } from '../meta/index.ts';
 import { KREUZ_VERSION } from '../version.ts';
 import { httpHandler } from './http.ts';
 import { startListener, type RunningListener } from './listeners.ts';
-import { LocalSession, type LocalSessionOptions } from './local-session.ts';
 import { NodeMetrics, clientSessions } from './metrics.ts';
 import { DEFAULTS, withoutUndefined, type NodeOptions, type RealmOptions, type TransportOptions } from './options.ts';
 import { lateCaller, transportAuth } from './security.ts';
@@ -103,13 +100,12 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   const infoOptions = o.info === true ? {} : o.info || undefined;
 
   let stopping: Promise<void> | undefined;
-  let draining = false;
   const locals = new Set<LocalSession>();
 
   const info = (): NodeInfo => {
     const list = [...router.realms.values()].map((realm) => ({ name: realm.name, sessions: clientSessions(realm) }));
     return {
-      status: draining ? 'stopping' : 'ok',
+      status: router.admitting ? 'ok' : 'stopping',
       router: 'kreuz',
       version: KREUZ_VERSION,
       node: process.versions.node,
@@ -120,20 +116,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     };
   };
 
-  // Every inbound message passes here: metrics, and the shutdown gate.
-  const receive = router.receive.bind(router);
-  router.receive = (session: Session, raw: unknown) => {
-    // Messages held for an asynchronous authorizer come through again when released; count them then.
-    if (!session.internal && session.backlog === undefined && Array.isArray(raw)) {
-      if (draining && refuseWhileDraining(session, raw)) return;
-      metrics?.inbound(session, raw);
-    }
-    receive(session, raw);
-  };
-  if (metrics) {
-    const connect = router.connect.bind(router);
-    router.connect = (peer, auth) => connect(metrics.tap(peer), auth);
-  }
+  if (metrics) router.use(metrics);
 
   const transports: TransportOptions[] = options.transports ?? [
     {
@@ -170,7 +153,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   const urls = listeners.flatMap((l) => l.urls);
   const first = listeners.find((l) => l.urls.some(isWebSocketUrl)) ?? listeners[0];
   const closeAll = async () => {
-    draining = true;
+    router.stopAdmitting();
     for (const local of locals) await local.close();
     await Promise.all(listeners.map((l) => l.close()));
   };
@@ -178,12 +161,12 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   const shutdown = (opts: { timeout?: number } = {}): Promise<void> =>
     (stopping ??= (async () => {
       const timeout = opts.timeout ?? o.shutdownTimeout;
-      draining = true;
+      router.stopAdmitting();
       for (const l of listeners) l.stopAccepting();
-      const inFlight = callsInFlight(router);
+      const inFlight = router.callsInFlight();
       log.info({ callsInFlight: inFlight, timeout }, 'shutting down');
-      if (inFlight > 0 && !(await until(() => callsInFlight(router) === 0, timeout))) {
-        log.warn({ callsInFlight: callsInFlight(router) }, 'shutdown deadline reached with calls in flight');
+      if (inFlight > 0 && !(await until(() => router.callsInFlight() === 0, timeout))) {
+        log.warn({ callsInFlight: router.callsInFlight() }, 'shutdown deadline reached with calls in flight');
       }
       const killed: Session[] = [];
       for (const realm of router.realms.values()) {
@@ -208,7 +191,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     metrics,
     info,
     session: async (realm, sessionOptions) => {
-      if (draining) throw new Error('the node is shutting down');
+      if (!router.admitting) throw new Error('the node is shutting down');
       const local = await LocalSession.join(router, realm, sessionOptions);
       locals.add(local);
       local.onClose(() => locals.delete(local));
@@ -217,29 +200,6 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     shutdown,
     close: () => (stopping ??= closeAll()),
   };
-}
-
-/** While shutting down: no new sessions, no new calls. True when the message was answered here. */
-function refuseWhileDraining(session: Session, message: unknown[]): boolean {
-  const type = message[0];
-  if (type === T.HELLO) {
-    session.send(abort(CloseUri.SYSTEM_SHUTDOWN, 'the router is shutting down'));
-    session.peer.close(CloseUri.SYSTEM_SHUTDOWN);
-    return true;
-  }
-  // A new call (not a further chunk of a progressive call in flight) is refused.
-  if (type === T.CALL && session.state === 'joined' && typeof message[1] === 'number' && !session.calls.has(message[1])) {
-    session.send(error(T.CALL, message[1], ErrorUri.CANCELED, ['the router is shutting down']));
-    return true;
-  }
-  return false;
-}
-
-/** Calls in flight on the whole router, counted at their callers (queued ones included). */
-function callsInFlight(router: Router): number {
-  let n = 0;
-  for (const realm of router.realms.values()) for (const session of realm.sessions.values()) n += session.calls.size;
-  return n;
 }
 
 /** Resolves true once `check` holds, false after `ms`. */

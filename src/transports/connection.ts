@@ -18,15 +18,12 @@
  */
 import type { Outbound } from '../wamp/messages.ts';
 import { MessageType as T, messageName } from '../wamp/codes.ts';
-import { ErrorUri } from '../wamp/uris.ts';
+import { ErrorUri, KreuzUri } from '../wamp/uris.ts';
 import type { Peer, TransportInfo } from '../core/peer.ts';
 import type { Router } from '../core/router.ts';
 import type { Session } from '../core/session.ts';
 import type { TransportAuth } from '../core/authentication.ts';
 import { SerializationError, type Serializer } from '../serializers/serializer.ts';
-
-/** ABORT reason for a client cut off because it does not read what it is sent. */
-export const SLOW_CONSUMER = 'kreuz.error.slow_consumer';
 
 /**
  * Why a wire is closed; each transport maps it to its own close (WebSocket
@@ -122,7 +119,7 @@ export class Connection implements Peer {
     wire.write(data);
     if (wire.bufferedAmount > this.options.maxSendBuffer) {
       const text = `send buffer over ${this.options.maxSendBuffer} bytes: the client does not keep up`;
-      this.fail(SLOW_CONSUMER, text, 'slow-consumer');
+      this.fail(KreuzUri.SLOW_CONSUMER, text, 'slow-consumer');
     }
   }
 

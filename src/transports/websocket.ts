@@ -23,14 +23,12 @@ import type { Router } from '../core/router.ts';
 import type { TransportAuth } from '../core/authentication.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { serializerByProtocol, serializers as allSerializers, type Serializer } from '../serializers/index.ts';
-import { Connection, SLOW_CONSUMER, type CloseKind, type Wire } from './connection.ts';
+import { Connection, type CloseKind, type Wire } from './connection.ts';
 import { encodeCacheFor } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { bind, closeServer, stopAccepting, hostPort, trackConnections, type ListenAddress, type Listener } from './listen.ts';
 import { channelIds, secureContextOptions, type TlsOptions } from './tls.ts';
 import { peerInfo, trustedProxies, type TrustedProxies } from './trusted-proxies.ts';
-
-export { SLOW_CONSUMER };
 
 export interface WebSocketOptions {
   /** Serializers offered, in the router's order of preference (only used to pick among equals). Default: json, msgpack, cbor. */

@@ -1,4 +1,8 @@
-/** Error and close reason URIs (WAMP: basic/uri_reference.md, advanced/uris.md). */
+/**
+ * Every error and close reason URI the router sends, in one place: the
+ * spec's (WAMP: basic/uri_reference.md, advanced/uris.md), Crossbar's that
+ * its clients know, and Kreuz's own.
+ */
 export const ErrorUri = {
   INVALID_URI: 'wamp.error.invalid_uri',
   INVALID_ARGUMENT: 'wamp.error.invalid_argument',
@@ -25,6 +29,29 @@ export const ErrorUri = {
   // WAMP: a payload the router cannot pass on (here: the recipient's serializer cannot express it).
   INVALID_PAYLOAD: 'wamp.error.invalid_payload',
   FEATURE_NOT_SUPPORTED: 'wamp.error.feature_not_supported',
+  // Autobahn's URI for a procedure that failed with an exception that is no WAMP error.
+  RUNTIME_ERROR: 'wamp.error.runtime_error',
+  // Crossbar's reasons in UNREGISTERED / UNSUBSCRIBED sent when the router takes a registration or subscription away.
+  UNREGISTERED: 'wamp.error.unregistered',
+  UNSUBSCRIBED: 'wamp.error.unsubscribed',
+  // Crossbar's answer to wamp.subscription.get_events on a topic without event history.
+  HISTORY_UNAVAILABLE: 'wamp.error.history_unavailable',
+} as const;
+
+/** Crossbar's URIs outside "wamp.", kept so Crossbar's clients recognise them. */
+export const CrossbarUri = {
+  /** A call refused because every callee is at its concurrency limit (and the queue, if any, is full). */
+  MAX_CONCURRENCY_REACHED: 'crossbar.error.max_concurrency_reached',
+} as const;
+
+/** Kreuz's own URIs: what its limits and containment answer (see core/limits.ts, transports/connection.ts). */
+export const KreuzUri = {
+  /** A request or connection over one of the router's limits. */
+  LIMIT_REACHED: 'kreuz.error.limit_reached',
+  /** ABORT: a session sent faster than its message rate, or too many authentications wait from its address. */
+  RATE_LIMITED: 'kreuz.error.rate_limited',
+  /** The connection is dropped: the client does not read what it is sent. */
+  SLOW_CONSUMER: 'kreuz.error.slow_consumer',
 } as const;
 
 export const CloseUri = {

@@ -102,6 +102,12 @@ describe('buildTransportAuth: Crossbar\'s transport auth dict', () => {
     });
   }
 
+  it('checks a principal named "__proto__" like any other (zod leaves such keys out of records)', () => {
+    const principals = JSON.parse('{"__proto__": {"role": "r"}}');
+    refused({ ticket: { type: 'static', principals } }, 'auth.ticket.principals.__proto__.ticket', /is required/);
+    refused({ wampcra: { type: 'static', users: JSON.parse('{"__proto__": {"secret": "s", "role": "r", "keylen": 8}}') } }, 'auth.wampcra.users.__proto__', /salt/);
+  });
+
   it('a dynamic method without an InternalCaller is refused', () => {
     refused({ ticket: { type: 'dynamic', authenticator: 'com.example.auth' } }, 'auth.ticket', /InternalCaller/, {});
   });

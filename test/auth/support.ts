@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { mock } from 'node:test';
 import type { AuthRequest, AuthStep, Principal } from '../../src/core/authentication.ts';
-import { CallError, type CallResult } from '../../src/core/internal-caller.ts';
+import type { CallResult } from '../../src/core/internal-caller.ts';
+import { WampError } from '../../src/wamp/wamp-error.ts';
 import type { TransportInfo } from '../../src/core/peer.ts';
 import type { Dict } from '../../src/wamp/messages.ts';
 
@@ -42,7 +43,7 @@ export interface FakeCall {
   args: unknown[];
 }
 
-/** An InternalCaller stand-in: `answer` gives the authenticator's result (or throws a CallError). */
+/** An InternalCaller stand-in: `answer` gives the authenticator's result (or throws a WampError). */
 export function fakeCaller(answer: (call: FakeCall) => unknown | Promise<unknown>): { call: (realm: string, procedure: string, args?: unknown[], kwargs?: Dict) => Promise<CallResult>; calls: FakeCall[] } {
   const calls: FakeCall[] = [];
   return {
@@ -55,8 +56,8 @@ export function fakeCaller(answer: (call: FakeCall) => unknown | Promise<unknown
   };
 }
 
-export function applicationError(uri: string, message?: string): CallError {
-  return new CallError(uri, message === undefined ? [] : [message], {});
+export function applicationError(uri: string, message?: string): WampError {
+  return new WampError(uri, message === undefined ? [] : [message], {});
 }
 
 /**

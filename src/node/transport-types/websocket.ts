@@ -1,0 +1,54 @@
+/** Crossbar's standalone "websocket" transport: an HTTP server with one WebSocket path (that of its `url`, default /ws). */
+import { z } from 'zod';
+import { crossbarOnly } from '../../config/schema-helpers.ts';
+import { auth, endpoint, listening, serializers, websocketOptions, websocketServiceOptions } from '../../config/transport-pieces.ts';
+import { startWeb } from '../listeners.ts';
+import { withoutUndefined, type Listening, type WebSocketServiceOptions } from '../options.ts';
+import { transportType } from '../transport-type.ts';
+
+export interface WebSocketTransportOptions extends Listening, WebSocketServiceOptions {
+  type: 'websocket';
+  /** URL path (default "/ws"). */
+  path?: string;
+  /** ms for a request's headers (and TLS handshake) to arrive (default 10 000). */
+  handshakeTimeout?: number;
+}
+
+export const websocketTransport = transportType({
+  schema: z
+    .strictObject({
+      type: z.literal('websocket'),
+      id: z.string().optional(),
+      endpoint,
+      url: z.string().optional().describe('Public URL; its path is where WAMP is served (default "/ws").'),
+      serializers: serializers.optional(),
+      options: websocketOptions.optional(),
+      auth: auth.optional(),
+      ...crossbarOnly(['cookie', 'debug', 'debug_traffic', 'debug_ping_pong']),
+    })
+    .meta({ id: 'WebSocketTransport' }),
+
+  toOptions: (t, baseDir): WebSocketTransportOptions =>
+    withoutUndefined({
+      type: 'websocket' as const,
+      ...listening(t.endpoint, baseDir),
+      path: t.url ? urlPathOf(t.url) : undefined,
+      handshakeTimeout: t.options?.open_handshake_timeout,
+      ...websocketServiceOptions(t),
+    }),
+
+  services: (t) => [{ auth: t.auth, path: ['auth'] }],
+
+  start: ({ type: _type, endpoint, tls, path, handshakeTimeout, ...service }, where, ctx) =>
+    startWeb(ctx, { type: 'websocket', endpoint, tls, handshakeTimeout, paths: { [path ?? '/ws']: { type: 'websocket', ...service } } }, () => `${where}.auth`),
+});
+
+/** The path of the transport's public `url` ("/ws" when it has none). */
+function urlPathOf(url: string): string {
+  try {
+    const path = new URL(url).pathname;
+    return path === '' ? '/' : path;
+  } catch {
+    return '/ws';
+  }
+}
