@@ -158,7 +158,7 @@ describe('kreuz init and check', () => {
     const bad = run(['check'], dir);
     assert.equal(bad.status, 1);
     assert.deepEqual(bad.stdout.trim().split('\n'), [
-      'workers[0].transports[0].paths.ws.options.max_mesage_size: unknown key (known here: max_message_size, auto_ping_interval, auto_ping_timeout, compression, allowed_origins, open_handshake_timeout, require_websocket_subprotocol, max_send_buffer)',
+      'workers[0].transports[0].paths.ws.options.max_mesage_size: unknown key (known here: max_message_size, auto_ping_interval, auto_ping_timeout, compression, allowed_origins, open_handshake_timeout, require_websocket_subprotocol, max_send_buffer, trusted_proxies)',
       'workers[0].transports[0].paths./.type: "static" is not supported by Kreuz',
       'workers[0].transports[1].endpoint.port: must be a number, got a string',
       `${file}: 3 problems`,
