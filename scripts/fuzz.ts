@@ -8,7 +8,7 @@
  * reproduce: `npm run fuzz -- <runs> <seed>`.
  */
 import { RouterSession } from '../test/fuzz/harness.ts';
-import { combos, fuzzCombo, newStats } from '../test/fuzz/wire-fuzzer.ts';
+import { combos, describeStats, fuzzCombo, newStats } from '../test/fuzz/wire-fuzzer.ts';
 
 const runs = Number(process.argv[2] ?? 5000);
 const seed = process.argv[3] === undefined ? Date.now() % 2 ** 31 : Number(process.argv[3]);
@@ -27,17 +27,20 @@ for (const c of combos(runs)) {
   const t0 = Date.now();
   try {
     await fuzzCombo(session.router, session.guard, c.endpoint, c.serializer, c.runs, seed + c.index, stats);
-    console.log(`  ok   ${c.endpoint} / ${c.serializer}: ${c.runs} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed + c.index})`);
+    console.log(
+      `  ok   ${c.endpoint} / ${c.serializer}: ${c.runs} cases in ${((Date.now() - t0) / 1000).toFixed(1)} s (seed ${seed + c.index})`,
+    );
   } catch (err) {
     failed.push(`${c.endpoint} / ${c.serializer}`);
-    console.log(`  FAIL ${c.endpoint} / ${c.serializer} (seed ${seed + c.index})\n${String((err as Error).message).replace(/^/gm, '       ')}`);
+    console.log(
+      `  FAIL ${c.endpoint} / ${c.serializer} (seed ${seed + c.index})\n${String((err as Error).message).replace(/^/gm, '       ')}`,
+    );
     await session.recover();
   }
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(
-  `fuzz: ${stats.cases} cases in ${seconds} s (base seed ${seed}): ${stats.mustAbort} had to be ABORTed; by state ${JSON.stringify(stats.byState)}; ` +
-    `${stats.rerouted} moved off the Unix sockets; slowest case ${stats.slowestMs} ms; ${session.guard.summary()}; router restarts ${session.restarts}`,
+  `fuzz: ${describeStats(stats)}; ${seconds} s (base seed ${seed}); ${session.guard.summary()}; router restarts ${session.restarts}`,
 );
 if (failed.length) {
   console.log(`fuzz: ${failed.length} of ${combos(runs).length} combinations failed: ${failed.join(', ')}`);

@@ -3,13 +3,14 @@
  * spread over every listener type (WebSocket over TCP, TLS and a Unix socket;
  * RawSocket over TCP, TLS and a Unix socket; the universal port's WebSocket
  * and RawSocket) and every serializer, against a router in a child process.
- * Each test names its seed; rerun one with KREUZ_FUZZ_SEED=<base seed>.
+ * Each test names its seed (base seed + its index); rerun a failure with
+ *   KREUZ_FUZZ_SEED=<base seed> node --import tsx --test --test-name-pattern='rs / cbor' test/fuzz/wire-fuzz.test.ts
  * `npm run fuzz -- N [seed]` runs many more (scripts/fuzz.ts).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RouterSession } from './harness.ts';
-import { combos, fuzzCombo, newStats } from './wire-fuzzer.ts';
+import { combos, describeStats, fuzzCombo, newStats } from './wire-fuzzer.ts';
 
 const RUNS = Number(process.env.KREUZ_FUZZ_RUNS ?? 240);
 const SEED = Number(process.env.KREUZ_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -33,9 +34,10 @@ describe(`wire fuzzing over every listener and serializer (${RUNS} cases, base s
   }
 
   it('ran every case', (t) => {
-    t.diagnostic(
-      `${stats.cases} cases (${stats.mustAbort} that must be ABORTed; by state ${JSON.stringify(stats.byState)}; ${stats.rerouted} moved off the Unix sockets); slowest ${stats.slowestMs} ms; ${session.guard.summary()}; router restarts ${session.restarts}`,
+    t.diagnostic(`${describeStats(stats)}; ${session.guard.summary()}; router restarts ${session.restarts}`);
+    assert.equal(
+      stats.cases,
+      list.reduce((n, c) => n + c.runs, 0),
     );
-    assert.equal(stats.cases, list.reduce((n, c) => n + c.runs, 0));
   });
 });

@@ -15,8 +15,8 @@
 import fc from 'fast-check';
 import type { SerializerName } from '../../src/serializers/index.ts';
 import { ENDPOINT_NAMES, type EndpointName, type RouterProcess } from '../helpers/router-process.ts';
-import { messageArbitrary } from './dictionaries.ts';
-import { Guard, mayDenyAuthentication, runCase, tcpTwin, type Case } from './harness.ts';
+import { messageArbitrary, scriptMessages } from './dictionaries.ts';
+import { type Guard, distinctFaults, mayDenyAuthentication, runCase, tcpTwin, type Case } from './harness.ts';
 import { SESSION_STATES, verdict, type SessionState } from './oracle.ts';
 import type { Node } from './wire-model.ts';
 
@@ -28,6 +28,8 @@ export interface FuzzStats {
   cases: number;
   /** Cases whose first message the oracle says must be ABORTed. */
   mustAbort: number;
+  /** The same, by session state (the rest got "any answer": well-formed enough to reach the dealer, broker or authenticator). */
+  mustAbortByState: Record<SessionState, number>;
   /** Cases moved from a Unix endpoint to its TCP twin. */
   rerouted: number;
   byState: Record<SessionState, number>;
@@ -35,25 +37,32 @@ export interface FuzzStats {
   slowestMs: number;
 }
 
-export interface ComboResult {
-  endpoint: EndpointName;
-  serializer: SerializerName;
-  seed: number;
-  runs: number;
-  error?: Error;
-}
-
 export function newStats(): FuzzStats {
-  return { cases: 0, mustAbort: 0, rerouted: 0, byState: { 'before-hello': 0, authenticating: 0, joined: 0, 'after-goodbye': 0 }, slowestMs: 0 };
+  const perState = () => ({ 'before-hello': 0, authenticating: 0, joined: 0, 'after-goodbye': 0 });
+  return { cases: 0, mustAbort: 0, mustAbortByState: perState(), rerouted: 0, byState: perState(), slowestMs: 0 };
 }
 
-/** The case arbitrary: a session state and one to three messages (mostly one: the first decides the verdict). */
+/** One line of numbers for a run. */
+export function describeStats(stats: FuzzStats): string {
+  const states = Object.keys(stats.byState) as SessionState[];
+  const perState = states.map((s) => `${s} ${stats.byState[s]} (${stats.mustAbortByState[s]} ABORT)`).join(', ');
+  return `${stats.cases} cases, ${stats.mustAbort} that had to be ABORTed; by state: ${perState}; ${stats.rerouted} moved off the Unix sockets; slowest case ${stats.slowestMs} ms`;
+}
+
+/** The case arbitrary: a session state and one to three messages (mostly one: the first decides the verdict), or a little session script. */
 export function caseArbitrary(): fc.Arbitrary<{ state: SessionState; messages: Node[] }> {
   const message = messageArbitrary();
   return fc.record({
     // Mostly joined, where the most code runs; the other states refuse most messages early.
-    state: fc.oneof({ weight: 9, arbitrary: fc.constant<SessionState>('joined') }, { weight: 11, arbitrary: fc.constantFrom(...SESSION_STATES.filter((s) => s !== 'joined')) }),
-    messages: fc.oneof({ weight: 4, arbitrary: fc.tuple(message).map((m) => [...m]) }, { weight: 1, arbitrary: fc.array(message, { minLength: 2, maxLength: 3 }) }),
+    state: fc.oneof(
+      { weight: 9, arbitrary: fc.constant<SessionState>('joined') },
+      { weight: 11, arbitrary: fc.constantFrom(...SESSION_STATES.filter((s) => s !== 'joined')) },
+    ),
+    messages: fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(message).map((m) => [...m]) },
+      { weight: 2, arbitrary: fc.array(message, { minLength: 2, maxLength: 3 }) },
+      { weight: 1, arbitrary: scriptMessages },
+    ),
   });
 }
 
@@ -81,9 +90,17 @@ export async function fuzzCombo(
       const c: Case = { endpoint: target, serializer, state, messages };
       stats.cases++;
       stats.byState[state]++;
-      if (verdict(messages[0], serializer, state, router.maxMessageSize).abort) stats.mustAbort++;
+      if (verdict(messages[0], serializer, state, router.maxMessageSize).abort) {
+        stats.mustAbort++;
+        stats.mustAbortByState[state]++;
+      }
       const inFlight = await guard.bystanders.begin();
-      const outcome = await runCase({ router }, c);
+      const outcome = await runCase({ router }, c).catch((err: Error) => {
+        // The router's uncaught exceptions say most about why a case failed: show them with it.
+        const faults = distinctFaults(guard.takeFaults());
+        if (faults.length) err.message += `\n${faults.join('\n')}`;
+        throw err;
+      });
       stats.slowestMs = Math.max(stats.slowestMs, outcome.ms);
       await guard.checkAlive();
       await guard.bystanders.finish(inFlight);
@@ -98,7 +115,15 @@ export async function fuzzCombo(
 }
 
 /** Every endpoint x serializer combination, runs spread evenly (at least one each). */
-export function combos(total: number, endpoints: readonly EndpointName[] = ENDPOINT_NAMES, serializers = SERIALIZERS): Array<{ endpoint: EndpointName; serializer: SerializerName; runs: number; index: number }> {
+export function combos(
+  total: number,
+  endpoints: readonly EndpointName[] = ENDPOINT_NAMES,
+  serializers = SERIALIZERS,
+): Array<{ endpoint: EndpointName; serializer: SerializerName; runs: number; index: number }> {
   const list = endpoints.flatMap((endpoint) => serializers.map((serializer) => ({ endpoint, serializer })));
-  return list.map((c, index) => ({ ...c, index, runs: Math.max(1, Math.floor(total / list.length) + (index < total % list.length ? 1 : 0)) }));
+  return list.map((c, index) => ({
+    ...c,
+    index,
+    runs: Math.max(1, Math.floor(total / list.length) + (index < total % list.length ? 1 : 0)),
+  }));
 }
