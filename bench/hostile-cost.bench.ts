@@ -56,7 +56,11 @@ function routerRow(): string {
   let request = 1;
   const bigUri = jsonSerializer.encode([48, 0, {}, `com.${'a'.repeat(MB)}`]);
   const bigPayload = jsonSerializer.encode([48, 0, {}, 'com.x', ['a'.repeat(MB)]]);
-  const handle = (text: string | Buffer) => () => router.receive(session, [...(jsonSerializer.decode(text) as unknown[])].map((v, i) => (i === 1 ? request++ : v)));
+  const handle = (text: string | Buffer) => () =>
+    router.receive(
+      session,
+      [...(jsonSerializer.decode(text) as unknown[])].map((v, i) => (i === 1 ? request++ : v)),
+    );
   const uri = ms(handle(bigUri));
   const payload = ms(handle(bigPayload));
   return `| router: decode and handle a CALL with a 1 MB URI vs one with 1 MB payload (both: no such procedure) | ${uri.toFixed(2)} vs ${payload.toFixed(2)} | ${(uri / payload).toFixed(2)}× |`;
@@ -91,8 +95,13 @@ function decodeRows(): string[] {
     const plain = s.encode([48, 1, {}, 'com.x', ['a'.repeat(MB)]]);
     const base = ms(swallow(() => s.decode(plain)));
     for (const [what, bytes] of adversarial(s)) {
-      const t = ms(swallow(() => s.decode(bytes)), 3);
-      rows.push(`| ${s.name}: decode ${what} vs 1 MB of plain payload | ${t.toFixed(2)} vs ${base.toFixed(2)} | ${(t / base).toFixed(2)}× |`);
+      const t = ms(
+        swallow(() => s.decode(bytes)),
+        3,
+      );
+      rows.push(
+        `| ${s.name}: decode ${what} vs 1 MB of plain payload | ${t.toFixed(2)} vs ${base.toFixed(2)} | ${(t / base).toFixed(2)}× |`,
+      );
     }
   }
   return rows;

@@ -139,7 +139,10 @@ export async function startChild(script: string, options: ChildOptions = {}): Pr
 
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within ${options.startTimeoutMs ?? 20_000} ms`)), options.startTimeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${script} did not start within ${options.startTimeoutMs ?? 20_000} ms`)),
+      options.startTimeoutMs ?? 20_000,
+    );
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${script} exited with ${code} before it was ready`));

@@ -80,7 +80,7 @@ function mark(): Figures {
     seconds,
     p50ms: at(0.5),
     p99ms: at(0.99),
-    loadCpu: ((now.user + now.system - since.user - since.system) / 1e4) / seconds,
+    loadCpu: (now.user + now.system - since.user - since.system) / 1e4 / seconds,
   };
   ops = 0;
   latencies = [];
@@ -201,13 +201,16 @@ async function autobahnRpc(spec: RpcSpec): Promise<Workload> {
         retry_if_unreachable: false,
       });
       connection.onopen = (session: any) => {
-        opened.push(() => new Promise<void>((done) => {
-          connection.onclose = () => {
-            done();
-            return true;
-          };
-          connection.close();
-        }));
+        opened.push(
+          () =>
+            new Promise<void>((done) => {
+              connection.onclose = () => {
+                done();
+                return true;
+              };
+              connection.close();
+            }),
+        );
         resolve({ session, connection });
       };
       connection.onclose = (reason: string) => {
@@ -220,10 +223,14 @@ async function autobahnRpc(spec: RpcSpec): Promise<Workload> {
   const invocations = callees.map(() => 0);
   await Promise.all(
     callees.map((c, i) =>
-      c.session.register(spec.uri, (args: unknown[]) => {
-        invocations[i]++;
-        return args;
-      }, spec.registerOptions),
+      c.session.register(
+        spec.uri,
+        (args: unknown[]) => {
+          invocations[i]++;
+          return args;
+        },
+        spec.registerOptions,
+      ),
     ),
   );
   const callers = await Promise.all(Array.from({ length: spec.callers }, open));

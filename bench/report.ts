@@ -61,7 +61,9 @@ function loadTargets(id: string, ours: Outcome, vsFloor: number, vsFox: number, 
     const small = results.load.find((l) => l.id === `match-${big[1]}-10`)?.outcomes.kreuz;
     if (isMeasured(small)) {
       const r = ours.cpuUsPerOp / small.cpuUsPerOp;
-      marks.push(`vs 10 regs: CPU/call ${r.toFixed(2)}× (≤ ${TARGET.matchRatio}× ${mark(r <= TARGET.matchRatio)}), calls/s ${(ours.rate / small.rate).toFixed(2)}×`);
+      marks.push(
+        `vs 10 regs: CPU/call ${r.toFixed(2)}× (≤ ${TARGET.matchRatio}× ${mark(r <= TARGET.matchRatio)}), calls/s ${(ours.rate / small.rate).toFixed(2)}×`,
+      );
     }
   }
   if (ours.perCallee && ours.perCallee.length > 1) marks.push(`calls per callee ${ours.perCallee.map(int).join('/')}`);
@@ -86,7 +88,18 @@ function memoryRatio(a: MemoryOutcome | undefined, b: MemoryOutcome | undefined,
 
 export function renderReport(header: Header, results: Results): string {
   const rows = [
-    cells(['Scenario', 'Kreuz', 'p50 / p99 ms', 'Kreuz CPU/op', 'CPU % router / load', 'Floor (ws relay)', 'ours/floor', 'fox-wamp', 'ours/fox', 'Targets']),
+    cells([
+      'Scenario',
+      'Kreuz',
+      'p50 / p99 ms',
+      'Kreuz CPU/op',
+      'CPU % router / load',
+      'Floor (ws relay)',
+      'ours/floor',
+      'fox-wamp',
+      'ours/fox',
+      'Targets',
+    ]),
     cells(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
   ];
   for (const { id, title, unit, outcomes } of results.load) {
@@ -110,14 +123,19 @@ export function renderReport(header: Header, results: Results): string {
         ]),
       );
     } else {
-      rows.push(cells([title, targetCell(ours, unit), '', '', '', targetCell(outcomes.floor, unit), '–', targetCell(outcomes.fox, unit), '–', '']));
+      rows.push(
+        cells([title, targetCell(ours, unit), '', '', '', targetCell(outcomes.floor, unit), '–', targetCell(outcomes.fox, unit), '–', '']),
+      );
     }
   }
   results.memoryCounts.forEach((count, i) => {
     const m = results.memory;
     const ours = m.kreuz;
     const f = Array.isArray(ours) ? ours[i] : undefined;
-    const goal = f && f.sessions >= 10_000 ? `≤ ${TARGET.kbPerSession} kB/session at 10,000 ${mark(f.rssPerSession / 1024 <= TARGET.kbPerSession)}` : '';
+    const goal =
+      f && f.sessions >= 10_000
+        ? `≤ ${TARGET.kbPerSession} kB/session at 10,000 ${mark(f.rssPerSession / 1024 <= TARGET.kbPerSession)}`
+        : '';
     rows.push(
       cells([
         `Memory per idle session, ${int(f?.sessions ?? count)} sessions (growth ÷ sessions)`,
@@ -157,7 +175,7 @@ export function renderReport(header: Header, results: Results): string {
     rows.join('\n'),
     '',
     'ours/floor and ours/fox: ratio of rates (higher is better) or, for memory, of bytes per session (lower is better).',
-    'CPU/op: the server process\'s user + system CPU time over the measured window, divided by the calls completed or events delivered in it.',
+    "CPU/op: the server process's user + system CPU time over the measured window, divided by the calls completed or events delivered in it.",
     '',
   ].join('\n');
 }

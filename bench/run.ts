@@ -41,10 +41,14 @@ const memoryCounts = wantedCounts.filter((count) => count <= maxSessions);
 const date = new Date();
 const headerLines = [
   `${date.toISOString()} · Node ${process.versions.node} · ${process.platform}/${process.arch} · ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-  `Load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (figures from a busy machine are only indicative)`,
+  `Load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (figures from a busy machine are only indicative)`,
   `Each load: ${timing.warmupMs} ms warm-up, then ${timing.windowMs} ms measured · open files per process: ${nofile} (hard limit; children raise their soft limit to it)`,
-  'Servers and the load client are separate processes on 127.0.0.1; the load client uses raw `ws` and Kreuz\'s serializers (Autobahn|JS where the row says so).',
-  ...wantedCounts.filter((count) => count > maxSessions).map((count) => `Memory at ${count} sessions not measured: the open-file limit is ${nofile}.`),
+  "Servers and the load client are separate processes on 127.0.0.1; the load client uses raw `ws` and Kreuz's serializers (Autobahn|JS where the row says so).",
+  ...wantedCounts
+    .filter((count) => count > maxSessions)
+    .map((count) => `Memory at ${count} sessions not measured: the open-file limit is ${nofile}.`),
 ];
 
 function log(line: string): void {
@@ -61,7 +65,9 @@ function ensureFoxInstalled(): void {
   log(`installing ${FOX_WAMP} into bench/.peers/ (first run only; sqlite3 builds from source, a few minutes)`);
   mkdirSync(PEERS_DIR, { recursive: true });
   try {
-    execFileSync('npm', ['install', '--prefix', PEERS_DIR, '--save-exact', '--no-audit', '--no-fund', FOX_WAMP], { stdio: ['ignore', 2, 2] });
+    execFileSync('npm', ['install', '--prefix', PEERS_DIR, '--save-exact', '--no-audit', '--no-fund', FOX_WAMP], {
+      stdio: ['ignore', 2, 2],
+    });
   } catch (err) {
     log(`could not install ${FOX_WAMP} (${err instanceof Error ? err.message : String(err)}): the fox columns will show the error`);
   }
@@ -76,7 +82,11 @@ function summary(o: Outcome): string {
 const errorOf = (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) });
 
 /** Runs one scenario against the running servers, one target after the other. */
-async function runScenario(scenario: LoadScenario, servers: Partial<Record<TargetName, Child | Error>>, load: Child): Promise<Record<TargetName, Outcome>> {
+async function runScenario(
+  scenario: LoadScenario,
+  servers: Partial<Record<TargetName, Child | Error>>,
+  load: Child,
+): Promise<Record<TargetName, Outcome>> {
   const outcomes = {} as Record<TargetName, Outcome>;
   for (const name of TARGETS) {
     const server = servers[name];
@@ -106,7 +116,12 @@ async function stopServers(servers: Partial<Record<TargetName, Child | Error>>):
 async function main(): Promise<void> {
   ensureFoxInstalled();
   log(`mode ${quick ? 'quick' : 'full'}; URI map in-process first`);
-  const results: Results = { load: [], memory: {} as Record<TargetName, MemoryOutcome>, memoryCounts, uriMap: measureUriMap(['prefix', 'wildcard']) };
+  const results: Results = {
+    load: [],
+    memory: {} as Record<TargetName, MemoryOutcome>,
+    memoryCounts,
+    uriMap: measureUriMap(['prefix', 'wildcard']),
+  };
   const load = await startChild('./load-client.ts', { nodeFlags: ['--experimental-websocket', '--no-warnings=ExperimentalWarning'] });
   try {
     // Throughput: the three servers run side by side (idle ones cost nothing), so each scenario meets all three within seconds.
@@ -138,7 +153,9 @@ async function main(): Promise<void> {
       const target: Target = { kind: name === 'floor' ? 'floor' : 'wamp', url: server.url };
       results.memory[name] = await measureMemory(server, load, target, memoryCounts).catch(errorOf);
       const m = results.memory[name];
-      log(`memory ${name}: ${Array.isArray(m) ? m.map((f) => `${f.sessions} → ${(f.rssPerSession / 1024).toFixed(1)} kB`).join(', ') : JSON.stringify(m)}`);
+      log(
+        `memory ${name}: ${Array.isArray(m) ? m.map((f) => `${f.sessions} → ${(f.rssPerSession / 1024).toFixed(1)} kB`).join(', ') : JSON.stringify(m)}`,
+      );
       await server.stop();
     }
   } finally {
@@ -148,7 +165,10 @@ async function main(): Promise<void> {
   log('hostile input costs in-process');
   const hostile = runHostileCostBench();
   const report = [
-    renderReport({ mode: quick ? 'quick' : 'full', lines: [...headerLines, `Run time: ${((performance.now() - started) / 1000).toFixed(0)} s`] }, results),
+    renderReport(
+      { mode: quick ? 'quick' : 'full', lines: [...headerLines, `Run time: ${((performance.now() - started) / 1000).toFixed(0)} s`] },
+      results,
+    ),
     hostile,
   ].join('\n');
   console.log(report);

@@ -70,10 +70,27 @@ function pubsub(target: Target, tag: string, subscribers: number): PubSubSpec {
 }
 
 export const LOAD_SCENARIOS: LoadScenario[] = [
-  { id: 'rpc1', title: 'RPC json, 4 callers × 1 call in flight → 1 callee', unit: 'calls/s', spec: (t, tag) => rpc(t, tag, { inflight: 1 }) },
+  {
+    id: 'rpc1',
+    title: 'RPC json, 4 callers × 1 call in flight → 1 callee',
+    unit: 'calls/s',
+    spec: (t, tag) => rpc(t, tag, { inflight: 1 }),
+  },
   { id: 'rpc16', title: 'RPC json, 4 callers × 16 in flight → 1 callee', unit: 'calls/s', spec: (t, tag) => rpc(t, tag) },
-  { id: 'rpc16-msgpack', title: 'RPC msgpack, 4 × 16 in flight → 1 callee', unit: 'calls/s', na: { fox: JSON_ONLY }, spec: (t, tag) => rpc(t, tag, { serializer: 'msgpack' }) },
-  { id: 'rpc16-cbor', title: 'RPC cbor, 4 × 16 in flight → 1 callee', unit: 'calls/s', na: { fox: JSON_ONLY }, spec: (t, tag) => rpc(t, tag, { serializer: 'cbor' }) },
+  {
+    id: 'rpc16-msgpack',
+    title: 'RPC msgpack, 4 × 16 in flight → 1 callee',
+    unit: 'calls/s',
+    na: { fox: JSON_ONLY },
+    spec: (t, tag) => rpc(t, tag, { serializer: 'msgpack' }),
+  },
+  {
+    id: 'rpc16-cbor',
+    title: 'RPC cbor, 4 × 16 in flight → 1 callee',
+    unit: 'calls/s',
+    na: { fox: JSON_ONLY },
+    spec: (t, tag) => rpc(t, tag, { serializer: 'cbor' }),
+  },
   {
     id: 'rpc16-autobahn',
     title: 'RPC Autobahn|JS json, 4 × 16 in flight → 1 callee',
@@ -87,8 +104,18 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
     unit: 'calls/s',
     spec: (t, tag) => rpc(t, tag, { callees: 4, registerOptions: { invoke: 'roundrobin' } }),
   },
-  { id: 'pubsub4', title: 'PubSub json, 1 publisher → 4 subscribers (16 publications in flight)', unit: 'events/s', spec: (t, tag) => pubsub(t, tag, 4) },
-  { id: 'pubsub100', title: 'PubSub json, 1 publisher → 100 subscribers (16 in flight)', unit: 'events/s', spec: (t, tag) => pubsub(t, tag, 100) },
+  {
+    id: 'pubsub4',
+    title: 'PubSub json, 1 publisher → 4 subscribers (16 publications in flight)',
+    unit: 'events/s',
+    spec: (t, tag) => pubsub(t, tag, 4),
+  },
+  {
+    id: 'pubsub100',
+    title: 'PubSub json, 1 publisher → 100 subscribers (16 in flight)',
+    unit: 'events/s',
+    spec: (t, tag) => pubsub(t, tag, 100),
+  },
 ];
 
 /**

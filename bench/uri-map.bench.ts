@@ -44,7 +44,11 @@ export interface UriMapRow {
 export function measureUriMap(kinds = ['exact', 'prefix', 'wildcard', 'miss']): UriMapRow[] {
   const small = build(10);
   const large = build(100_000);
-  return kinds.map((kind) => ({ kind, small: nsPerLookup(small.map, small.calls[kind]), large: nsPerLookup(large.map, large.calls[kind]) }));
+  return kinds.map((kind) => ({
+    kind,
+    small: nsPerLookup(small.map, small.calls[kind]),
+    large: nsPerLookup(large.map, large.calls[kind]),
+  }));
 }
 
 export function runUriMapBench(): string {

@@ -15,14 +15,20 @@ const DROP = new Set(['validation', 'construction', 'notes', 'note', 'spec_refer
 function strip(value) {
   if (Array.isArray(value)) return value.map(strip);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([k]) => !DROP.has(k)).map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => !DROP.has(k))
+        .map(([k, v]) => [k, strip(v)]),
+    );
   }
   return value;
 }
 
 rmSync(target, { recursive: true, force: true });
 let count = 0;
-for (const file of readdirSync(source, { recursive: true }).map(String).filter((f) => f.endsWith('.json') && f !== 'SCHEMA.json')) {
+for (const file of readdirSync(source, { recursive: true })
+  .map(String)
+  .filter((f) => f.endsWith('.json') && f !== 'SCHEMA.json')) {
   const out = join(target, file);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(strip(JSON.parse(readFileSync(join(source, file), 'utf8'))), null, 1) + '\n');

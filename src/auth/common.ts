@@ -114,7 +114,9 @@ export function requestedChannelBinding(
   }
   const id = channelIdOf(transport, requested);
   if (!id) {
-    return denyNotAuthorized(`${method}: channel binding "${requested}" requested, but this transport has no TLS channel id (not a TLS connection?)`);
+    return denyNotAuthorized(
+      `${method}: channel binding "${requested}" requested, but this transport has no TLS channel id (not a TLS connection?)`,
+    );
   }
   return { type: requested, id };
 }

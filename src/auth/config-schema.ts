@@ -120,7 +120,9 @@ export const authErrorMap: z.core.$ZodErrorMap = (issue) => {
       return issue.origin === 'array' ? 'must not be empty' : `must be at least ${String(issue.minimum)}`;
     case 'unrecognized_keys': {
       const shape = (issue.inst as { _zod?: { def?: { shape?: Record<string, z.ZodType> } } } | undefined)?._zod?.def?.shape ?? {};
-      const known = Object.entries(shape).filter(([, schema]) => !isNotSupported(schema)).map(([key]) => key);
+      const known = Object.entries(shape)
+        .filter(([, schema]) => !isNotSupported(schema))
+        .map(([key]) => key);
       return `unknown setting (known: ${known.join(', ')})`;
     }
     default:

@@ -129,9 +129,9 @@ export function staticCryptosign(principals: ReadonlyMap<string, CryptosignPrinc
         authid = holders[0];
       }
       const principal = authid === undefined ? undefined : principals.get(authid);
-      const authorized = principal !== undefined && principal.authorizedKeys.includes(hello.pubkey);
+      const authorized = principal?.authorizedKeys.includes(hello.pubkey) ? principal : undefined;
       // Unknown authid or key: challenged all the same, and denied like a bad signature.
-      return challengeStep(hello, () => (authorized ? makePrincipal(authid!, principal.role, 'static', principal) : undefined));
+      return challengeStep(hello, () => (authorized ? makePrincipal(authid!, authorized.role, 'static', authorized) : undefined));
     },
   };
 }

@@ -36,7 +36,7 @@ export function dynamicConfigOf(config: DynamicMethodConfig): DynamicConfig {
 
 /** The deps a dynamic method needs, or a config error naming the method's path. */
 export function requireDeps(deps: DynamicDeps | undefined, path: string): DynamicDeps {
-  if (!deps?.caller) throw new AuthConfigError(path, 'a dynamic authenticator needs the router\'s InternalCaller (deps.caller)');
+  if (!deps?.caller) throw new AuthConfigError(path, "a dynamic authenticator needs the router's InternalCaller (deps.caller)");
   return deps;
 }
 
@@ -84,11 +84,19 @@ export async function callAuthenticator(
       return { kind: 'deny', reason: err.uri, message };
     }
     if (err instanceof TimeoutError) {
-      return { kind: 'deny', reason: ErrorUri.AUTHENTICATION_FAILED, message: `dynamic authenticator "${config.authenticator}" did not answer in time` };
+      return {
+        kind: 'deny',
+        reason: ErrorUri.AUTHENTICATION_FAILED,
+        message: `dynamic authenticator "${config.authenticator}" did not answer in time`,
+      };
     }
     // e.g. the authenticator realm does not exist
     const text = err instanceof Error ? err.message : String(err);
-    return { kind: 'deny', reason: ErrorUri.AUTHENTICATION_FAILED, message: `dynamic authenticator "${config.authenticator}" failed: ${text}` };
+    return {
+      kind: 'deny',
+      reason: ErrorUri.AUTHENTICATION_FAILED,
+      message: `dynamic authenticator "${config.authenticator}" failed: ${text}`,
+    };
   }
   return checkResult(result, config.authenticator);
 }
@@ -103,10 +111,13 @@ function checkResult(result: unknown, procedure: string): DynamicPrincipal | Aut
   if (typeof result === 'string') return result ? { role: result, fields: {} } : bad('an empty role');
   if (!isDict(result)) return bad(`${result === null ? 'null' : typeof result}, not a role or a principal dict`);
   const { role, authid, realm, extra } = result;
-  if (role === undefined) return { kind: 'deny', reason: ErrorUri.NO_SUCH_ROLE, message: `dynamic authenticator "${procedure}" assigned no role` };
+  if (role === undefined)
+    return { kind: 'deny', reason: ErrorUri.NO_SUCH_ROLE, message: `dynamic authenticator "${procedure}" assigned no role` };
   if (typeof role !== 'string' || !role) return bad('a "role" that is not a non-empty string');
-  if (authid !== undefined && authid !== null && (typeof authid !== 'string' || !authid)) return bad('an "authid" that is not a non-empty string');
-  if (realm !== undefined && realm !== null && (typeof realm !== 'string' || !realm)) return bad('a "realm" that is not a non-empty string');
+  if (authid !== undefined && authid !== null && (typeof authid !== 'string' || !authid))
+    return bad('an "authid" that is not a non-empty string');
+  if (realm !== undefined && realm !== null && (typeof realm !== 'string' || !realm))
+    return bad('a "realm" that is not a non-empty string');
   if (extra !== undefined && extra !== null && !isDict(extra)) return bad('an "extra" that is not a dict');
   return {
     role,

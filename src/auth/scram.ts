@@ -98,10 +98,13 @@ const hmac = (key: Uint8Array, data: string | Uint8Array): Buffer => createHmac(
  * or bidi checks; ASCII names and passwords are unchanged, as in full SASLprep.)
  */
 export function saslprep(text: string): string {
-  return text
-    .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
-    .normalize('NFKC');
+  return (
+    text
+      .replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, ' ')
+      // biome-ignore lint/suspicious/noMisleadingCharacterClass: RFC 4013 maps these code points (variation selectors included) to nothing, one by one
+      .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, '')
+      .normalize('NFKC')
+  );
 }
 
 /** RFC 5802 saslname: "," and "=" escaped. */
@@ -210,7 +213,12 @@ export function verifyClientProof(proof: Uint8Array, storedKey: Uint8Array, serv
 /** Principals by authid (static), or a lookup that may deny (dynamic). */
 type Lookup = (request: AuthRequest) => Promise<{ authid: string; principal: ScramPrincipal | undefined; provider: string } | AuthStep>;
 
-function scramAuthenticator(method: ScramMethod, lookup: Lookup, mock: () => ScramPrincipal, secret: Uint8Array = PROCESS_SECRET): Authenticator {
+function scramAuthenticator(
+  method: ScramMethod,
+  lookup: Lookup,
+  mock: () => ScramPrincipal,
+  secret: Uint8Array = PROCESS_SECRET,
+): Authenticator {
   return {
     method,
     async start(request: AuthRequest): Promise<AuthStep> {
@@ -250,7 +258,7 @@ function scramAuthenticator(method: ScramMethod, lookup: Lookup, mock: () => Scr
         extra,
         verify(signature: string, authExtra: Dict): AuthStep {
           const proof = fromBase64(signature);
-          if (!proof || proof.length !== 32) return denyMalformed(`${method}: the signature must be the base64 ClientProof (32 bytes)`);
+          if (proof?.length !== 32) return denyMalformed(`${method}: the signature must be the base64 ClientProof (32 bytes)`);
           const problem = checkFinalExtra(authExtra, exchange);
           if (problem) return denyMalformed(`${method}: ${problem}`);
           const serverSignature = verifyClientProof(proof, principal.storedKey, principal.serverKey, authMessages(exchange));
@@ -275,12 +283,14 @@ function mockPrincipal(template: ScramPrincipal, salt: (length: number) => Buffe
 
 /** AUTHENTICATE.Extra: what the client repeats must be what was agreed (each field optional: Autobahn sends none). */
 function checkFinalExtra(extra: Dict, x: ScramExchange): string | undefined {
-  if (extra.nonce !== undefined && extra.nonce !== null && extra.nonce !== x.nonce) return 'AUTHENTICATE nonce does not match the CHALLENGE nonce';
+  if (extra.nonce !== undefined && extra.nonce !== null && extra.nonce !== x.nonce)
+    return 'AUTHENTICATE nonce does not match the CHALLENGE nonce';
   const type = x.channelBinding?.type ?? null;
-  if (extra.channel_binding !== undefined && (extra.channel_binding ?? null) !== type) return 'AUTHENTICATE channel_binding differs from HELLO';
+  if (extra.channel_binding !== undefined && (extra.channel_binding ?? null) !== type)
+    return 'AUTHENTICATE channel_binding differs from HELLO';
   if (x.channelBinding) {
     const data = fromBase64(extra.cbind_data);
-    if (!data || !data.equals(Buffer.from(x.channelBinding.data))) return 'cbind_data does not match this TLS channel';
+    if (!data?.equals(Buffer.from(x.channelBinding.data))) return 'cbind_data does not match this TLS channel';
   } else if (extra.cbind_data !== undefined && extra.cbind_data !== null) {
     return 'cbind_data without channel binding';
   }
@@ -297,7 +307,8 @@ function kdfName(kdf: ScramKdf, method: ScramMethod): string {
 /** Crossbar's SCRAM credential fields (hex for the bytes). */
 const credentialFields = {
   kdf: z.enum(SCRAM_KDFS, {
-    error: (issue) => (issue.input === undefined ? 'is required' : `must be one of ${SCRAM_KDFS.join(', ')}, got ${JSON.stringify(issue.input)}`),
+    error: (issue) =>
+      issue.input === undefined ? 'is required' : `must be one of ${SCRAM_KDFS.join(', ')}, got ${JSON.stringify(issue.input)}`,
   }),
   iterations: integer(ITERATIONS.min, ITERATIONS.max),
   memory: integer(MEMORY.min, MEMORY.max).optional(),
@@ -309,11 +320,13 @@ const credentialFields = {
 /** What the kdf asks of the other fields: Argon2 needs memory and a salt of 8 bytes or more; PBKDF2 takes no memory. */
 function kdfRules(credential: { kdf: ScramKdf; memory?: number | null; salt: string }, ctx: z.RefinementCtx): void {
   if (!isArgon2(credential.kdf)) {
-    if (credential.memory !== undefined && credential.memory !== null) ctx.addIssue({ code: 'custom', path: ['memory'], message: 'is only for Argon2' });
+    if (credential.memory !== undefined && credential.memory !== null)
+      ctx.addIssue({ code: 'custom', path: ['memory'], message: 'is only for Argon2' });
     return;
   }
   if (credential.salt.length < 16) ctx.addIssue({ code: 'custom', path: ['salt'], message: 'Argon2 needs a salt of at least 8 bytes' });
-  if (credential.memory === undefined || credential.memory === null) ctx.addIssue({ code: 'custom', path: ['memory'], message: 'is required' });
+  if (credential.memory === undefined || credential.memory === null)
+    ctx.addIssue({ code: 'custom', path: ['memory'], message: 'is required' });
 }
 
 const principalConfig = z.strictObject({ ...credentialFields, ...principalFields }).superRefine(kdfRules);
@@ -347,10 +360,25 @@ const DEFAULT_MOCK: ScramPrincipal = {
   role: 'anonymous',
 };
 
-export function staticScram(principals: ReadonlyMap<string, ScramPrincipal>, method: ScramMethod = 'scram', secret?: Uint8Array): Authenticator {
+export function staticScram(
+  principals: ReadonlyMap<string, ScramPrincipal>,
+  method: ScramMethod = 'scram',
+  secret?: Uint8Array,
+): Authenticator {
   const template = principals.values().next().value ?? DEFAULT_MOCK;
-  const mock = (): ScramPrincipal => ({ ...template, storedKey: randomBytes(32), serverKey: randomBytes(32), extra: undefined, realm: undefined });
-  return scramAuthenticator(method, async (request) => ({ authid: request.authid!, principal: principals.get(request.authid!), provider: 'static' }), mock, secret);
+  const mock = (): ScramPrincipal => ({
+    ...template,
+    storedKey: randomBytes(32),
+    serverKey: randomBytes(32),
+    extra: undefined,
+    realm: undefined,
+  });
+  return scramAuthenticator(
+    method,
+    async (request) => ({ authid: request.authid!, principal: principals.get(request.authid!), provider: 'static' }),
+    mock,
+    secret,
+  );
 }
 
 export function dynamicScram(config: DynamicConfig, deps: DynamicDeps, method: ScramMethod = 'scram'): Authenticator {
@@ -369,7 +397,11 @@ export function dynamicScram(config: DynamicConfig, deps: DynamicDeps, method: S
           message: `dynamic authenticator "${config.authenticator}" returned an unusable SCRAM principal: ${authConfigError(credential.error.issues[0], 'result', []).message}`,
         };
       }
-      return { authid, principal: scramPrincipal(credential.data, { role: answer.role, realm: answer.realm, extra: answer.extra }), provider: 'dynamic' };
+      return {
+        authid,
+        principal: scramPrincipal(credential.data, { role: answer.role, realm: answer.realm, extra: answer.extra }),
+        provider: 'dynamic',
+      };
     },
     () => DEFAULT_MOCK,
   );

@@ -8,7 +8,14 @@ import { z } from 'zod';
 import type { Authenticator, TransportAuth } from '../core/authentication.ts';
 import type { InternalCaller } from '../core/internal-caller.ts';
 import { anonymousMethod } from './anonymous.ts';
-import { authConfigError, authErrorMap, crossbarOnly, methodConfig, withProtoKeysRenamed, type DynamicMethodConfig } from './config-schema.ts';
+import {
+  authConfigError,
+  authErrorMap,
+  crossbarOnly,
+  methodConfig,
+  withProtoKeysRenamed,
+  type DynamicMethodConfig,
+} from './config-schema.ts';
 import { cryptosignMethod } from './cryptosign.ts';
 import { dynamicConfigOf, requireDeps, type DynamicDeps } from './dynamic.ts';
 import type { AuthMethod } from './method.ts';
@@ -32,7 +39,9 @@ type MethodConfigs = { [K in keyof Methods]: z.ZodOptional<ReturnType<typeof met
 /** Crossbar methods Kreuz does not offer (yet): named as such, not as unknown keys. */
 const CROSSBAR_ONLY = ['tls', 'cookie', 'cryptosign-proxy', 'anonymous-proxy'];
 
-const methodConfigs = Object.fromEntries(Object.entries(AUTH_METHODS).map(([key, method]) => [key, methodConfig(method.staticConfig).optional()])) as MethodConfigs;
+const methodConfigs = Object.fromEntries(
+  Object.entries(AUTH_METHODS).map(([key, method]) => [key, methodConfig(method.staticConfig).optional()]),
+) as MethodConfigs;
 
 export const transportAuthSchema = z
   .strictObject({ ...methodConfigs, ...crossbarOnly(CROSSBAR_ONLY) })
@@ -41,7 +50,10 @@ export const transportAuthSchema = z
     error: 'configure SCRAM once, as "scram" or as "wamp-scram" (both names are offered)',
     path: ['wamp-scram'],
   })
-  .meta({ id: 'TransportAuth', description: 'Authentication methods offered on this transport (Crossbar shape). Without it: anonymous, role "anonymous".' });
+  .meta({
+    id: 'TransportAuth',
+    description: 'Authentication methods offered on this transport (Crossbar shape). Without it: anonymous, role "anonymous".',
+  });
 
 export type TransportAuthConfig = z.infer<typeof transportAuthSchema>;
 

@@ -25,7 +25,16 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { AuthRequest, AuthStep, Authenticator } from '../core/authentication.ts';
 import type { Dict } from '../wamp/messages.ts';
-import { PROCESS_SECRET, constantTimeEqual, denyCredentials, denyMalformed, denyNotAuthorized, makePrincipal, mockBytes, welcome } from './common.ts';
+import {
+  PROCESS_SECRET,
+  constantTimeEqual,
+  denyCredentials,
+  denyMalformed,
+  denyNotAuthorized,
+  makePrincipal,
+  mockBytes,
+  welcome,
+} from './common.ts';
 import { integer, nonEmpty, principalFields } from './config-schema.ts';
 import { callAuthenticator, isDynamicPrincipal, requireAuthid, type DynamicConfig, type DynamicDeps } from './dynamic.ts';
 import { authMethod } from './method.ts';
@@ -142,7 +151,9 @@ export function dynamicWampCra(config: DynamicConfig, deps: DynamicDeps): Authen
       if (typeof user === 'string') return denyMalformed(`dynamic authenticator "${config.authenticator}" ${user}`);
       const challenge = makeChallenge({ authid, authprovider: 'dynamic', session: request.session });
       const key = user.salting ? await deriveKeyAsync(user.secret, user.salting) : user.secret;
-      return challengeStep(challenge, user.salting, sign(key, challenge), () => welcome(makePrincipal(authid, principal.role, 'dynamic', principal)));
+      return challengeStep(challenge, user.salting, sign(key, challenge), () =>
+        welcome(makePrincipal(authid, principal.role, 'dynamic', principal)),
+      );
     },
   };
 }
@@ -203,7 +214,11 @@ function userFromDynamic(fields: Dict): { secret: string; salting?: Salting } | 
   if (keylen !== undefined && !intIn(keylen, KEYLEN)) return 'returned invalid "keylen"';
   return {
     secret,
-    salting: { salt, iterations: (iterations as number | undefined) ?? DEFAULT_ITERATIONS, keylen: (keylen as number | undefined) ?? DEFAULT_KEYLEN },
+    salting: {
+      salt,
+      iterations: (iterations as number | undefined) ?? DEFAULT_ITERATIONS,
+      keylen: (keylen as number | undefined) ?? DEFAULT_KEYLEN,
+    },
   };
 }
 
@@ -216,14 +231,17 @@ const userConfig = z
     keylen: integer(KEYLEN.min, KEYLEN.max).optional(),
     ...principalFields,
   })
-  .refine((u) => u.salt !== undefined || (u.iterations === undefined && u.keylen === undefined), { error: '"iterations" and "keylen" need a "salt"' });
+  .refine((u) => u.salt !== undefined || (u.iterations === undefined && u.keylen === undefined), {
+    error: '"iterations" and "keylen" need a "salt"',
+  });
 
 export const wampcraMethod = authMethod({
   staticConfig: z.strictObject({ type: z.literal('static'), users: z.record(z.string(), userConfig).optional() }),
   fromStatic(config, { secret }) {
     const users = new Map<string, CraUser>();
     for (const [authid, { secret: password, salt, iterations, keylen, role, realm, extra }] of Object.entries(config.users ?? {})) {
-      const salting = salt === undefined ? undefined : { salt, iterations: iterations ?? DEFAULT_ITERATIONS, keylen: keylen ?? DEFAULT_KEYLEN };
+      const salting =
+        salt === undefined ? undefined : { salt, iterations: iterations ?? DEFAULT_ITERATIONS, keylen: keylen ?? DEFAULT_KEYLEN };
       users.set(authid, { secret: password, role, realm, extra, ...(salting && { salting }) });
     }
     return staticWampCra(users, { secret });

@@ -36,7 +36,9 @@ program
   .addOption(cbdirOption())
   .action((opts: { cbdir?: string }) => {
     const file = initNodeDirectory(opts.cbdir ?? DEFAULT_CBDIR);
-    console.log(`wrote ${file}\ncheck it with: kreuz check${opts.cbdir ? ` --cbdir ${opts.cbdir}` : ''}\nrun it with:   kreuz start${opts.cbdir ? ` --cbdir ${opts.cbdir}` : ''}`);
+    console.log(
+      `wrote ${file}\ncheck it with: kreuz check${opts.cbdir ? ` --cbdir ${opts.cbdir}` : ''}\nrun it with:   kreuz start${opts.cbdir ? ` --cbdir ${opts.cbdir}` : ''}`,
+    );
   });
 
 program
@@ -92,7 +94,9 @@ program
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     for (const problem of err.problems) console.error(formatProblem(problem));
-    console.error(`kreuz: the config${err.file ? ` ${err.file}` : ''} has ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}; nothing started`);
+    console.error(
+      `kreuz: the config${err.file ? ` ${err.file}` : ''} has ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}; nothing started`,
+    );
   } else if (err instanceof UsageError) {
     console.error(`kreuz: ${err.message}`);
   } else {

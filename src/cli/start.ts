@@ -68,7 +68,7 @@ export async function start(flags: StartFlags): Promise<void> {
   });
   for (const note of p.validated?.notes ?? []) logger.info({}, `config: ${formatProblem(note)}`);
 
-  let node;
+  let node: Awaited<ReturnType<typeof startNode>>;
   try {
     node = await startNode({ ...p.options, logger });
   } catch (err) {

@@ -70,7 +70,10 @@ export function loadConfigFile(file: string, options: Omit<ValidateOptions, 'fil
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ path: '', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], path);
+    throw new ConfigError(
+      [{ path: '', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }],
+      path,
+    );
   }
   return validateConfig(parseConfigText(text, path), { ...options, file: path, baseDir: dirname(path) });
 }

@@ -39,4 +39,6 @@ export const nonNegativeInt = z.number().int().min(0);
 /** Milliseconds. */
 export const ms = nonNegativeInt;
 /** "/" or a URL path below it ("ws", "api/ws"); a leading "/" is allowed. */
-export const urlPath = z.string().regex(/^(\/|\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/, { error: 'must be "/" or a URL path such as "ws"' });
+export const urlPath = z
+  .string()
+  .regex(/^(\/|\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)$/, { error: 'must be "/" or a URL path such as "ws"' });

@@ -22,7 +22,11 @@ const matchPolicy = choice(['exact', 'prefix', 'wildcard']);
 
 const permission = z
   .strictObject({
-    uri: z.string().describe('URI or pattern; "" with match "prefix" covers everything. Without "match", Crossbar\'s starred URIs apply ("a.b.*" prefix, "a.*.c" wildcard).'),
+    uri: z
+      .string()
+      .describe(
+        'URI or pattern; "" with match "prefix" covers everything. Without "match", Crossbar\'s starred URIs apply ("a.b.*" prefix, "a.*.c" wildcard).',
+      ),
     match: matchPolicy.optional(),
     allow: z
       .strictObject({
@@ -45,7 +49,10 @@ const role = z
     authorizer: uri.optional().describe('A procedure on this realm deciding each action (dynamic authorization).'),
     'allow-by-default': z.boolean().optional(),
   })
-  .refine((r) => !(r.permissions && r.authorizer), { error: 'a role has either "permissions" or an "authorizer", not both', path: ['authorizer'] })
+  .refine((r) => !(r.permissions && r.authorizer), {
+    error: 'a role has either "permissions" or an "authorizer", not both',
+    path: ['authorizer'],
+  })
   .meta({ id: 'Role', description: 'A realm role (Crossbar shape).' });
 
 const historyEntry = z.strictObject({
@@ -54,27 +61,36 @@ const historyEntry = z.strictObject({
   limit: positiveInt.optional().describe('Events kept; default the store\'s "limit".'),
 });
 
-const store = z.strictObject({
-  type: choice(['memory'], ['cfxdb', 'lmdb']),
-  limit: positiveInt.optional().describe('Default event-history limit per entry (default 1000).'),
-  'event-history': z.array(historyEntry).optional(),
-  ...crossbarOnly(['call-queue', 'maxsize', 'path'], { 'call-queue': 'use kreuz.call_queue_limit, one limit for every registration' }),
-}).meta({ id: 'RealmStore' });
+const store = z
+  .strictObject({
+    type: choice(['memory'], ['cfxdb', 'lmdb']),
+    limit: positiveInt.optional().describe('Default event-history limit per entry (default 1000).'),
+    'event-history': z.array(historyEntry).optional(),
+    ...crossbarOnly(['call-queue', 'maxsize', 'path'], { 'call-queue': 'use kreuz.call_queue_limit, one limit for every registration' }),
+  })
+  .meta({ id: 'RealmStore' });
 
-const realmOptions = z.strictObject({
-  enable_meta_api: z.boolean().optional().describe('The meta API (wamp.session.*, wamp.registration.*, wamp.subscription.*); default true.'),
-  uri_check: choice(['loose'], ['strict']).optional(),
-  bridge_meta_api: z.literal(false, { error: 'true is not supported by Kreuz (there is no router-to-router link)' }).optional(),
-  ...crossbarOnly(['event_dispatching_chunk_size']),
-}).meta({ id: 'RealmOptions' });
+const realmOptions = z
+  .strictObject({
+    enable_meta_api: z
+      .boolean()
+      .optional()
+      .describe('The meta API (wamp.session.*, wamp.registration.*, wamp.subscription.*); default true.'),
+    uri_check: choice(['loose'], ['strict']).optional(),
+    bridge_meta_api: z.literal(false, { error: 'true is not supported by Kreuz (there is no router-to-router link)' }).optional(),
+    ...crossbarOnly(['event_dispatching_chunk_size']),
+  })
+  .meta({ id: 'RealmOptions' });
 
-const realm = z.strictObject({
-  name: uri,
-  id: z.string().optional(),
-  roles: z.array(role).optional().describe('Without roles, every session may do everything (Kreuz default; Crossbar needs roles).'),
-  store: store.optional(),
-  options: realmOptions.optional(),
-}).meta({ id: 'Realm' });
+const realm = z
+  .strictObject({
+    name: uri,
+    id: z.string().optional(),
+    roles: z.array(role).optional().describe('Without roles, every session may do everything (Kreuz default; Crossbar needs roles).'),
+    store: store.optional(),
+    options: realmOptions.optional(),
+  })
+  .meta({ id: 'Realm' });
 
 // ---- transports: each type's piece is in its module (the table: src/node/transport-types/index.ts) ----
 
@@ -82,44 +98,58 @@ const transport = byType(TRANSPORT_SCHEMAS, ['mqtt', 'flashpolicy', 'websocket.t
 
 // ---- workers and the whole file ----
 
-const routerWorker = z.strictObject({
-  type: z.literal('router'),
-  id: z.string().optional(),
-  options: z
-    .strictObject({
-      title: z.string().optional(),
-      ...crossbarOnly(['pythonpath', 'cpu_affinity', 'env', 'reactor', 'expose_controller', 'expose_shared', 'shutdown', 'disabled'], {
-        pythonpath: 'there is no Python in Kreuz',
-        shutdown: 'use kreuz.shutdown',
-      }),
-    })
-    .optional(),
-  realms: z.array(realm).min(1),
-  transports: z.array(transport).min(1),
-  components: z
-    .array(z.unknown())
-    .max(0, { error: 'router components are not supported by Kreuz: run them in-process with createRouter(config).session(realm)' })
-    .optional(),
-  ...crossbarOnly(['connections']),
-}).meta({ id: 'RouterWorker' });
+const routerWorker = z
+  .strictObject({
+    type: z.literal('router'),
+    id: z.string().optional(),
+    options: z
+      .strictObject({
+        title: z.string().optional(),
+        ...crossbarOnly(['pythonpath', 'cpu_affinity', 'env', 'reactor', 'expose_controller', 'expose_shared', 'shutdown', 'disabled'], {
+          pythonpath: 'there is no Python in Kreuz',
+          shutdown: 'use kreuz.shutdown',
+        }),
+      })
+      .optional(),
+    realms: z.array(realm).min(1),
+    transports: z.array(transport).min(1),
+    components: z
+      .array(z.unknown())
+      .max(0, { error: 'router components are not supported by Kreuz: run them in-process with createRouter(config).session(realm)' })
+      .optional(),
+    ...crossbarOnly(['connections']),
+  })
+  .meta({ id: 'RouterWorker' });
 
 const worker = byType([routerWorker], ['container', 'guest', 'proxy', 'websocket-testee', 'xbrmm', 'hub', 'marketmaker']);
 
 const limits = z.strictObject({
-  calls_in_flight: positiveInt.optional().describe(`Calls a session may have in flight as caller; default ${DEFAULT_LIMITS.callsInFlight}.`),
+  calls_in_flight: positiveInt
+    .optional()
+    .describe(`Calls a session may have in flight as caller; default ${DEFAULT_LIMITS.callsInFlight}.`),
   registrations: positiveInt.optional().describe(`Registrations per session; default ${DEFAULT_LIMITS.registrations}.`),
   subscriptions: positiveInt.optional().describe(`Subscriptions per session; default ${DEFAULT_LIMITS.subscriptions}.`),
   message_rate: positiveInt.optional().describe(`Messages per second per session; default ${DEFAULT_LIMITS.messageRate}.`),
   sessions: positiveInt.optional().describe(`Sessions on the whole router; default ${DEFAULT_LIMITS.sessions}.`),
-  calls_in_flight_total: positiveInt.optional().describe(`Calls in flight on the whole router; default ${DEFAULT_LIMITS.callsInFlightTotal}.`),
-  pending_sessions: positiveInt.optional().describe(`Connections not yet joined (HELLO to WELCOME) on the whole router; default ${DEFAULT_LIMITS.pendingSessions}.`),
-  opening_timeout: positiveInt.optional().describe(`ms from connecting to WELCOME (a pending CHALLENGE included); default ${DEFAULT_LIMITS.openingTimeout}.`),
+  calls_in_flight_total: positiveInt
+    .optional()
+    .describe(`Calls in flight on the whole router; default ${DEFAULT_LIMITS.callsInFlightTotal}.`),
+  pending_sessions: positiveInt
+    .optional()
+    .describe(`Connections not yet joined (HELLO to WELCOME) on the whole router; default ${DEFAULT_LIMITS.pendingSessions}.`),
+  opening_timeout: positiveInt
+    .optional()
+    .describe(`ms from connecting to WELCOME (a pending CHALLENGE included); default ${DEFAULT_LIMITS.openingTimeout}.`),
   testaments: positiveInt.optional().describe(`Testaments per session; default ${DEFAULT_LIMITS.testaments}.`),
   testament_bytes: positiveInt.optional().describe(`Bytes of testaments per session; default ${DEFAULT_LIMITS.testamentBytes}.`),
   retained_events: positiveInt.optional().describe(`Retained events per realm; default ${DEFAULT_LIMITS.retainedEvents}.`),
   retained_bytes: positiveInt.optional().describe(`Bytes of retained events per realm; default ${DEFAULT_LIMITS.retainedBytes}.`),
-  retained_events_per_session: positiveInt.optional().describe(`Retained events one publishing session may store; default ${DEFAULT_LIMITS.retainedEventsPerSession}.`),
-  retained_bytes_per_session: positiveInt.optional().describe(`Bytes of retained events one publishing session may store; default ${DEFAULT_LIMITS.retainedBytesPerSession}.`),
+  retained_events_per_session: positiveInt
+    .optional()
+    .describe(`Retained events one publishing session may store; default ${DEFAULT_LIMITS.retainedEventsPerSession}.`),
+  retained_bytes_per_session: positiveInt
+    .optional()
+    .describe(`Bytes of retained events one publishing session may store; default ${DEFAULT_LIMITS.retainedBytesPerSession}.`),
   max_depth: positiveInt.optional().describe(`Nesting depth of a decoded message; default ${DEFAULT_LIMITS.maxDepth}.`),
 });
 
@@ -139,7 +169,9 @@ const kreuz = z
       .strictObject({ enabled: z.boolean().optional().describe('Default false.'), path: urlPath.optional().describe('Default "/info".') })
       .optional()
       .describe('Health JSON on every HTTP-speaking transport (a web path of type "nodeinfo" serves it too).'),
-    shutdown: z.strictObject({ timeout: ms.optional().describe('ms in-flight calls may take to finish on SIGTERM; default 10000.') }).optional(),
+    shutdown: z
+      .strictObject({ timeout: ms.optional().describe('ms in-flight calls may take to finish on SIGTERM; default 10000.') })
+      .optional(),
     log: z
       .strictObject({
         level: choice(LOG_LEVELS).optional().describe('Default "info". Crossbar names: critical = fatal, none = silent.'),
@@ -153,7 +185,9 @@ const kreuz = z
       .describe(
         'Secret (use ${VAR}) from which challenges for unknown principals are derived, so they look like real ones across restarts; default: random per process.',
       ),
-    call_queue_limit: nonNegativeInt.optional().describe('Calls that may wait per registration when every callee is at its concurrency; default 0.'),
+    call_queue_limit: nonNegativeInt
+      .optional()
+      .describe('Calls that may wait per registration when every callee is at its concurrency; default 0.'),
     limits: limits.optional(),
   })
   .describe('Kreuz-only settings.');

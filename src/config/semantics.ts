@@ -28,11 +28,13 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
     const realms = new Map<string, number>();
     worker.realms.forEach((realm, r) => {
       const first = realms.get(realm.name);
-      if (first !== undefined) problem(['workers', w, 'realms', r, 'name'], `realm "${realm.name}" is already defined at workers[${w}].realms[${first}]`);
+      if (first !== undefined)
+        problem(['workers', w, 'realms', r, 'name'], `realm "${realm.name}" is already defined at workers[${w}].realms[${first}]`);
       else realms.set(realm.name, r);
       const roles = new Set<string>();
       realm.roles?.forEach((role, i) => {
-        if (roles.has(role.name)) problem(['workers', w, 'realms', r, 'roles', i, 'name'], `role "${role.name}" is defined twice in this realm`);
+        if (roles.has(role.name))
+          problem(['workers', w, 'realms', r, 'roles', i, 'name'], `role "${role.name}" is defined twice in this realm`);
         roles.add(role.name);
         noteOverlaps(role, ['workers', w, 'realms', r, 'roles', i], notes);
       });
@@ -41,7 +43,10 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
     const metaApi = worker.realms.map((r) => r.options?.enable_meta_api ?? true);
     if (new Set(metaApi).size > 1) {
       const r = metaApi.indexOf(!metaApi[0]);
-      problem(['workers', w, 'realms', r, 'options', 'enable_meta_api'], 'must be the same on every realm: Kreuz turns the meta API on for all realms or for none');
+      problem(
+        ['workers', w, 'realms', r, 'options', 'enable_meta_api'],
+        'must be the same on every realm: Kreuz turns the meta API on for all realms or for none',
+      );
     }
 
     // A service without "auth" admits anonymous clients with role "anonymous": a realm with roles needs that role.
@@ -73,7 +78,8 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
         if (endpoint.interface === undefined) {
           notes.push({
             path: formatPath([...at, 'endpoint', 'interface']),
-            message: 'not set: Kreuz listens on 127.0.0.1 only (Crossbar listens on every interface); set "0.0.0.0" or "::" to accept remote clients',
+            message:
+              'not set: Kreuz listens on 127.0.0.1 only (Crossbar listens on every interface); set "0.0.0.0" or "::" to accept remote clients',
           });
         }
         if (endpoint.tls) checkTlsFiles(endpoint.tls, [...at, 'endpoint', 'tls'], baseDir, problem);

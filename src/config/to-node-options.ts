@@ -21,7 +21,10 @@ export function toNodeOptions({ config, baseDir }: Pick<ValidatedConfig, 'config
   const options: NodeOptions = {
     realms: worker.realms.map(realmOptions),
     transports: worker.transports.map((t) => transportOptions(t, baseDir)),
-    metrics: k.metrics?.enabled === true ? withoutUndefined({ path: k.metrics.path && normalizeUrlPath(k.metrics.path), maxProcedures: k.metrics.max_procedures }) : false,
+    metrics:
+      k.metrics?.enabled === true
+        ? withoutUndefined({ path: k.metrics.path && normalizeUrlPath(k.metrics.path), maxProcedures: k.metrics.max_procedures })
+        : false,
     info: k.info?.enabled === true ? withoutUndefined({ path: k.info.path && normalizeUrlPath(k.info.path) }) : false,
   };
   if (k.shutdown?.timeout !== undefined) options.shutdownTimeout = k.shutdown.timeout;
@@ -61,4 +64,3 @@ function limits(l: NonNullable<NonNullable<KreuzConfig['kreuz']>['limits']>): Pa
     maxDepth: l.max_depth,
   });
 }
-

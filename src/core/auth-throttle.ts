@@ -125,7 +125,10 @@ export class AuthThrottle {
   private readonly lines = new Map<string, Line>();
   private readonly entries = new Map<Session, Entry>();
 
-  constructor(options: Partial<ThrottleOptions> = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: Partial<ThrottleOptions> = {},
+    private readonly now: () => number = Date.now,
+  ) {
     this.options = { ...THROTTLE_DEFAULTS, ...options };
     this.addresses = new FailureRecords(this.options);
     this.principals = new FailureRecords(this.options);

@@ -76,7 +76,9 @@ export class Broker {
     let subscription = this.map.get(uri, match);
     if (!session.internal && !subscription?.subscribers.has(session) && session.subscriptions.size >= this.o.limits.subscriptions) {
       this.o.counters.limit('subscriptions');
-      session.send(error(T.SUBSCRIBE, request, KreuzUri.LIMIT_REACHED, [`a session may hold at most ${this.o.limits.subscriptions} subscriptions`]));
+      session.send(
+        error(T.SUBSCRIBE, request, KreuzUri.LIMIT_REACHED, [`a session may hold at most ${this.o.limits.subscriptions} subscriptions`]),
+      );
       return;
     }
     const created = !subscription;
@@ -99,7 +101,7 @@ export class Broker {
 
   unsubscribe(session: Session, [, request, subscriptionId]: Unsubscribe): void {
     const subscription = this.byId.get(subscriptionId);
-    if (!subscription || !subscription.subscribers.has(session)) {
+    if (!subscription?.subscribers.has(session)) {
       session.send(error(T.UNSUBSCRIBE, request, ErrorUri.NO_SUCH_SUBSCRIPTION, [`no subscription ${subscriptionId} for this session`]));
       return;
     }

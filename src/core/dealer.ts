@@ -226,13 +226,22 @@ export class Dealer {
       return caller.send(error(T.CALL, request, ErrorUri.INVALID_URI, [`invalid procedure URI ${quoted(uri)}`]));
     }
     // Calls the caller abandoned (canceled with skip, timed out) and progressive calls it has not closed yet still count.
-    if (!caller.internal && caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight) {
+    if (
+      !caller.internal &&
+      caller.calls.size + caller.abandonedCalls.size + caller.finishedProgressiveCalls.size >= this.o.limits.callsInFlight
+    ) {
       this.o.counters.limit('callsInFlight');
-      return caller.send(error(T.CALL, request, KreuzUri.LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]));
+      return caller.send(
+        error(T.CALL, request, KreuzUri.LIMIT_REACHED, [`a session may have at most ${this.o.limits.callsInFlight} calls in flight`]),
+      );
     }
     if (this.o.counters.callsInFlight >= this.o.limits.callsInFlightTotal) {
       this.o.counters.limit('callsInFlightTotal');
-      return caller.send(error(T.CALL, request, KreuzUri.LIMIT_REACHED, [`the router holds its maximum of ${this.o.limits.callsInFlightTotal} calls in flight`]));
+      return caller.send(
+        error(T.CALL, request, KreuzUri.LIMIT_REACHED, [
+          `the router holds its maximum of ${this.o.limits.callsInFlightTotal} calls in flight`,
+        ]),
+      );
     }
     const registration = this.route(uri);
     if (!registration) {
@@ -249,7 +258,9 @@ export class Dealer {
     if (!callee) {
       if (registration.queue.length >= this.o.callQueueLimit) {
         return caller.send(
-          error(T.CALL, request, CrossbarUri.MAX_CONCURRENCY_REACHED, [`maximum concurrency reached for procedure ${quoted(registration.uri)}`]),
+          error(T.CALL, request, CrossbarUri.MAX_CONCURRENCY_REACHED, [
+            `maximum concurrency reached for procedure ${quoted(registration.uri)}`,
+          ]),
         );
       }
       registration.queue.push(invocation);
@@ -495,9 +506,7 @@ export class Dealer {
       const answered = invocation.canceled === 'skip';
       this.finish(invocation);
       if (!answered && invocation.caller !== session) {
-        invocation.caller.send(
-          error(T.CALL, invocation.callRequest, ErrorUri.CANCELED, ['callee disconnected from in-flight request']),
-        );
+        invocation.caller.send(error(T.CALL, invocation.callRequest, ErrorUri.CANCELED, ['callee disconnected from in-flight request']));
       }
     }
     for (const registration of registrations) this.calleeRemoved(registration, session);

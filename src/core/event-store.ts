@@ -82,9 +82,12 @@ export class EventStore {
     const own = freed(owner);
     const mine = this.usage.get(owner) ?? { events: 0, bytes: 0 };
     if (this.total.events - all.events + 1 > l.retainedEvents) return `the realm holds its maximum of ${l.retainedEvents} retained events`;
-    if (this.total.bytes - all.bytes + bytes > l.retainedBytes) return `the realm holds its maximum of ${l.retainedBytes} bytes of retained events`;
-    if (mine.events - own.events + 1 > l.retainedEventsPerSession) return `a session may have at most ${l.retainedEventsPerSession} retained events stored`;
-    if (mine.bytes - own.bytes + bytes > l.retainedBytesPerSession) return `a session may have at most ${l.retainedBytesPerSession} bytes of retained events stored`;
+    if (this.total.bytes - all.bytes + bytes > l.retainedBytes)
+      return `the realm holds its maximum of ${l.retainedBytes} bytes of retained events`;
+    if (mine.events - own.events + 1 > l.retainedEventsPerSession)
+      return `a session may have at most ${l.retainedEventsPerSession} retained events stored`;
+    if (mine.bytes - own.bytes + bytes > l.retainedBytesPerSession)
+      return `a session may have at most ${l.retainedBytesPerSession} bytes of retained events stored`;
     return undefined;
   }
 

@@ -33,8 +33,10 @@ export interface RealmEvents {
   callInvoked(invocation: Invocation): void;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: listeners of any event signature are stored together
 type Listener = (...args: any[]) => void;
 
+// biome-ignore lint/suspicious/noExplicitAny: the event map's signatures are the caller's
 export class Hooks<E extends { [K in keyof E]: (...args: any[]) => void }> {
   /** Listeners by event, so an event nobody listens to costs one lookup. */
   private readonly listeners = new Map<keyof E, Listener[]>();

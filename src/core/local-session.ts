@@ -244,7 +244,12 @@ export class LocalSession {
         this.joined = undefined;
         return;
       case T.ABORT:
-        this.joined?.reject(new WampError(message[2] as string, [(message[1] as Dict).message].filter((m) => m !== undefined)));
+        this.joined?.reject(
+          new WampError(
+            message[2] as string,
+            [(message[1] as Dict).message].filter((m) => m !== undefined),
+          ),
+        );
         this.joined = undefined;
         return this.end();
       case T.GOODBYE:
@@ -268,7 +273,11 @@ export class LocalSession {
         return this.settle(message[1] as number, message);
       case T.ERROR:
         this.registering.delete(message[2] as number);
-        return this.settle(message[2] as number, message, new WampError(message[4] as string, (message[5] as unknown[]) ?? [], (message[6] as Dict) ?? {}));
+        return this.settle(
+          message[2] as number,
+          message,
+          new WampError(message[4] as string, (message[5] as unknown[]) ?? [], (message[6] as Dict) ?? {}),
+        );
       case T.INVOCATION:
         queueMicrotask(() => this.invoke(message));
         return;

@@ -379,7 +379,8 @@ export class Router {
         else start();
       }),
     );
-    if (!queued) this.abort(session, KreuzUri.RATE_LIMITED, `more than ${this.throttle.options.maxQueue} authentications waiting from this address`);
+    if (!queued)
+      this.abort(session, KreuzUri.RATE_LIMITED, `more than ${this.throttle.options.maxQueue} authentications waiting from this address`);
   }
 
   private startAuthentication(session: Session, [, realmName, details]: Hello): void {
@@ -394,7 +395,11 @@ export class Router {
     }
     const method = offered.find((m) => auth.has(m));
     if (!method) {
-      return this.abort(session, ErrorUri.NO_AUTH_METHOD, `cannot authenticate using any of the offered authmethods [${offered.join(', ')}]`);
+      return this.abort(
+        session,
+        ErrorUri.NO_AUTH_METHOD,
+        `cannot authenticate using any of the offered authmethods [${offered.join(', ')}]`,
+      );
     }
     session.clientRoles = details.roles as Dict;
     session.id = this.newSessionId();
@@ -431,7 +436,11 @@ export class Router {
     const verify = pending?.verify;
     if (!pending || !verify) return this.protocolViolation(session, 'AUTHENTICATE without a CHALLENGE');
     pending.verify = undefined;
-    this.continueAuthentication(session, pending.attempt, this.attempt(() => verify(signature, extra) as AuthStep | Promise<AuthStep>));
+    this.continueAuthentication(
+      session,
+      pending.attempt,
+      this.attempt(() => verify(signature, extra) as AuthStep | Promise<AuthStep>),
+    );
   }
 
   /** Runs an authenticator step; an exception is an authentication failure, never a crash. */
@@ -509,7 +518,10 @@ export class Router {
     session.send([T.WELCOME, session.id, details]);
     this.joined++;
     realm.join(session);
-    this.log.debug({ ...session.logFields, authid: session.authid, authrole: session.authrole, transport: session.peer.info }, 'session joined');
+    this.log.debug(
+      { ...session.logFields, authid: session.authid, authrole: session.authrole, transport: session.peer.info },
+      'session joined',
+    );
   }
 
   // ---- authorization, then the extensions' gates ----
@@ -533,7 +545,12 @@ export class Router {
       return this.refuse(session, msg, 'failed');
     }
     if (decision instanceof Promise) {
-      return this.hold(session, decision, (d) => this.authorized(session, msg, d, 0), () => this.refuse(session, msg, 'failed'));
+      return this.hold(
+        session,
+        decision,
+        (d) => this.authorized(session, msg, d, 0),
+        () => this.refuse(session, msg, 'failed'),
+      );
     }
     this.authorized(session, msg, decision, 0);
   }

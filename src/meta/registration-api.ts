@@ -35,9 +35,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
     if (sessionId !== undefined && (!owner || owner.internal)) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${sessionId}`]);
     const result: Record<string, number[]> = {};
     for (const match of MATCHES) {
-      result[match] = [...dealer.registrations(match)]
-        .filter((r) => visible(r) && (!owner || owner.registrations.has(r)))
-        .map((r) => r.id);
+      result[match] = [...dealer.registrations(match)].filter((r) => visible(r) && (!owner || owner.registrations.has(r))).map((r) => r.id);
     }
     return result;
   });
@@ -58,9 +56,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
 
   service.register('wamp.registration.get', (args) => registrationDetails(get(idArg(args, 0, 'registration'))));
 
-  service.register('wamp.registration.list_callees', (args) =>
-    get(idArg(args, 0, 'registration')).callees.map((c) => c.session.id),
-  );
+  service.register('wamp.registration.list_callees', (args) => get(idArg(args, 0, 'registration')).callees.map((c) => c.session.id));
 
   service.register('wamp.registration.count_callees', (args) => get(idArg(args, 0, 'registration')).callees.length);
 

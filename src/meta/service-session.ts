@@ -28,7 +28,11 @@ export class ServiceSession {
   register(uri: string, procedure: Procedure): void {
     this.client
       .register(uri, (args, kwargs, details) =>
-        procedure(args, kwargs, { session: details.caller as number, authid: details.caller_authid as string, authrole: details.caller_authrole as string }),
+        procedure(args, kwargs, {
+          session: details.caller as number,
+          authid: details.caller_authid as string,
+          authrole: details.caller_authrole as string,
+        }),
       )
       .catch((err: unknown) => {
         throw new Error(`service procedure ${uri} not registered: ${err instanceof Error ? err.message : String(err)}`);

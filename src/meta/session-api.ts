@@ -52,9 +52,7 @@ export function attachSessionApi(router: Router, realm: Realm, service: ServiceS
   };
 
   service.register('wamp.session.count', (args) => sessions(optionalStringList(args[0], 'filter_authroles')).length);
-  service.register('wamp.session.list', (args) =>
-    sessions(optionalStringList(args[0], 'filter_authroles')).map((s) => s.id),
-  );
+  service.register('wamp.session.list', (args) => sessions(optionalStringList(args[0], 'filter_authroles')).map((s) => s.id));
   service.register('wamp.session.get', (args) => sessionDetails(find(idArg(args, 0, 'session'))));
 
   service.register('wamp.session.kill', (args, kwargs, caller) => {
@@ -66,7 +64,11 @@ export function attachSessionApi(router: Router, realm: Realm, service: ServiceS
   });
   service.register('wamp.session.kill_by_authid', (args, kwargs, caller) => {
     const authid = stringArg(args, 0, 'authid');
-    return killAll(sessions().filter((s) => s.authid === authid), caller, kwargs);
+    return killAll(
+      sessions().filter((s) => s.authid === authid),
+      caller,
+      kwargs,
+    );
   });
   service.register('wamp.session.kill_by_authrole', (args, kwargs, caller) => {
     const authrole = stringArg(args, 0, 'authrole');

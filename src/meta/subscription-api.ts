@@ -34,9 +34,7 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
     if (sessionId !== undefined && (!owner || owner.internal)) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${sessionId}`]);
     const result: Record<string, number[]> = {};
     for (const match of MATCHES) {
-      result[match] = [...broker.subscriptions(match)]
-        .filter((s) => visible(s) && (!owner || owner.subscriptions.has(s)))
-        .map((s) => s.id);
+      result[match] = [...broker.subscriptions(match)].filter((s) => visible(s) && (!owner || owner.subscriptions.has(s))).map((s) => s.id);
     }
     return result;
   });
@@ -51,14 +49,15 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
   service.register('wamp.subscription.match', (args) => {
     const topic = stringArg(args, 0, 'topic');
     if (!isValidUri(topic)) throw new WampError(ErrorUri.INVALID_URI, [`invalid topic URI "${topic}"`]);
-    const ids = broker.match(topic).filter(visible).map((s) => s.id);
+    const ids = broker
+      .match(topic)
+      .filter(visible)
+      .map((s) => s.id);
     return ids.length > 0 ? ids : null;
   });
 
   service.register('wamp.subscription.get', (args) => subscriptionDetails(get(idArg(args, 0, 'subscription'))));
-  service.register('wamp.subscription.list_subscribers', (args) =>
-    [...get(idArg(args, 0, 'subscription')).subscribers].map((s) => s.id),
-  );
+  service.register('wamp.subscription.list_subscribers', (args) => [...get(idArg(args, 0, 'subscription')).subscribers].map((s) => s.id));
   service.register('wamp.subscription.count_subscribers', (args) => get(idArg(args, 0, 'subscription')).subscribers.size);
 
   service.register('wamp.subscription.remove_subscriber', (args, kwargs) => {
@@ -81,17 +80,18 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
       throw new WampError(ErrorUri.INVALID_ARGUMENT, ['limit must be a non-negative integer']);
     }
     const events = broker.store.history(subscription.uri, subscription.match);
-    if (!events) throw new WampError(ErrorUri.HISTORY_UNAVAILABLE, [`no event history is configured for ${subscription.uri} (${subscription.match})`]);
+    if (!events)
+      throw new WampError(ErrorUri.HISTORY_UNAVAILABLE, [`no event history is configured for ${subscription.uri} (${subscription.match})`]);
     const newest = limitArg === 0 ? [] : events.slice(-limitArg);
     return newest.reverse().map((e) => ({
-        timestamp: e.timestamp,
-        subscription: subscription.id,
-        publication: e.publication,
-        topic: e.topic,
-        details: e.details,
-        args: e.payload[0] ?? [],
-        kwargs: e.payload[1] ?? {},
-      }));
+      timestamp: e.timestamp,
+      subscription: subscription.id,
+      publication: e.publication,
+      topic: e.topic,
+      details: e.details,
+      args: e.payload[0] ?? [],
+      kwargs: e.payload[1] ?? {},
+    }));
   });
 
   const publish = (topic: string, args: unknown[], subscription: Subscription) => {

@@ -99,7 +99,9 @@ function costOf(session: Session, kept: unknown[]): number {
 
 function checkLimits(held: Testaments, bytes: number, limits: TestamentLimits): void {
   if (held.count >= limits.testaments) {
-    throw new WampError(KreuzUri.LIMIT_REACHED, [`a session may hold at most ${limits.testaments} testaments (flush_testaments frees them)`]);
+    throw new WampError(KreuzUri.LIMIT_REACHED, [
+      `a session may hold at most ${limits.testaments} testaments (flush_testaments frees them)`,
+    ]);
   }
   if (held.bytes + bytes > limits.testamentBytes) {
     throw new WampError(KreuzUri.LIMIT_REACHED, [
@@ -109,8 +111,11 @@ function checkLimits(held: Testaments, bytes: number, limits: TestamentLimits): 
 }
 
 const notAuthorized = (session: Session, topic: string) =>
-  new WampError(ErrorUri.NOT_AUTHORIZED, [`session is not authorized to publish "${topic}" (authrole "${session.authrole}"), so neither to leave a testament there`]);
-const authorizationFailed = (topic: string) => new WampError(ErrorUri.AUTHORIZATION_FAILED, [`authorization of publish on "${topic}" failed`]);
+  new WampError(ErrorUri.NOT_AUTHORIZED, [
+    `session is not authorized to publish "${topic}" (authrole "${session.authrole}"), so neither to leave a testament there`,
+  ]);
+const authorizationFailed = (topic: string) =>
+  new WampError(ErrorUri.AUTHORIZATION_FAILED, [`authorization of publish on "${topic}" failed`]);
 
 /** The decision on the PUBLISH the testament will become; the router's own sessions are not checked (as in routing). */
 function authorize(realm: Realm, session: Session, topic: string, options: Dict): Decision | Promise<Decision> {

@@ -42,7 +42,9 @@ export function httpHandler(services: HttpServices): RequestListener {
       return;
     }
     if (services.websocketPaths.has(path)) {
-      response.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' }).end('This is a WAMP router: connect with WebSocket.\n');
+      response
+        .writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' })
+        .end('This is a WAMP router: connect with WebSocket.\n');
       return;
     }
     response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');

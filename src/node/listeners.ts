@@ -14,7 +14,14 @@ import { bind, closeServer, hostPort, trackConnections, type BoundAddress } from
 import type { RawSocketOptions } from '../transports/rawsocket.ts';
 import { createWebServer, normalizePath, type WebSocketPathOptions } from '../transports/websocket.ts';
 import type { NodeMetrics } from './metrics.ts';
-import { withoutUndefined, type AuthConfig, type Listening, type PathService, type RawSocketServiceOptions, type WebSocketServiceOptions } from './options.ts';
+import {
+  withoutUndefined,
+  type AuthConfig,
+  type Listening,
+  type PathService,
+  type RawSocketServiceOptions,
+  type WebSocketServiceOptions,
+} from './options.ts';
 import { startTransport, type TransportOptions } from './transport-types/index.ts';
 
 export interface RunningListener {
@@ -56,7 +63,11 @@ export interface WebServerOptions extends Listening {
 export async function startWeb(ctx: ListenerContext, t: WebServerOptions, authWhere: (path: string) => string): Promise<RunningListener> {
   const { websocket, infoPaths } = splitPaths(t.paths, ctx, authWhere);
   const paths = websocket.map((w) => w.path!);
-  const web = createWebServer(ctx.router, { websocket, httpHandler: ctx.httpHandler(paths, infoPaths), handshakeTimeout: t.handshakeTimeout }, t.tls);
+  const web = createWebServer(
+    ctx.router,
+    { websocket, httpHandler: ctx.httpHandler(paths, infoPaths), handshakeTimeout: t.handshakeTimeout },
+    t.tls,
+  );
   const server: Server = web.server;
   const sockets = trackConnections(server);
   ctx.metrics?.trackSockets(server, t.type);
@@ -134,4 +145,3 @@ function serializersOf(names: SerializerName[]) {
 export function portOf(address: BoundAddress): number {
   return 'port' in address ? address.port : 0;
 }
-

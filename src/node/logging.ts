@@ -21,7 +21,21 @@ export function parseLogLevel(name: string): LogLevel | undefined {
 }
 
 /** Keys whose values are never logged, at the top of a log entry or up to three objects deep. */
-const SECRET_KEYS = ['ticket', 'secret', 'auth_secret', 'authSecret', 'password', 'passphrase', 'key', 'private_key', 'privateKey', 'signature', 'salt', '"stored-key"', '"server-key"'];
+const SECRET_KEYS = [
+  'ticket',
+  'secret',
+  'auth_secret',
+  'authSecret',
+  'password',
+  'passphrase',
+  'key',
+  'private_key',
+  'privateKey',
+  'signature',
+  'salt',
+  '"stored-key"',
+  '"server-key"',
+];
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
   const step = key.startsWith('"') ? `[${key}]` : `.${key}`;

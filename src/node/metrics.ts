@@ -80,7 +80,10 @@ export class NodeMetrics implements RouterExtension {
   private readonly callErrors: Counter<'procedure'>;
   private readonly callDuration: Histogram<'procedure'>;
   private readonly procedures = new Set<string>();
-  private readonly sockets = new Map<string, { live: Set<Socket>; read: number; written: number; reportedRead: number; reportedWritten: number }>();
+  private readonly sockets = new Map<
+    string,
+    { live: Set<Socket>; read: number; written: number; reportedRead: number; reportedWritten: number }
+  >();
 
   constructor(
     router: Router,
@@ -88,20 +91,43 @@ export class NodeMetrics implements RouterExtension {
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({ name: 'kreuz_build_info', help: 'Kreuz version (always 1)', labelNames: ['version'], registers }).set({ version: KREUZ_VERSION }, 1);
+    new Gauge({ name: 'kreuz_build_info', help: 'Kreuz version (always 1)', labelNames: ['version'], registers }).set(
+      { version: KREUZ_VERSION },
+      1,
+    );
     new Gauge({
       name: 'kreuz_sessions',
-      help: 'Sessions joined, per realm (the router\'s own sessions not counted)',
+      help: "Sessions joined, per realm (the router's own sessions not counted)",
       labelNames: ['realm'],
       registers,
       collect() {
         for (const realm of router.realms.values()) this.set({ realm: realm.name }, clientSessions(realm));
       },
     });
-    this.received = new Counter({ name: 'kreuz_messages_received_total', help: 'WAMP messages received from clients, by type', labelNames: ['type'], registers });
-    this.sentTotal = new Counter({ name: 'kreuz_messages_sent_total', help: 'WAMP messages sent to clients, by type', labelNames: ['type'], registers });
-    this.calls = new Counter({ name: 'kreuz_calls_total', help: 'CALLs received, by registration URI', labelNames: ['procedure'], registers });
-    this.callErrors = new Counter({ name: 'kreuz_call_errors_total', help: 'Calls answered with ERROR, by registration URI', labelNames: ['procedure'], registers });
+    this.received = new Counter({
+      name: 'kreuz_messages_received_total',
+      help: 'WAMP messages received from clients, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.sentTotal = new Counter({
+      name: 'kreuz_messages_sent_total',
+      help: 'WAMP messages sent to clients, by type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.calls = new Counter({
+      name: 'kreuz_calls_total',
+      help: 'CALLs received, by registration URI',
+      labelNames: ['procedure'],
+      registers,
+    });
+    this.callErrors = new Counter({
+      name: 'kreuz_call_errors_total',
+      help: 'Calls answered with ERROR, by registration URI',
+      labelNames: ['procedure'],
+      registers,
+    });
     this.callDuration = new Histogram({
       name: 'kreuz_call_duration_seconds',
       help: 'Time from CALL to its final RESULT or ERROR, by registration URI',
@@ -236,8 +262,20 @@ function containmentMetrics(router: Router, registers: Registry[]): void {
       },
     });
   };
-  fromMap('kreuz_limit_reached_total', 'Requests or connections refused because a limit was reached, by limit', 'limit', counters.limitReached, String);
-  fromMap('kreuz_undeliverable_total', 'Messages not written to one recipient (its serializer cannot express them, or they exceed its limit), by type', 'type', counters.undeliverable, (t) => messageName(t));
+  fromMap(
+    'kreuz_limit_reached_total',
+    'Requests or connections refused because a limit was reached, by limit',
+    'limit',
+    counters.limitReached,
+    String,
+  );
+  fromMap(
+    'kreuz_undeliverable_total',
+    'Messages not written to one recipient (its serializer cannot express them, or they exceed its limit), by type',
+    'type',
+    counters.undeliverable,
+    (t) => messageName(t),
+  );
   let failedReported = 0;
   new Counter({
     name: 'kreuz_sessions_failed_total',

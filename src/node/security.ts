@@ -31,6 +31,11 @@ export function lateCaller(): { caller: ProcedureCaller; bind(real: InternalCall
 }
 
 /** The authenticators for a transport's `auth`; none given: undefined, the core's anonymous-only default. */
-export function transportAuth(auth: AuthConfig | undefined, caller: InternalCaller, path = 'auth', secret?: string): TransportAuth | undefined {
+export function transportAuth(
+  auth: AuthConfig | undefined,
+  caller: InternalCaller,
+  path = 'auth',
+  secret?: string,
+): TransportAuth | undefined {
   return auth === undefined ? undefined : buildTransportAuth(auth, { caller, secret }, path);
 }

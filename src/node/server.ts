@@ -215,4 +215,3 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 function isWebSocketUrl(url: string): boolean {
   return /^wss?:|^ws\+unix:/.test(url);
 }
-

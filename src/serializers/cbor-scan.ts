@@ -67,10 +67,18 @@ function item(b: Buffer, pos: number, depthLeft: number): number {
       return string(b, pos, info, false);
     case 4:
       if (depthLeft === 0) throw tooDeep('cbor', limit);
-      return info < 24 ? array(b, pos + 1, info, depthLeft - 1) : info === 31 ? openArray(b, pos + 1, depthLeft - 1) : array(b, pos + headSize(info, 4), argument(b, pos + 1, info), depthLeft - 1);
+      return info < 24
+        ? array(b, pos + 1, info, depthLeft - 1)
+        : info === 31
+          ? openArray(b, pos + 1, depthLeft - 1)
+          : array(b, pos + headSize(info, 4), argument(b, pos + 1, info), depthLeft - 1);
     case 5:
       if (depthLeft === 0) throw tooDeep('cbor', limit);
-      return info < 24 ? map(b, pos + 1, info, depthLeft - 1) : info === 31 ? openMap(b, pos + 1, depthLeft - 1) : map(b, pos + headSize(info, 5), argument(b, pos + 1, info), depthLeft - 1);
+      return info < 24
+        ? map(b, pos + 1, info, depthLeft - 1)
+        : info === 31
+          ? openMap(b, pos + 1, depthLeft - 1)
+          : map(b, pos + headSize(info, 5), argument(b, pos + 1, info), depthLeft - 1);
     case 6:
       return tag(b, pos, depthLeft, -1);
     default: // 7: simple values and floats
@@ -88,7 +96,8 @@ function item(b: Buffer, pos: number, depthLeft: number): number {
 function headSize(info: number, major: number): number {
   if (info < 24) return 1;
   if (info < 28) return 1 + (1 << (info - 24));
-  if (info === 31) throw new SerializationError(`cbor: ${major === 7 ? 'unexpected break' : `indefinite length for ${MAJOR_NAMES[major]}`}`);
+  if (info === 31)
+    throw new SerializationError(`cbor: ${major === 7 ? 'unexpected break' : `indefinite length for ${MAJOR_NAMES[major]}`}`);
   throw new SerializationError(`cbor: reserved additional information ${info}`);
 }
 
@@ -145,7 +154,8 @@ function openMap(b: Buffer, pos: number, depthLeft: number): number {
 /** A map key at `pos`: must be a text string; "__proto__" sets PROTO_KEY. */
 function key(b: Buffer, pos: number): number {
   const initial = byteAt(b, pos);
-  if (initial >> 5 !== 3) throw new SerializationError(`cbor: map key must be a text string (WAMP dict keys are strings), got ${MAJOR_NAMES[initial >> 5]}`);
+  if (initial >> 5 !== 3)
+    throw new SerializationError(`cbor: map key must be a text string (WAMP dict keys are strings), got ${MAJOR_NAMES[initial >> 5]}`);
   const info = initial & 0x1f;
   if (info >= 24) return string(b, pos, info, true);
   if (info === 9 && isProtoAt(b, pos + 1)) flags |= PROTO_KEY;
@@ -166,7 +176,8 @@ function tag(b: Buffer, pos: number, depthLeft: number, outer: number): number {
     edits.push(pos, content);
     return item(b, content, depthLeft);
   }
-  if (number !== TAG_SELF_DESCRIBED || outer !== -1) throw tagError(number, outer === -1 ? 'is not supported' : `is not supported (inside tag ${outer})`);
+  if (number !== TAG_SELF_DESCRIBED || outer !== -1)
+    throw tagError(number, outer === -1 ? 'is not supported' : `is not supported (inside tag ${outer})`);
   if (content < b.length && b[content]! >> 5 === 6) return tag(b, content, depthLeft, number);
   return item(b, content, depthLeft);
 }
@@ -293,7 +304,8 @@ function joinChunks(b: Buffer, start: number, total: number, out: Buffer, at: nu
     const info = b[pos++]! & 0x1f;
     const length = argument(b, pos, info);
     pos += info < 24 ? 0 : 1 << (info - 24);
-    if (length < 16) for (let k = 0; k < length; k++) out[at++] = b[pos + k]!; // cheaper than a copy call
+    if (length < 16)
+      for (let k = 0; k < length; k++) out[at++] = b[pos + k]!; // cheaper than a copy call
     else at += b.copy(out, at, pos, pos + length);
     pos += length;
   }
@@ -307,11 +319,29 @@ function headLength(length: number): number {
 
 // Tag names for the messages (IANA CBOR tags registry), for the tags a peer is likely to send.
 const TAG_NAMES: Record<number, string> = {
-  0: 'date/time string', 1: 'epoch date/time', 2: 'bignum', 3: 'negative bignum', 4: 'decimal fraction',
-  5: 'bigfloat', 6: 'cbor-x packed reference', 21: 'base64url expected', 22: 'base64 expected',
-  23: 'base16 expected', 24: 'embedded CBOR', 25: 'string reference', 28: 'shareable value',
-  29: 'shared reference', 32: 'URI', 33: 'base64url', 34: 'base64', 35: 'regexp', 36: 'MIME message',
-  51: 'cbor-x packed values', 256: 'string reference namespace', 258: 'set', 259: 'map with object keys',
+  0: 'date/time string',
+  1: 'epoch date/time',
+  2: 'bignum',
+  3: 'negative bignum',
+  4: 'decimal fraction',
+  5: 'bigfloat',
+  6: 'cbor-x packed reference',
+  21: 'base64url expected',
+  22: 'base64 expected',
+  23: 'base16 expected',
+  24: 'embedded CBOR',
+  25: 'string reference',
+  28: 'shareable value',
+  29: 'shared reference',
+  32: 'URI',
+  33: 'base64url',
+  34: 'base64',
+  35: 'regexp',
+  36: 'MIME message',
+  51: 'cbor-x packed values',
+  256: 'string reference namespace',
+  258: 'set',
+  259: 'map with object keys',
   55799: 'self-described CBOR',
 };
 

@@ -41,7 +41,8 @@ function nestsDeeper(text: string, limit: number, end: number): boolean {
   let depth = 0;
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x22) i = stringEnd(text, i); // '"'
+    if (c === 0x22)
+      i = stringEnd(text, i); // '"'
     else if (c === 0x5b || c === 0x7b) {
       if (++depth > limit) return true; // '[' or '{'
     } else if (c === 0x5d || c === 0x7d) depth--; // ']' or '}'

@@ -57,8 +57,38 @@ function item(b: Buffer, pos: number, depthLeft: number): number {
 // 0 for the others, which other() handles.
 // prettier-ignore
 const SCALAR_SIZE = new Uint8Array([
-  1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 5, 9, // c0..cf
-  2, 3, 5, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // d0..df
+  1,
+  0,
+  1,
+  1,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  2,
+  3,
+  5,
+  9, // c0..cf
+  2,
+  3,
+  5,
+  9,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0, // d0..df
 ]);
 
 /** The other types with a head byte 0xc0..0xdf. */
@@ -109,7 +139,8 @@ function array(b: Buffer, pos: number, n: number, depthLeft: number): number {
   if (n > b.length - pos) throw truncated(); // every item takes at least one byte
   for (let i = 0; i < n; i++) {
     const t = b[pos]!; // undefined past the end: item() reports that
-    if (t < 0x80 || t >= 0xe0) pos += 1; // fixints and fixstrs inline, for speed
+    if (t < 0x80 || t >= 0xe0)
+      pos += 1; // fixints and fixstrs inline, for speed
     else if (t >= 0xa0 && t < 0xc0 && (t === 0xa0 || b[pos + 1] !== 0)) pos += 1 + (t & 0x1f);
     else pos = item(b, pos, depthLeft - 1);
   }
@@ -131,7 +162,8 @@ function map(b: Buffer, pos: number, n: number, depthLeft: number): number {
       pos = longKey(b, pos, t);
     }
     const v = b[pos]!;
-    if (v < 0x80 || v >= 0xe0) pos += 1; // as in array()
+    if (v < 0x80 || v >= 0xe0)
+      pos += 1; // as in array()
     else if (v >= 0xa0 && v < 0xc0 && (v === 0xa0 || b[pos + 1] !== 0)) pos += 1 + (v & 0x1f);
     else pos = item(b, pos, depthLeft - 1);
   }
@@ -151,10 +183,16 @@ function text(b: Buffer, start: number, length: number): number {
 function longKey(b: Buffer, pos: number, t: number): number {
   let start: number;
   let length: number;
-  if (t === 0xd9) (start = pos + 2), (length = byteAt(b, pos + 1));
-  else if (t === 0xda) (start = pos + 3), (length = uint16At(b, pos + 1));
-  else if (t === 0xdb) (start = pos + 5), (length = uint32At(b, pos + 1));
-  else throw new SerializationError(`msgpack: map key must be a string (WAMP dict keys are strings), got type byte 0x${t.toString(16)}`);
+  if (t === 0xd9) {
+    start = pos + 2;
+    length = byteAt(b, pos + 1);
+  } else if (t === 0xda) {
+    start = pos + 3;
+    length = uint16At(b, pos + 1);
+  } else if (t === 0xdb) {
+    start = pos + 5;
+    length = uint32At(b, pos + 1);
+  } else throw new SerializationError(`msgpack: map key must be a string (WAMP dict keys are strings), got type byte 0x${t.toString(16)}`);
   if (length === 9 && isProtoAt(b, start)) flags |= PROTO_KEY;
   return start + length;
 }

@@ -97,8 +97,38 @@ function isWideInt(v: number): boolean {
 // Head sizes of the fixed-size types 0xc0..0xdf (0 marks the variable-size ones).
 // prettier-ignore
 const FIXED_SIZE = [
-  1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 5, 9, 2, 3, 5, 9, // c0..cf
-  2, 3, 5, 9, 3, 4, 6, 10, 18, 0, 0, 0, 3, 5, 3, 5, // d0..df
+  1,
+  1,
+  1,
+  1,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  5,
+  9,
+  2,
+  3,
+  5,
+  9, // c0..cf
+  2,
+  3,
+  5,
+  9,
+  3,
+  4,
+  6,
+  10,
+  18,
+  0,
+  0,
+  0,
+  3,
+  5,
+  3,
+  5, // d0..df
 ];
 
 /**
@@ -115,8 +145,10 @@ function patchWideInts(b: Buffer): void {
   let pos = 0;
   while (pos < b.length) {
     const t = b[pos]!;
-    if (t < 0xc0) pos += t >= 0xa0 ? 1 + (t & 0x1f) : 1; // fixint, fixmap, fixarray, fixstr
-    else if (t >= 0xe0) pos += 1; // negative fixint
+    if (t < 0xc0)
+      pos += t >= 0xa0 ? 1 + (t & 0x1f) : 1; // fixint, fixmap, fixarray, fixstr
+    else if (t >= 0xe0)
+      pos += 1; // negative fixint
     else if (t === 0xcb) {
       const v = b.readDoubleBE(pos + 1);
       if (isWideInt(v)) {
@@ -128,12 +160,18 @@ function patchWideInts(b: Buffer): void {
         b.writeUInt32BE(v - hi * 2 ** 32, pos + 5);
       }
       pos += 9;
-    } else if (t === 0xc4 || t === 0xd9) pos += 2 + b[pos + 1]!; // bin8, str8
-    else if (t === 0xc5 || t === 0xda) pos += 3 + b.readUInt16BE(pos + 1); // bin16, str16
-    else if (t === 0xc6 || t === 0xdb) pos += 5 + b.readUInt32BE(pos + 1); // bin32, str32
-    else if (t === 0xc7) pos += 3 + b[pos + 1]!; // ext8
-    else if (t === 0xc8) pos += 4 + b.readUInt16BE(pos + 1); // ext16
-    else if (t === 0xc9) pos += 6 + b.readUInt32BE(pos + 1); // ext32
+    } else if (t === 0xc4 || t === 0xd9)
+      pos += 2 + b[pos + 1]!; // bin8, str8
+    else if (t === 0xc5 || t === 0xda)
+      pos += 3 + b.readUInt16BE(pos + 1); // bin16, str16
+    else if (t === 0xc6 || t === 0xdb)
+      pos += 5 + b.readUInt32BE(pos + 1); // bin32, str32
+    else if (t === 0xc7)
+      pos += 3 + b[pos + 1]!; // ext8
+    else if (t === 0xc8)
+      pos += 4 + b.readUInt16BE(pos + 1); // ext16
+    else if (t === 0xc9)
+      pos += 6 + b.readUInt32BE(pos + 1); // ext32
     else pos += FIXED_SIZE[t - 0xc0]!;
   }
 }

@@ -96,7 +96,11 @@ export class Connection implements Peer {
     } catch (err) {
       // A value this client's serializer cannot express fails this one delivery, nothing else.
       if (!(err instanceof SerializationError)) throw err;
-      return this.undeliverable(message, ErrorUri.INVALID_PAYLOAD, `${this.options.serializer.name} cannot encode ${messageName(message[0])}: ${err.message}`);
+      return this.undeliverable(
+        message,
+        ErrorUri.INVALID_PAYLOAD,
+        `${this.options.serializer.name} cannot encode ${messageName(message[0])}: ${err.message}`,
+      );
     }
     const limit = this.options.clientLimit;
     if (limit) {

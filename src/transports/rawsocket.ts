@@ -403,9 +403,11 @@ class RawSocketConnection implements Wire {
   private onHeader(head: Buffer): void {
     const connection = this.connection!;
     // WAMP: RRRR must be 0; frame types 3-7 are reserved.
-    if (head[0] & 0xf0) return connection.fail(ErrorUri.PROTOCOL_VIOLATION, 'reserved bits set in a RawSocket frame header', 'protocol-error');
+    if (head[0] & 0xf0)
+      return connection.fail(ErrorUri.PROTOCOL_VIOLATION, 'reserved bits set in a RawSocket frame header', 'protocol-error');
     const type = head[0] & 0x07;
-    if (type > FrameType.PONG) return connection.fail(ErrorUri.PROTOCOL_VIOLATION, `reserved RawSocket frame type ${type}`, 'protocol-error');
+    if (type > FrameType.PONG)
+      return connection.fail(ErrorUri.PROTOCOL_VIOLATION, `reserved RawSocket frame type ${type}`, 'protocol-error');
     const length = (head[0] & 0x08 ? MAX_FRAME : 0) + head.readUIntBE(1, 3);
     if (length > this.endpoint.maxMessageSize) {
       const text = `frame of ${length} bytes over the limit of ${this.endpoint.maxMessageSize} bytes`;

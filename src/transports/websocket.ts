@@ -93,7 +93,14 @@ export function chooseSubprotocol(offered: Iterable<string>, serializers: readon
 /** A matcher for `allowedOrigins` ("*" = any run of characters, case-insensitive). */
 export function originMatcher(allowed: readonly string[]): (origin: string) => boolean {
   const patterns = allowed.map(
-    (pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i'),
+    (pattern) =>
+      new RegExp(
+        `^${pattern
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+        'i',
+      ),
   );
   return (origin) => patterns.some((pattern) => pattern.test(origin));
 }
@@ -242,7 +249,10 @@ function closeReason(text: string): string {
 
 function parseProtocols(header: string | undefined): string[] {
   if (!header) return [];
-  return header.split(',').map((p) => p.trim()).filter(Boolean);
+  return header
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };

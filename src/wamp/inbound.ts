@@ -86,24 +86,26 @@ interface Layout {
 const isDictCheck: Check = isDict;
 const isIdCheck: Check = isId;
 
-const LAYOUTS = new Map<unknown, Layout>(Object.entries({
-  [T.HELLO]: { fields: [isString, isDictCheck], optional: 0 },
-  [T.ABORT]: { fields: [isDictCheck, isString, isList, isDictCheck], optional: 2 },
-  [T.AUTHENTICATE]: { fields: [isString, isDictCheck], optional: 0 },
-  [T.GOODBYE]: { fields: [isDictCheck, isString], optional: 0 },
-  [T.ERROR]: {
-    fields: [(v) => v === T.INVOCATION, isIdCheck, isDictCheck, isString, isList, isDictCheck],
-    optional: 2,
-  },
-  [T.PUBLISH]: { fields: [isIdCheck, isDictCheck, isString, isList, isDictCheck], optional: 2, options: 2 },
-  [T.SUBSCRIBE]: { fields: [isIdCheck, isDictCheck, isString], optional: 0, options: 2 },
-  [T.UNSUBSCRIBE]: { fields: [isIdCheck, isIdCheck, isDictCheck], optional: 1 },
-  [T.CALL]: { fields: [isIdCheck, isDictCheck, isString, isList, isDictCheck], optional: 2, options: 2 },
-  [T.CANCEL]: { fields: [isIdCheck, isDictCheck], optional: 0, options: 2 },
-  [T.REGISTER]: { fields: [isIdCheck, isDictCheck, isString], optional: 0, options: 2 },
-  [T.UNREGISTER]: { fields: [isIdCheck, isIdCheck, isDictCheck], optional: 1 },
-  [T.YIELD]: { fields: [isIdCheck, isDictCheck, isList, isDictCheck], optional: 2, options: 2 },
-} satisfies Record<number, Layout>).map(([code, layout]) => [Number(code), layout]));
+const LAYOUTS = new Map<unknown, Layout>(
+  Object.entries({
+    [T.HELLO]: { fields: [isString, isDictCheck], optional: 0 },
+    [T.ABORT]: { fields: [isDictCheck, isString, isList, isDictCheck], optional: 2 },
+    [T.AUTHENTICATE]: { fields: [isString, isDictCheck], optional: 0 },
+    [T.GOODBYE]: { fields: [isDictCheck, isString], optional: 0 },
+    [T.ERROR]: {
+      fields: [(v) => v === T.INVOCATION, isIdCheck, isDictCheck, isString, isList, isDictCheck],
+      optional: 2,
+    },
+    [T.PUBLISH]: { fields: [isIdCheck, isDictCheck, isString, isList, isDictCheck], optional: 2, options: 2 },
+    [T.SUBSCRIBE]: { fields: [isIdCheck, isDictCheck, isString], optional: 0, options: 2 },
+    [T.UNSUBSCRIBE]: { fields: [isIdCheck, isIdCheck, isDictCheck], optional: 1 },
+    [T.CALL]: { fields: [isIdCheck, isDictCheck, isString, isList, isDictCheck], optional: 2, options: 2 },
+    [T.CANCEL]: { fields: [isIdCheck, isDictCheck], optional: 0, options: 2 },
+    [T.REGISTER]: { fields: [isIdCheck, isDictCheck, isString], optional: 0, options: 2 },
+    [T.UNREGISTER]: { fields: [isIdCheck, isIdCheck, isDictCheck], optional: 1 },
+    [T.YIELD]: { fields: [isIdCheck, isDictCheck, isList, isDictCheck], optional: 2, options: 2 },
+  } satisfies Record<number, Layout>).map(([code, layout]) => [Number(code), layout]),
+);
 
 /** Returns the message, typed, or a ShapeError saying what is wrong with it. */
 export function checkInbound(msg: unknown): Inbound | ShapeError {

@@ -54,14 +54,7 @@ export function goodbye(reason: string, message?: string): Outbound {
  * ERROR in reply to a request. `args` is included only when given, so the
  * payload of a callee's error passes through exactly as it was sent.
  */
-export function error(
-  requestType: number,
-  requestId: number,
-  uri: string,
-  args?: Args,
-  kwargs?: Dict,
-  details: Dict = {},
-): Outbound {
+export function error(requestType: number, requestId: number, uri: string, args?: Args, kwargs?: Dict, details: Dict = {}): Outbound {
   const msg: Outbound = [T.ERROR, requestType, requestId, details, uri];
   if (args !== undefined) msg.push(args);
   if (kwargs !== undefined) msg.push(kwargs);

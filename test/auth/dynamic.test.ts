@@ -3,14 +3,7 @@ import assert from 'node:assert/strict';
 import { buildTransportAuth } from '../../src/auth/index.ts';
 import { callAuthenticator } from '../../src/auth/dynamic.ts';
 import { dynamicAnonymous, staticAnonymous } from '../../src/auth/anonymous.ts';
-import {
-  AUTHENTICATION_FAILED,
-  applicationError,
-  expectDeny,
-  expectWelcome,
-  fakeCaller,
-  request,
-} from './support.ts';
+import { AUTHENTICATION_FAILED, applicationError, expectDeny, expectWelcome, fakeCaller, request } from './support.ts';
 
 const config = { authenticator: 'com.example.authenticate' };
 
@@ -29,7 +22,9 @@ describe('anonymous', () => {
   });
 
   it('dynamic: the authenticator decides; authid generated unless it assigns one', async () => {
-    const caller = fakeCaller(({ args }) => ((args[2] as { authextra: { who?: string } }).authextra.who === 'bot' ? { role: 'bot', authid: 'bot-1' } : 'guest'));
+    const caller = fakeCaller(({ args }) =>
+      (args[2] as { authextra: { who?: string } }).authextra.who === 'bot' ? { role: 'bot', authid: 'bot-1' } : 'guest',
+    );
     const a = dynamicAnonymous(config, { caller });
     const bot = await expectWelcome(a.start(request({ authextra: { who: 'bot' } })));
     assert.deepEqual(bot, { authid: 'bot-1', authrole: 'bot', authprovider: 'dynamic' });
@@ -68,16 +63,39 @@ describe('dynamic authenticator results', () => {
   });
 
   it('an ApplicationError: its URI and first argument; no argument: a message naming the URI', async () => {
-    await expectDeny(run(() => { throw applicationError('com.example.denied', 'go away'); }) as never, 'com.example.denied', /^go away$/);
-    await expectDeny(run(() => { throw applicationError('com.example.denied'); }) as never, 'com.example.denied', /com\.example\.denied/);
+    await expectDeny(
+      run(() => {
+        throw applicationError('com.example.denied', 'go away');
+      }) as never,
+      'com.example.denied',
+      /^go away$/,
+    );
+    await expectDeny(
+      run(() => {
+        throw applicationError('com.example.denied');
+      }) as never,
+      'com.example.denied',
+      /com\.example\.denied/,
+    );
   });
 
   it('a procedure nobody registered: wamp.error.no_such_procedure (as Crossbar forwards it)', async () => {
-    await expectDeny(run(() => { throw applicationError('wamp.error.no_such_procedure'); }) as never, 'wamp.error.no_such_procedure');
+    await expectDeny(
+      run(() => {
+        throw applicationError('wamp.error.no_such_procedure');
+      }) as never,
+      'wamp.error.no_such_procedure',
+    );
   });
 
   it('any other failure (e.g. no such authenticator realm): authentication_failed', async () => {
-    await expectDeny(run(() => { throw new Error('no realm "nope"'); }) as never, AUTHENTICATION_FAILED, /no realm/);
+    await expectDeny(
+      run(() => {
+        throw new Error('no realm "nope"');
+      }) as never,
+      AUTHENTICATION_FAILED,
+      /no realm/,
+    );
   });
 
   it('an authenticator that never answers: authentication_failed after the timeout', async () => {

@@ -36,7 +36,13 @@ const CONFIG = JSON.parse(
 /** Per method: HELLO.authextra, and a well-formed (wrong) answer to its CHALLENGE. */
 const METHODS: Record<string, { authextra: () => Record<string, unknown>; answer: (extra: Record<string, unknown>) => string }> = {
   ticket: { authextra: () => ({}), answer: () => 'a guess' },
-  wampcra: { authextra: () => ({}), answer: (extra) => createHmac('sha256', 'a guess').update(extra.challenge as string).digest('base64') },
+  wampcra: {
+    authextra: () => ({}),
+    answer: (extra) =>
+      createHmac('sha256', 'a guess')
+        .update(extra.challenge as string)
+        .digest('base64'),
+  },
   // A valid signature with a real principal's key: only the authid is wrong.
   cryptosign: {
     authextra: () => ({ pubkey: ALICE.publicHex }),
@@ -55,7 +61,11 @@ const instantTimers: Timers = {
 describe('keys are data: prototype names as authids, over sockets', () => {
   it('every method challenges them and denies them with not_authorized, as it does an unknown authid', async () => {
     const router = new Router({ realms: [{ name: 'realm1' }], timers: instantTimers, limits: { openingTimeout: 1e9 } });
-    const listener = await listenWebSocket(router, { host: '127.0.0.1', port: 0 }, { auth: buildTransportAuth(CONFIG), autoPingInterval: 0 });
+    const listener = await listenWebSocket(
+      router,
+      { host: '127.0.0.1', port: 0 },
+      { auth: buildTransportAuth(CONFIG), autoPingInterval: 0 },
+    );
     const attempt = async (method: string, authid: string) => {
       const client = await WsClient.open(listener.url);
       try {
@@ -100,7 +110,9 @@ describe('keys are data: principals configured under prototype names', () => {
       const ticket = await expectChallenge(auth.get('ticket')!.start(request({ authid: name })));
       assert.equal((await expectWelcome(ticket.verify('t', {}))).authid, name);
       const cra = await expectChallenge(auth.get('wampcra')!.start(request({ authid: name })));
-      const signature = createHmac('sha256', 's').update(cra.extra.challenge as string).digest('base64');
+      const signature = createHmac('sha256', 's')
+        .update(cra.extra.challenge as string)
+        .digest('base64');
       assert.equal((await expectWelcome(cra.verify(signature, {}))).authid, name);
       const cs = await expectChallenge(auth.get('cryptosign')!.start(request({ authextra: { pubkey: ALICE.publicHex } })));
       const csSignature = sign(null, Buffer.from(cs.extra.challenge as string, 'hex'), ALICE.privateKey).toString('hex');

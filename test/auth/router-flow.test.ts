@@ -49,7 +49,13 @@ describe('authentication through the router', () => {
     assert.equal(welcome[0], 2);
     const details = welcome[2] as Record<string, unknown>;
     assert.deepEqual(
-      { authid: details.authid, authrole: details.authrole, authmethod: details.authmethod, authprovider: details.authprovider, realm: details.realm },
+      {
+        authid: details.authid,
+        authrole: details.authrole,
+        authmethod: details.authmethod,
+        authprovider: details.authprovider,
+        realm: details.realm,
+      },
       { authid: 'joe', authrole: 'frontend', authmethod: 'ticket', authprovider: 'static', realm: 'realm1' },
     );
   });
@@ -66,7 +72,7 @@ describe('authentication through the router', () => {
     assert.ok(!JSON.stringify(abort).includes('secret'), 'no ticket in the ABORT');
   });
 
-  it('the client\'s order of authmethods decides; anonymous gets the configured role', async () => {
+  it("the client's order of authmethods decides; anonymous gets the configured role", async () => {
     const { router, auth } = setup();
     const client = new MemoryClient(router, auth);
     client.send([1, 'realm1', { roles: ROLES, authmethods: ['cryptosign', 'anonymous', 'ticket'] }]);
@@ -95,10 +101,13 @@ describe('authentication through the router', () => {
     const welcome = await next(client);
     assert.equal(welcome[0], 2);
     const d = welcome[2] as Record<string, unknown>;
-    assert.deepEqual([d.authid, d.authrole, d.authmethod, d.authprovider, d.authextra], ['peter', 'frontend', 'wampcra', 'dynamic', { via: 'dynamic' }]);
+    assert.deepEqual(
+      [d.authid, d.authrole, d.authmethod, d.authprovider, d.authextra],
+      ['peter', 'frontend', 'wampcra', 'dynamic', { via: 'dynamic' }],
+    );
   });
 
-  it('dynamic: the authenticator\'s error URI is the ABORT reason', async () => {
+  it("dynamic: the authenticator's error URI is the ABORT reason", async () => {
     const { router, auth } = setup();
     const authenticator = MemoryClient.join(router, 'auth', ROLES, undefined);
     authenticator.register('com.example.authenticate');

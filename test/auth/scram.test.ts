@@ -28,7 +28,15 @@ async function clientSalted(password: string, extra: Dict, encoding: 'spec' | 'a
   const salt = Buffer.from(extra.salt as string, 'base64');
   if (extra.kdf === 'pbkdf2') return pbkdf2Sync(password, salt, extra.iterations as number, 32, 'sha256');
   const raw = Buffer.from(
-    await argon2id({ password, salt, iterations: extra.iterations as number, memorySize: extra.memory as number, parallelism: 1, hashLength: 32, outputType: 'binary' }),
+    await argon2id({
+      password,
+      salt,
+      iterations: extra.iterations as number,
+      memorySize: extra.memory as number,
+      parallelism: 1,
+      hashLength: 32,
+      outputType: 'binary',
+    }),
   );
   return encoding === 'autobahn' ? Buffer.from(raw.toString('base64').replace(/=+$/, '')) : raw;
 }
@@ -40,9 +48,15 @@ interface Final {
 }
 
 /** ClientProof for `extra` (the CHALLENGE); dialect "spec": c=base64(gs2 header), "crossbar": empty c=. */
-async function clientFinal(
-  o: { authid: string; password: string; clientNonce: string; extra: Dict; dialect?: 'spec' | 'crossbar'; encoding?: 'spec' | 'autobahn'; cbind?: Buffer },
-): Promise<Final> {
+async function clientFinal(o: {
+  authid: string;
+  password: string;
+  clientNonce: string;
+  extra: Dict;
+  dialect?: 'spec' | 'crossbar';
+  encoding?: 'spec' | 'autobahn';
+  cbind?: Buffer;
+}): Promise<Final> {
   const gs2 = o.cbind ? Buffer.concat([Buffer.from('p=tls-unique,,'), o.cbind]) : Buffer.from('n,,');
   const c = o.dialect === 'crossbar' ? '' : gs2.toString('base64');
   const authMessage = `n=${o.authid},r=${o.clientNonce},r=${o.extra.nonce},s=${o.extra.salt},i=${o.extra.iterations},c=${c},r=${o.extra.nonce}`;
@@ -98,7 +112,13 @@ const wampScram = auth.get('wamp-scram')!;
 
 describe('scram: the algorithm', () => {
   it('RFC 7677 test vector: AuthMessage, ClientProof and ServerSignature', async () => {
-    const [spec] = authMessages({ authid: RFC7677.authid, clientNonce: RFC7677.clientNonce, nonce: RFC7677.nonce, salt: RFC7677.salt, iterations: RFC7677.iterations });
+    const [spec] = authMessages({
+      authid: RFC7677.authid,
+      clientNonce: RFC7677.clientNonce,
+      nonce: RFC7677.nonce,
+      salt: RFC7677.salt,
+      iterations: RFC7677.iterations,
+    });
     assert.equal(spec, RFC7677.authMessage);
     const stored = Buffer.from(credentials.pbk['stored-key'], 'hex');
     const server = Buffer.from(credentials.pbk['server-key'], 'hex');
@@ -123,7 +143,9 @@ describe('scram: the algorithm', () => {
 describe('scram: static exchange', () => {
   it('"wamp-scram", pbkdf2, spec AuthMessage (c=biws): WELCOME with verifier and scram_server_signature', async () => {
     const clientNonce = nonce();
-    const challenge = await expectChallenge(wampScram.start(request({ authid: 'user', authextra: { nonce: clientNonce, channel_binding: null } })));
+    const challenge = await expectChallenge(
+      wampScram.start(request({ authid: 'user', authextra: { nonce: clientNonce, channel_binding: null } })),
+    );
     const { extra } = challenge;
     assert.deepEqual(Object.keys(extra).sort(), ['iterations', 'kdf', 'nonce', 'salt'], 'no memory (nor null) for pbkdf2');
     assert.ok((extra.nonce as string).startsWith(clientNonce), 'the server nonce is appended to the client nonce');
@@ -132,7 +154,12 @@ describe('scram: static exchange', () => {
     const final = await clientFinal({ authid: 'user', password: 'pencil', clientNonce, extra });
     const principal = await expectWelcome(challenge.verify(final.proof, { nonce: extra.nonce, channel_binding: null, cbind_data: null }));
     const sig = expectedServerSignature(final);
-    assert.deepEqual(principal, { authid: 'user', authrole: 'frontend', authprovider: 'static', authextra: { verifier: `v=${sig}`, scram_server_signature: sig } });
+    assert.deepEqual(principal, {
+      authid: 'user',
+      authrole: 'frontend',
+      authprovider: 'static',
+      authextra: { verifier: `v=${sig}`, scram_server_signature: sig },
+    });
   });
 
   it('"scram", Argon2 (Autobahn encoding), Crossbar/Autobahn AuthMessage (empty c=), no AUTHENTICATE extra', async () => {
@@ -140,7 +167,14 @@ describe('scram: static exchange', () => {
     const challenge = await expectChallenge(scram.start(request({ authid: 'abby', authextra: { nonce: clientNonce } })));
     assert.equal(challenge.extra.kdf, 'argon2id-13', 'Autobahn|Python\'s spelling for "scram"');
     assert.equal(challenge.extra.memory, 64);
-    const final = await clientFinal({ authid: 'abby', password: 'hunter2', clientNonce, extra: challenge.extra, dialect: 'crossbar', encoding: 'autobahn' });
+    const final = await clientFinal({
+      authid: 'abby',
+      password: 'hunter2',
+      clientNonce,
+      extra: challenge.extra,
+      dialect: 'crossbar',
+      encoding: 'autobahn',
+    });
     const principal = await expectWelcome(challenge.verify(final.proof, {}));
     assert.equal(principal.authextra?.scram_server_signature, expectedServerSignature(final));
   });
@@ -180,7 +214,10 @@ describe('scram: static exchange', () => {
       watch.restore();
     }
     assert.ok(watch.lengths.length >= 1, 'timingSafeEqual used');
-    assert.ok(watch.lengths.every(([a, b]) => a === 32 && b === 32), `equal-length digests: ${JSON.stringify(watch.lengths)}`);
+    assert.ok(
+      watch.lengths.every(([a, b]) => a === 32 && b === 32),
+      `equal-length digests: ${JSON.stringify(watch.lengths)}`,
+    );
   });
 
   it('unknown authid: a mock challenge (salt stable per authid), then the same denial as a wrong password', async () => {
@@ -220,14 +257,25 @@ describe('scram: channel binding', () => {
 
   it('tls-unique: c= carries "p=tls-unique,," + the channel data, and cbind_data must match', async () => {
     const clientNonce = nonce();
-    const start = () => wampScram.start(request({ authid: 'user', authextra: { nonce: clientNonce, channel_binding: 'tls-unique' }, transport: tls }));
+    const start = () =>
+      wampScram.start(request({ authid: 'user', authextra: { nonce: clientNonce, channel_binding: 'tls-unique' }, transport: tls }));
     const challenge = await expectChallenge(start());
     const final = await clientFinal({ authid: 'user', password: 'pencil', clientNonce, extra: challenge.extra, cbind: channelId });
-    await expectWelcome(challenge.verify(final.proof, { nonce: challenge.extra.nonce, channel_binding: 'tls-unique', cbind_data: channelId.toString('base64') }));
+    await expectWelcome(
+      challenge.verify(final.proof, {
+        nonce: challenge.extra.nonce,
+        channel_binding: 'tls-unique',
+        cbind_data: channelId.toString('base64'),
+      }),
+    );
 
     const again = await expectChallenge(start());
     const f2 = await clientFinal({ authid: 'user', password: 'pencil', clientNonce, extra: again.extra, cbind: channelId });
-    await expectDeny(again.verify(f2.proof, { channel_binding: 'tls-unique', cbind_data: randomBytes(32).toString('base64') }), AUTHENTICATION_FAILED, /cbind_data/);
+    await expectDeny(
+      again.verify(f2.proof, { channel_binding: 'tls-unique', cbind_data: randomBytes(32).toString('base64') }),
+      AUTHENTICATION_FAILED,
+      /cbind_data/,
+    );
 
     // a client that ignores the binding in its AuthMessage does not get in
     const third = await expectChallenge(start());
@@ -236,7 +284,11 @@ describe('scram: channel binding', () => {
   });
 
   it('tls-unique without a TLS channel id: denied, saying why', async () => {
-    await expectDeny(scram.start(request({ authid: 'user', authextra: { nonce: nonce(), channel_binding: 'tls-unique' } })), NOT_AUTHORIZED, /no TLS channel id/);
+    await expectDeny(
+      scram.start(request({ authid: 'user', authextra: { nonce: nonce(), channel_binding: 'tls-unique' } })),
+      NOT_AUTHORIZED,
+      /no TLS channel id/,
+    );
   });
 });
 
@@ -257,7 +309,14 @@ describe('scram: dynamic', () => {
   it('an unusable credential: authentication_failed; ApplicationError: its URI', async () => {
     const a = dynamicScram({ authenticator: 'com.example.auth' }, { caller: fakeCaller(() => ({ role: 'r', kdf: 'md5' })) });
     await expectDeny(a.start(request({ authid: 'x', authextra: { nonce: nonce() } })), AUTHENTICATION_FAILED, /kdf/);
-    const b = dynamicScram({ authenticator: 'com.example.auth' }, { caller: fakeCaller(() => { throw applicationError('com.example.nope'); }) });
+    const b = dynamicScram(
+      { authenticator: 'com.example.auth' },
+      {
+        caller: fakeCaller(() => {
+          throw applicationError('com.example.nope');
+        }),
+      },
+    );
     await expectDeny(b.start(request({ authid: 'x', authextra: { nonce: nonce() } })), 'com.example.nope');
   });
 });

@@ -44,7 +44,10 @@ export interface FakeCall {
 }
 
 /** An InternalCaller stand-in: `answer` gives the authenticator's result (or throws a WampError). */
-export function fakeCaller(answer: (call: FakeCall) => unknown | Promise<unknown>): { call: (realm: string, procedure: string, args?: unknown[], kwargs?: Dict) => Promise<CallResult>; calls: FakeCall[] } {
+export function fakeCaller(answer: (call: FakeCall) => unknown | Promise<unknown>): {
+  call: (realm: string, procedure: string, args?: unknown[], kwargs?: Dict) => Promise<CallResult>;
+  calls: FakeCall[];
+} {
   const calls: FakeCall[] = [];
   return {
     calls,

@@ -34,7 +34,13 @@ describe('ticket: static', () => {
   it('a principal may set realm and extra', async () => {
     const challenge = await expectChallenge(ticket.start(request({ authid: 'moved' })));
     const principal = await expectWelcome(challenge.verify('t2', {}));
-    assert.deepEqual(principal, { authid: 'moved', authrole: 'ops', authprovider: 'static', realm: 'realm2', authextra: { hello: 'there' } });
+    assert.deepEqual(principal, {
+      authid: 'moved',
+      authrole: 'ops',
+      authprovider: 'static',
+      realm: 'realm2',
+      authextra: { hello: 'there' },
+    });
   });
 
   it('wrong ticket, a prefix of it, or a longer one: not_authorized, the ticket never in the message', async () => {

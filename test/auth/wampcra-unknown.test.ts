@@ -21,7 +21,9 @@ const USERS = {
 
 function clientSignature(secret: string, extra: Record<string, unknown>): string {
   const key = pbkdf2Sync(secret, extra.salt as string, extra.iterations as number, extra.keylen as number, 'sha256').toString('base64');
-  return createHmac('sha256', key).update(extra.challenge as string).digest('base64');
+  return createHmac('sha256', key)
+    .update(extra.challenge as string)
+    .digest('base64');
 }
 
 /** What a value looks like without what it is: its type, and its length for strings. */
@@ -72,9 +74,22 @@ describe('wampcra over sockets: an unknown user is challenged like a real one', 
         extraKeys: ['challenge', 'salt', 'iterations', 'keylen'],
         extra: { challenge: 'json', salt: 'string(16)', iterations: 4096, keylen: 32 },
         challengeKeys: ['authid', 'authrole', 'authmethod', 'authprovider', 'nonce', 'timestamp', 'session'],
-        challenge: { authrole: 'null', authmethod: 'string(7)', authprovider: 'string(6)', nonce: 'string(64)', timestamp: 'string(24)', session: 'number' },
+        challenge: {
+          authrole: 'null',
+          authmethod: 'string(7)',
+          authprovider: 'string(6)',
+          nonce: 'string(64)',
+          timestamp: 'string(24)',
+          session: 'number',
+        },
       };
-      for (const [authid, c] of [['alice', known], ['bob', known2], ['mallory', unknown], ['mallory', again], ['eve', other]] as const) {
+      for (const [authid, c] of [
+        ['alice', known],
+        ['bob', known2],
+        ['mallory', unknown],
+        ['mallory', again],
+        ['eve', other],
+      ] as const) {
         assert.deepEqual(shapeOf(c.extra), { ...expected, challenge: { authid, ...expected.challenge } }, authid);
         assert.match(c.extra.salt as string, /^[0-9a-f]{16}$/, `${authid}: a hex salt like the configured ones`);
       }
@@ -132,7 +147,9 @@ describe('wampcra: made-up salting for unknown authids', () => {
   });
 
   it('derived from the secret: the same with the same secret (or, without one, in the same process), else different', async () => {
-    const config: Record<string, CraUser> = { a: { secret: 'x', role: 'r', salting: { salt: '00112233445566778899aabbccddeeff', iterations: 10, keylen: 16 } } };
+    const config: Record<string, CraUser> = {
+      a: { secret: 'x', role: 'r', salting: { salt: '00112233445566778899aabbccddeeff', iterations: 10, keylen: 16 } },
+    };
     const one = staticWampCra(users(config), { secret: Buffer.from('one') });
     const sameSecret = staticWampCra(users(config), { secret: Buffer.from('one') });
     const otherSecret = staticWampCra(users(config), { secret: Buffer.from('two') });
@@ -140,9 +157,18 @@ describe('wampcra: made-up salting for unknown authids', () => {
     assert.notDeepEqual(await saltingOf(one, 'nobody'), await saltingOf(otherSecret, 'nobody'));
     const transportA = staticWampCra(users(config));
     const transportB = staticWampCra(users(config));
-    assert.deepEqual(await saltingOf(transportA, 'nobody'), await saltingOf(transportB, 'nobody'), 'two transports agree, as on a real user');
-    const byConfig = buildTransportAuth({ wampcra: { type: 'static', users: { a: { secret: 'x', role: 'r', salt: 'abc', iterations: 10 } } } }, { secret: 'one' });
-    const byHand = staticWampCra(users({ a: { secret: 'x', role: 'r', salting: { salt: 'abc', iterations: 10, keylen: 32 } } }), { secret: Buffer.from('one') });
+    assert.deepEqual(
+      await saltingOf(transportA, 'nobody'),
+      await saltingOf(transportB, 'nobody'),
+      'two transports agree, as on a real user',
+    );
+    const byConfig = buildTransportAuth(
+      { wampcra: { type: 'static', users: { a: { secret: 'x', role: 'r', salt: 'abc', iterations: 10 } } } },
+      { secret: 'one' },
+    );
+    const byHand = staticWampCra(users({ a: { secret: 'x', role: 'r', salting: { salt: 'abc', iterations: 10, keylen: 32 } } }), {
+      secret: Buffer.from('one'),
+    });
     assert.deepEqual(await saltingOf(byConfig.get('wampcra')!, 'nobody'), await saltingOf(byHand, 'nobody'), 'AuthDeps.secret is used');
   });
 

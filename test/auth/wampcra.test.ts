@@ -21,7 +21,9 @@ function clientSignature(secret: string, extra: Record<string, unknown>): string
   if (extra.salt !== undefined) {
     key = pbkdf2Sync(secret, extra.salt as string, extra.iterations as number, extra.keylen as number, 'sha256').toString('base64');
   }
-  return createHmac('sha256', key).update(extra.challenge as string).digest('base64');
+  return createHmac('sha256', key)
+    .update(extra.challenge as string)
+    .digest('base64');
 }
 
 const auth = buildTransportAuth({
@@ -57,7 +59,15 @@ describe('wampcra: static users', () => {
     const parsed = JSON.parse(challenge.extra.challenge as string);
     assert.deepEqual(
       { ...parsed, nonce: typeof parsed.nonce, timestamp: typeof parsed.timestamp },
-      { authid: 'peter', authrole: null, authmethod: 'wampcra', authprovider: 'static', session: 777, nonce: 'string', timestamp: 'string' },
+      {
+        authid: 'peter',
+        authrole: null,
+        authmethod: 'wampcra',
+        authprovider: 'static',
+        session: 777,
+        nonce: 'string',
+        timestamp: 'string',
+      },
     );
     assert.ok(!Number.isNaN(Date.parse(parsed.timestamp)), 'timestamp is an ISO date');
     assert.ok(parsed.nonce.length >= 32, 'nonce is long');
@@ -77,12 +87,14 @@ describe('wampcra: static users', () => {
     assert.equal(challenge.extra.iterations, 100);
     assert.equal(challenge.extra.keylen, 16);
     // Explicitly: the HMAC key is the ASCII of "prq7+YkJ1/KlW1X0YczMHw==".
-    const expected = createHmac('sha256', 'prq7+YkJ1/KlW1X0YczMHw==').update(challenge.extra.challenge as string).digest('base64');
+    const expected = createHmac('sha256', 'prq7+YkJ1/KlW1X0YczMHw==')
+      .update(challenge.extra.challenge as string)
+      .digest('base64');
     const principal = await expectWelcome(challenge.verify(expected, {}));
     assert.deepEqual(principal, { authid: 'salty', authrole: 'backend', authprovider: 'static', authextra: { team: 'b' } });
   });
 
-  it('salted user without iterations/keylen gets Autobahn\'s defaults sent explicitly', async () => {
+  it("salted user without iterations/keylen gets Autobahn's defaults sent explicitly", async () => {
     const challenge = await expectChallenge(cra.start(request({ authid: 'defaults' })));
     assert.deepEqual([challenge.extra.salt, challenge.extra.iterations, challenge.extra.keylen], ['NaCl', 1000, 32]);
     await expectWelcome(challenge.verify(clientSignature('pw', challenge.extra), {}));
@@ -91,7 +103,9 @@ describe('wampcra: static users', () => {
   it('a signature made with the raw PBKDF2 bytes as key (the other reading) is refused', async () => {
     const challenge = await expectChallenge(cra.start(request({ authid: 'salty' })));
     const rawKey = pbkdf2Sync('secret1', 'salt123', 100, 16, 'sha256');
-    const wrong = createHmac('sha256', rawKey).update(challenge.extra.challenge as string).digest('base64');
+    const wrong = createHmac('sha256', rawKey)
+      .update(challenge.extra.challenge as string)
+      .digest('base64');
     await expectDeny(challenge.verify(wrong, {}), NOT_AUTHORIZED);
   });
 
@@ -157,7 +171,7 @@ describe('wampcra: dynamic', () => {
     await expectWelcome(challenge.verify(clientSignature('secret1', challenge.extra), {}));
   });
 
-  it('the authenticator\'s ApplicationError denies with its URI', async () => {
+  it("the authenticator's ApplicationError denies with its URI", async () => {
     const caller = fakeCaller(() => {
       throw applicationError('com.example.no_such_user', 'no user dora');
     });

@@ -84,14 +84,16 @@ const prefixUri = fc
     const text = parts.join('.') + (dot && parts.length < MAX_COMPONENTS ? '.' : '');
     return text.slice(0, cut % (text.length + 1));
   });
-const pattern = (match: MatchPolicy) => (match === 'exact' ? exactUri : match === 'prefix' ? prefixUri : wildcardUri).map((uri): Pattern => ({ uri, match }));
+const pattern = (match: MatchPolicy) =>
+  (match === 'exact' ? exactUri : match === 'prefix' ? prefixUri : wildcardUri).map((uri): Pattern => ({ uri, match }));
 const anyPattern = fc.constantFrom<MatchPolicy>('exact', 'prefix', 'wildcard').chain(pattern);
 const requestPattern = fc.constantFrom<MatchPolicy>('prefix', 'wildcard').chain(pattern);
 const permissionList = fc
   .uniqueArray(fc.tuple(anyPattern, fc.boolean()), { maxLength: 7, selector: ([p]) => `${p.match}|${p.uri}` })
   .map((list) => list.map(([p, allow]): PermissionConfig => ({ ...p, allow: allow ? { subscribe: true } : { call: true } })));
 
-const show = (permissions: PermissionConfig[]) => permissions.map((p) => `${p.match}:"${p.uri}"${p.allow?.subscribe ? '+' : '-'}`).join(' ');
+const show = (permissions: PermissionConfig[]) =>
+  permissions.map((p) => `${p.match}:"${p.uri}"${p.allow?.subscribe ? '+' : '-'}`).join(' ');
 
 describe('permission precedence (Crossbar: exact, wildcard, prefix)', () => {
   it('chooses as the reference does, for every URI tried', () => {
@@ -114,7 +116,11 @@ describe('permission precedence (Crossbar: exact, wildcard, prefix)', () => {
     assert.equal(table.choose('com.app.x.secret'), exact);
     assert.equal(table.choose('com.app.y.public'), prefix);
     assert.equal(table.choose('com.other.y.secret'), shortHead, 'head "com" is all that matches');
-    assert.equal(new PermissionTable([shortHead, wildcard]).choose('com.app.y.secret'), wildcard, 'head "com.app" beats head "com", whatever the order');
+    assert.equal(
+      new PermissionTable([shortHead, wildcard]).choose('com.app.y.secret'),
+      wildcard,
+      'head "com.app" beats head "com", whatever the order',
+    );
   });
 
   it('between wildcards with the same head, the earlier literal wins, whatever the config order', () => {
@@ -135,7 +141,9 @@ describe('pattern coverage', () => {
   it('allows a pattern exactly when every URI it reaches is allowed (brute force over the universe)', () => {
     fc.assert(
       fc.property(permissionList, requestPattern, (permissions, request) => {
-        const expected = UNIVERSE.filter((u) => matches(request, u)).every((u) => referenceChoice(permissions, u)?.allow?.subscribe === true);
+        const expected = UNIVERSE.filter((u) => matches(request, u)).every(
+          (u) => referenceChoice(permissions, u)?.allow?.subscribe === true,
+        );
         const got = new PermissionTable(permissions).coversPattern(request, 'subscribe');
         assert.equal(got, expected, `${request.match}:"${request.uri}" with ${show(permissions)}`);
       }),

@@ -17,7 +17,10 @@ const roleFromHello: TransportAuth = new Map([
     'anonymous',
     {
       method: 'anonymous',
-      start: (r) => ({ kind: 'welcome', principal: { authid: r.authid ?? 'x', authrole: r.authextra.role as string, authprovider: 'static' } }),
+      start: (r) => ({
+        kind: 'welcome',
+        principal: { authid: r.authid ?? 'x', authrole: r.authextra.role as string, authprovider: 'static' },
+      }),
     },
   ],
 ]);
@@ -45,7 +48,13 @@ const ROLES: RoleConfig[] = [
   },
   {
     name: 'backend',
-    permissions: [{ uri: 'com.app.*', allow: { register: true, publish: true, subscribe: true, call: true }, disclose: { caller: true, publisher: true } }],
+    permissions: [
+      {
+        uri: 'com.app.*',
+        allow: { register: true, publish: true, subscribe: true, call: true },
+        disclose: { caller: true, publisher: true },
+      },
+    ],
   },
   { name: 'open', 'allow-by-default': true },
   { name: 'closed' },
@@ -261,7 +270,13 @@ describe('pattern-based subscriptions and registrations', () => {
 
 describe('role names and URIs are data', () => {
   const roles: RoleConfig[] = [
-    { name: 'constructor', permissions: [{ uri: 'constructor', match: 'exact', allow: { call: true } }, { uri: '__proto__.', match: 'prefix', allow: { subscribe: true } }] },
+    {
+      name: 'constructor',
+      permissions: [
+        { uri: 'constructor', match: 'exact', allow: { call: true } },
+        { uri: '__proto__.', match: 'prefix', allow: { subscribe: true } },
+      ],
+    },
     { name: 'hasOwnProperty', permissions: [{ uri: 'toString..valueOf', match: 'wildcard', allow: { subscribe: true } }] },
   ];
 
@@ -330,9 +345,15 @@ describe('dynamic authorizer', () => {
       await flush();
     }
     const [details, uri, action, options] = auth.seen[0] as [Record<string, unknown>, string, string, object];
-    assert.deepEqual([details.session, details.authid, details.authrole, uri, action, options], [user.session.id, 'user-7', 'dynamic', 'com.ok.add', 'call', {}]);
+    assert.deepEqual(
+      [details.session, details.authid, details.authrole, uri, action, options],
+      [user.session.id, 'user-7', 'dynamic', 'com.ok.add', 'call', {}],
+    );
     assert.equal(backend.take()[0][0], 68, 'the allowed call was routed');
-    assert.deepEqual(user.take().map((m) => [m[0], m[2], m[4]]), [[8, 2, 'wamp.error.not_authorized']]);
+    assert.deepEqual(
+      user.take().map((m) => [m[0], m[2], m[4]]),
+      [[8, 2, 'wamp.error.not_authorized']],
+    );
   });
 
   it('caches decisions marked cache: true per (authrole, uri, action)', async () => {

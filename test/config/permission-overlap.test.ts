@@ -11,8 +11,15 @@ import { check } from '../../src/cli/start.ts';
 import { formatProblem } from '../../src/config/errors.ts';
 import { validateConfig } from '../../src/config/load.ts';
 
-const ws = { type: 'websocket', endpoint: { type: 'tcp', port: 8080, interface: '127.0.0.1' }, auth: { anonymous: { type: 'static', role: 'app' } } };
-const withRoles = (roles: unknown[]) => ({ version: 2, workers: [{ type: 'router', realms: [{ name: 'realm1', roles }], transports: [ws] }] });
+const ws = {
+  type: 'websocket',
+  endpoint: { type: 'tcp', port: 8080, interface: '127.0.0.1' },
+  auth: { anonymous: { type: 'static', role: 'app' } },
+};
+const withRoles = (roles: unknown[]) => ({
+  version: 2,
+  workers: [{ type: 'router', realms: [{ name: 'realm1', roles }], transports: [ws] }],
+});
 const notesOf = (roles: unknown[]) => validateConfig(withRoles(roles)).notes.map(formatProblem);
 
 describe('prefix and wildcard permissions that overlap', () => {
@@ -37,8 +44,20 @@ describe('prefix and wildcard permissions that overlap', () => {
   it('are found with starred URIs and prefixes that end inside a component', () => {
     assert.deepEqual(
       notesOf([
-        { name: 'app', permissions: [{ uri: 'com.ap*', allow: { subscribe: true } }, { uri: 'com.*.x', allow: {} }] },
-        { name: 'other', permissions: [{ uri: '*', allow: { subscribe: true } }, { uri: '*.*', allow: {} }] },
+        {
+          name: 'app',
+          permissions: [
+            { uri: 'com.ap*', allow: { subscribe: true } },
+            { uri: 'com.*.x', allow: {} },
+          ],
+        },
+        {
+          name: 'other',
+          permissions: [
+            { uri: '*', allow: { subscribe: true } },
+            { uri: '*.*', allow: {} },
+          ],
+        },
       ]),
       [
         'workers[0].realms[0].roles[0].permissions[1]: role "app": the wildcard permission "com.*.x" and the prefix permission "com.ap*" both match some URIs (e.g. "com.apx.x"); there the wildcard wins, as in Crossbar',
@@ -70,9 +89,25 @@ describe('prefix and wildcard permissions that overlap', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kreuz-overlap-'));
     try {
       const file = join(dir, 'config.json');
-      writeFileSync(file, JSON.stringify(withRoles([{ name: 'app', permissions: [{ uri: 'com.*', allow: { call: true } }, { uri: 'com.*.admin', allow: {} }] }])));
+      writeFileSync(
+        file,
+        JSON.stringify(
+          withRoles([
+            {
+              name: 'app',
+              permissions: [
+                { uri: 'com.*', allow: { call: true } },
+                { uri: 'com.*.admin', allow: {} },
+              ],
+            },
+          ]),
+        ),
+      );
       const lines: string[] = [];
-      assert.equal(check({ config: file }, (line) => lines.push(line)), 0);
+      assert.equal(
+        check({ config: file }, (line) => lines.push(line)),
+        0,
+      );
       assert.deepEqual(lines, [
         'note: workers[0].realms[0].roles[0].permissions[1]: role "app": the wildcard permission "com.*.admin" and the prefix permission "com.*" both match some URIs (e.g. "com.x.admin"); there the wildcard wins, as in Crossbar',
         `${file}: ok (1 realm, 1 transport)`,

@@ -11,7 +11,10 @@ import { toNodeOptions } from '../../src/config/to-node-options.ts';
 import { createRouter } from '../../src/node/embed.ts';
 import { ROLES, WsClient } from '../auth/ws-client.ts';
 
-const config = (transport: unknown) => ({ version: 2, workers: [{ type: 'router', realms: [{ name: 'realm1' }], transports: [transport] }] });
+const config = (transport: unknown) => ({
+  version: 2,
+  workers: [{ type: 'router', realms: [{ name: 'realm1' }], transports: [transport] }],
+});
 const endpoint = { type: 'tcp', port: 0, interface: '127.0.0.1' };
 const PROXIES = ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8', 'unix'];
 
@@ -40,7 +43,9 @@ describe('config: trusted_proxies', () => {
   });
 
   it('refuses what is not an IP address, CIDR range or "unix"; Crossbar\'s trust_x_forwarded_for points to it', () => {
-    const bad = problems(config({ type: 'websocket', endpoint, options: { trusted_proxies: ['127.0.0.1', 'proxy.example.com', '10.0.0.0/40'] } }));
+    const bad = problems(
+      config({ type: 'websocket', endpoint, options: { trusted_proxies: ['127.0.0.1', 'proxy.example.com', '10.0.0.0/40'] } }),
+    );
     assert.equal(bad.length, 2, bad.join('\n'));
     assert.match(bad[0], /trusted_proxies.*1.*must be an IP address, a CIDR range/);
     assert.match(bad[1], /trusted_proxies.*2/);
@@ -48,7 +53,7 @@ describe('config: trusted_proxies', () => {
     assert.match(crossbar.join('\n'), /trust_x_forwarded_for.*not supported by Kreuz.*trusted_proxies/);
   });
 
-  it('a node from such a config shows the forwarded client as the session\'s transport peer', async () => {
+  it("a node from such a config shows the forwarded client as the session's transport peer", async () => {
     for (const trusted of [true, false]) {
       const node = await createRouter(
         config({ type: 'websocket', endpoint, options: { auto_ping_interval: 0, ...(trusted && { trusted_proxies: ['127.0.0.1'] }) } }),

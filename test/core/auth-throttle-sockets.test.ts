@@ -73,7 +73,10 @@ async function start(options: { trustedProxies?: string[] } = {}) {
   const router = new Router({ realms: [{ name: 'realm1' }], timers: clock.timers, now: clock.now, limits: { openingTimeout: 1e9 } });
   const { auth, seen } = watchedTicket(
     buildTransportAuth({
-      ticket: { type: 'static', principals: { joe: { ticket: 'secret!!!', role: 'frontend' }, ann: { ticket: 'ann-secret', role: 'frontend' } } },
+      ticket: {
+        type: 'static',
+        principals: { joe: { ticket: 'secret!!!', role: 'frontend' }, ann: { ticket: 'ann-secret', role: 'frontend' } },
+      },
       anonymous: { type: 'static', role: 'public' },
     }),
   );
@@ -83,7 +86,11 @@ async function start(options: { trustedProxies?: string[] } = {}) {
     if (Array.isArray(raw) && raw[0] === 1) helloOrder.push(session.peer.info.peer);
     receive(session, raw);
   };
-  const listener = await listenWebSocket(router, { host: '127.0.0.1', port: 0 }, { auth, autoPingInterval: 0, trustedProxies: options.trustedProxies });
+  const listener = await listenWebSocket(
+    router,
+    { host: '127.0.0.1', port: 0 },
+    { auth, autoPingInterval: 0, trustedProxies: options.trustedProxies },
+  );
   return { router, listener, clock, seen, helloOrder, url: listener.url };
 }
 
@@ -118,7 +125,11 @@ describe('throttling over sockets: attempts from one address', () => {
       assert.deepEqual(outcomes.map(reasonOf), Array(30).fill(NOT_AUTHORIZED));
       assert.equal(seen.maxActive, 1, 'never two authentications of the address pending at once');
       assert.equal(seen.started.length, 30);
-      assert.deepEqual(seen.started.map((t) => t.peer), helloOrder, 'they start in the order their HELLOs came');
+      assert.deepEqual(
+        seen.started.map((t) => t.peer),
+        helloOrder,
+        'they start in the order their HELLOs came',
+      );
       // 3 free failures, then 250 ms doubling to the 10 s cap, one wait per further attempt.
       assert.deepEqual(clock.waits, [250, 500, 1000, 2000, 4000, 8000, ...Array(21).fill(10_000)]);
       for (const client of clients) client.close();
@@ -192,7 +203,7 @@ describe('throttling over sockets: trusted_proxies', () => {
       for (let i = 1; i <= 3; i++) await ticketLogin(url, 'joe', 'wrong', `198.51.100.${i}`);
       assert.deepEqual(clock.waits, []);
       await ticketLogin(url, 'joe', 'wrong', '198.51.100.4');
-      assert.deepEqual(clock.waits, [250], 'joe\'s record: a fresh address waits for him');
+      assert.deepEqual(clock.waits, [250], "joe's record: a fresh address waits for him");
       await ticketLogin(url, 'ann', 'wrong', '198.51.100.5');
       assert.deepEqual(clock.waits, [250], 'another authid from another address does not');
     } finally {
@@ -205,7 +216,7 @@ describe('throttling over sockets: trusted_proxies', () => {
     try {
       for (let i = 0; i < 3; i++) await ticketLogin(url, 'joe', 'wrong', '198.51.100.1');
       assert.equal(reasonOf(await ticketLogin(url, 'ann', 'wrong', '198.51.100.2')), NOT_AUTHORIZED);
-      assert.deepEqual(clock.waits, [250], 'the two forwarded addresses share 127.0.0.1\'s record');
+      assert.deepEqual(clock.waits, [250], "the two forwarded addresses share 127.0.0.1's record");
       for (const transport of seen.started) {
         assert.match(transport.peer, /^tcp:(::ffff:)?127\.0\.0\.1:\d+$/);
         assert.equal(transport.via, undefined);

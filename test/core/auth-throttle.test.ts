@@ -16,7 +16,9 @@ function setup(options = {}) {
   /** A HELLO of a new session named `name`; its turn is recorded when it comes. */
   const hello = (name: string, keys: Partial<ThrottleKeys> = {}) => {
     const session = new Session(new MemoryPeer());
-    const queued = throttle.enter(session, { address: 'tcp:192.0.2.1', principal: undefined, ...keys }, (turn) => turns.push({ name, turn }));
+    const queued = throttle.enter(session, { address: 'tcp:192.0.2.1', principal: undefined, ...keys }, (turn) =>
+      turns.push({ name, turn }),
+    );
     return { session, queued };
   };
   const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -33,13 +35,23 @@ describe('AuthThrottle: one authentication at a time per address', () => {
     const c = hello('c');
     const other = hello('other', { address: 'tcp:192.0.2.99' });
     await flush();
-    assert.deepEqual(turns.map((t) => t.name), ['a', 'other'], 'b and c wait behind a; another address does not');
+    assert.deepEqual(
+      turns.map((t) => t.name),
+      ['a', 'other'],
+      'b and c wait behind a; another address does not',
+    );
     throttle.succeeded(a.session);
     await flush();
-    assert.deepEqual(turns.map((t) => t.name), ['a', 'other', 'b']);
+    assert.deepEqual(
+      turns.map((t) => t.name),
+      ['a', 'other', 'b'],
+    );
     throttle.failed(b.session);
     await flush();
-    assert.deepEqual(turns.map((t) => t.name), ['a', 'other', 'b', 'c']);
+    assert.deepEqual(
+      turns.map((t) => t.name),
+      ['a', 'other', 'b', 'c'],
+    );
     throttle.release(c.session);
     throttle.release(other.session);
     assert.deepEqual(throttle.sizes, { addresses: 1, principals: 0, lines: 0, entries: 0 });
@@ -62,7 +74,10 @@ describe('AuthThrottle: one authentication at a time per address', () => {
     a.session.state = 'closed';
     throttle.release(a.session); // a's transport closed while its CHALLENGE was pending
     await flush();
-    assert.deepEqual(turns.map((t) => t.name), ['a', 'c']);
+    assert.deepEqual(
+      turns.map((t) => t.name),
+      ['a', 'c'],
+    );
   });
 
   it('a holder that closed without a release does not block its address forever', async () => {
@@ -71,14 +86,20 @@ describe('AuthThrottle: one authentication at a time per address', () => {
     a.session.state = 'closed'; // nobody called release
     hello('b');
     await flush();
-    assert.deepEqual(turns.map((t) => t.name), ['a', 'b']);
+    assert.deepEqual(
+      turns.map((t) => t.name),
+      ['a', 'b'],
+    );
   });
 
   it('sessions without an address (in-process) are not queued', () => {
     const { turns, hello } = setup();
     hello('x', { address: undefined });
     hello('y', { address: undefined });
-    assert.deepEqual(turns.map((t) => t.name), ['x', 'y']);
+    assert.deepEqual(
+      turns.map((t) => t.name),
+      ['x', 'y'],
+    );
   });
 });
 
@@ -91,10 +112,13 @@ describe('AuthThrottle: failures per address and per principal', () => {
       clock.now += waitOf(turns.at(-1)!.turn) as number; // the router waits that long, then authenticates
       throttle.failed(session);
     }
-    assert.deepEqual(turns.map((t) => waitOf(t.turn)), [0, 0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000]);
+    assert.deepEqual(
+      turns.map((t) => waitOf(t.turn)),
+      [0, 0, 0, 250, 500, 1000, 2000, 4000, 8000, 10_000],
+    );
   });
 
-  it('a success clears the principal\'s record, never the address\'s', async () => {
+  it("a success clears the principal's record, never the address's", async () => {
     const { throttle, turns, hello, flush, clock } = setup();
     const joe = { principal: 'ticket joe' };
     for (let i = 0; i < 4; i++) {
@@ -126,10 +150,10 @@ describe('AuthThrottle: failures per address and per principal', () => {
     throttle.failed(after.session);
     hello('joe 8', joe);
     await flush();
-    assert.equal(waitOf(turns.at(-1)!.turn), 2000, 'the address\'s 6th failure -> 2 s: its count survived joe\'s success');
+    assert.equal(waitOf(turns.at(-1)!.turn), 2000, "the address's 6th failure -> 2 s: its count survived joe's success");
   });
 
-  it('a brute force on one authid from many addresses is slowed by the principal\'s record', async () => {
+  it("a brute force on one authid from many addresses is slowed by the principal's record", async () => {
     const { throttle, turns, hello, flush, clock } = setup();
     for (let i = 0; i < 4; i++) {
       const { session } = hello(`from ${i}`, { address: `tcp:198.51.100.${i}`, principal: 'wampcra peter' });
@@ -137,7 +161,10 @@ describe('AuthThrottle: failures per address and per principal', () => {
       clock.now += waitOf(turns.at(-1)!.turn) as number;
       throttle.failed(session);
     }
-    assert.deepEqual(turns.map((t) => waitOf(t.turn)), [0, 0, 0, 250]);
+    assert.deepEqual(
+      turns.map((t) => waitOf(t.turn)),
+      [0, 0, 0, 250],
+    );
     hello('other authid, fresh address', { address: 'tcp:198.51.100.77', principal: 'wampcra paul' });
     await flush();
     assert.equal(waitOf(turns.at(-1)!.turn), 0);
@@ -188,11 +215,22 @@ describe('throttleKeys', () => {
       principal: 'ticket joe',
     });
     assert.deepEqual(
-      throttleKeys({ type: 'websocket', serializer: 'json', peer: 'tcp:2001:db8::7', address: '2001:db8::7', via: 'tcp:10.0.0.1:4000' }, 'wampcra', undefined),
+      throttleKeys(
+        { type: 'websocket', serializer: 'json', peer: 'tcp:2001:db8::7', address: '2001:db8::7', via: 'tcp:10.0.0.1:4000' },
+        'wampcra',
+        undefined,
+      ),
       { address: '2001:db8::7', principal: undefined },
     );
-    assert.deepEqual(throttleKeys({ type: 'rawsocket', serializer: 'json', peer: 'tcp:::ffff:127.0.0.1:5000' }, 'ticket', 'joe').address, '127.0.0.1', 'one key for one client on every transport');
+    assert.deepEqual(
+      throttleKeys({ type: 'rawsocket', serializer: 'json', peer: 'tcp:::ffff:127.0.0.1:5000' }, 'ticket', 'joe').address,
+      '127.0.0.1',
+      'one key for one client on every transport',
+    );
     assert.deepEqual(throttleKeys({ type: 'rawsocket', serializer: 'json', peer: 'unix' }, 'ticket', 'joe').address, 'unix');
-    assert.deepEqual(throttleKeys({ type: 'memory', serializer: 'none', peer: 'local' }, 'anonymous', undefined), { address: undefined, principal: undefined });
+    assert.deepEqual(throttleKeys({ type: 'memory', serializer: 'none', peer: 'local' }, 'anonymous', undefined), {
+      address: undefined,
+      principal: undefined,
+    });
   });
 });

@@ -39,9 +39,15 @@ describe('broker: a session leaving', () => {
       leaver.take();
       const pub = MemoryClient.join(router);
       pub.send([PUBLISH, 1, { acknowledge: true }, 'com.leave.t', ['anyone?']]);
-      assert.deepEqual(pub.take().map((m) => m[0]), [PUBLISHED]);
+      assert.deepEqual(
+        pub.take().map((m) => m[0]),
+        [PUBLISHED],
+      );
       assert.deepEqual(leaver.take(), [], 'the session that left gets nothing');
-      assert.deepEqual(watcher.take().filter((m) => m[0] === EVENT && (m[4] as unknown[])[0] === 'anyone?'), []);
+      assert.deepEqual(
+        watcher.take().filter((m) => m[0] === EVENT && (m[4] as unknown[])[0] === 'anyone?'),
+        [],
+      );
       assert.equal(await result(pub, 'wamp.subscription.match', ['com.leave.t']), null);
       assert.deepEqual(await result(pub, 'wamp.subscription.list'), { exact: [], prefix: [], wildcard: [] });
     });
@@ -64,7 +70,10 @@ describe('broker: a session leaving', () => {
     ]);
     const pub = MemoryClient.join(router);
     pub.send([PUBLISH, 1, {}, 'com.leave.t', ['still']]);
-    assert.deepEqual(stays.take().map((m) => [m[0], m[1], m[4]]), [[EVENT, shared, ['still']]]);
+    assert.deepEqual(
+      stays.take().map((m) => [m[0], m[1], m[4]]),
+      [[EVENT, shared, ['still']]],
+    );
     assert.deepEqual(await result(pub, 'wamp.subscription.list_subscribers', [shared]), [stays.session.id]);
   });
 });

@@ -56,8 +56,15 @@ describe('broker: event history', () => {
     );
     assert.ok(Date.parse(two[0].timestamp as string) >= Date.parse(two[1].timestamp as string), 'newest first');
     const all = await getEvents(sub, [id, 100]);
-    assert.deepEqual(all.map((e) => e.publication), [publications[4], publications[3], publications[2]], 'only the configured 3 are kept');
-    assert.deepEqual(all.map((e) => e.args), [[4], [3], [2]]);
+    assert.deepEqual(
+      all.map((e) => e.publication),
+      [publications[4], publications[3], publications[2]],
+      'only the configured 3 are kept',
+    );
+    assert.deepEqual(
+      all.map((e) => e.args),
+      [[4], [3], [2]],
+    );
   });
 
   it('history is kept whether or not anyone was subscribed at publication time', async () => {
@@ -65,7 +72,10 @@ describe('broker: event history', () => {
     pub.send([PUBLISH, 1, {}, 'com.h.t', ['early']]);
     const id = sub.subscribe('com.h.t');
     const events = await getEvents(sub, [id, 10]);
-    assert.deepEqual(events.map((e) => [e.topic, e.args, e.kwargs]), [['com.h.t', ['early'], {}]]);
+    assert.deepEqual(
+      events.map((e) => [e.topic, e.args, e.kwargs]),
+      [['com.h.t', ['early'], {}]],
+    );
   });
 
   it('events without payload list args [] and kwargs {}; disclosed publishers appear in details', async () => {
@@ -106,7 +116,10 @@ describe('broker: event history', () => {
     publish(pub, sub, 'com.h.t', [['excluding']], { exclude: [other.session.id] });
     publish(pub, sub, 'com.h.t', [['both']], { eligible: [sub.session.id], exclude: [other.session.id] });
     const events = await getEvents(sub, [id, 10]);
-    assert.deepEqual(events.map((e) => [e.publication, e.args]), [[kept, ['plain']]]);
+    assert.deepEqual(
+      events.map((e) => [e.publication, e.args]),
+      [[kept, ['plain']]],
+    );
   });
 
   it('a prefix history configuration records the events of every topic under it', async () => {

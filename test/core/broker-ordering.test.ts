@@ -20,16 +20,31 @@ describe('broker: ordering', () => {
     for (let i = 0; i < N; i++) pub.send([PUBLISH, i + 1, { acknowledge: i % 7 === 0 }, 'com.order.t', [i], { seq: i }]);
     const acks = pub.take();
     assert.equal(acks.length, Math.ceil(N / 7));
-    assert.deepEqual(acks.map((m) => m[1]), Array.from({ length: Math.ceil(N / 7) }, (_, k) => k * 7 + 1), 'PUBLISHED in order');
+    assert.deepEqual(
+      acks.map((m) => m[1]),
+      Array.from({ length: Math.ceil(N / 7) }, (_, k) => k * 7 + 1),
+      'PUBLISHED in order',
+    );
     for (const m of acks) assert.equal(m[0], PUBLISHED);
     const expected = Array.from({ length: N }, (_, i) => i);
     const publications = subs.map((sub, s) => {
       const got = sub.take();
       assert.equal(got.length, N, `subscriber ${s} got every event`);
       for (const e of got) assert.equal(e[0], EVENT);
-      assert.deepEqual(got.map((e) => (e[4] as number[])[0]), expected, `subscriber ${s}: args in publish order`);
-      assert.deepEqual(got.map((e) => (e[5] as { seq: number }).seq), expected, `subscriber ${s}: kwargs in publish order`);
-      assert.ok(got.every((e) => e[1] === ids[s]), `subscriber ${s}: through its subscription`);
+      assert.deepEqual(
+        got.map((e) => (e[4] as number[])[0]),
+        expected,
+        `subscriber ${s}: args in publish order`,
+      );
+      assert.deepEqual(
+        got.map((e) => (e[5] as { seq: number }).seq),
+        expected,
+        `subscriber ${s}: kwargs in publish order`,
+      );
+      assert.ok(
+        got.every((e) => e[1] === ids[s]),
+        `subscriber ${s}: through its subscription`,
+      );
       assert.equal(new Set(got.map((e) => e[2])).size, N, `subscriber ${s}: a distinct publication ID per event`);
       return got.map((e) => e[2]);
     });
@@ -37,7 +52,7 @@ describe('broker: ordering', () => {
     assert.deepEqual(publications[2], publications[0], 'the subscribers saw the same publication ID for each event');
   });
 
-  it('events from two interleaved publishers keep each publisher\'s order', () => {
+  it("events from two interleaved publishers keep each publisher's order", () => {
     const router = new Router({ realms: [{ name: 'realm1' }] });
     const [p1, p2, sub] = [0, 1, 2].map(() => MemoryClient.join(router));
     sub.subscribe('com.order.t');

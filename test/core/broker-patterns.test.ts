@@ -24,7 +24,9 @@ function events(messages: Outbound[]): Outbound[] {
 
 describe('broker: pattern-based subscriptions', () => {
   it('subscribes with match exact, prefix and wildcard; the same URI under two policies is two subscriptions', () => {
-    const { clients: [a] } = setup(1);
+    const {
+      clients: [a],
+    } = setup(1);
     const exact = a.subscribe('com.app.x', { match: 'exact' });
     const prefix = a.subscribe('com.app.x', { match: 'prefix' });
     const wildcard = a.subscribe('com.app.x', { match: 'wildcard' });
@@ -35,10 +37,20 @@ describe('broker: pattern-based subscriptions', () => {
   });
 
   it('an event reaches every matching subscription: one EVENT each, same publication ID, Details.topic only for non-exact', () => {
-    const { clients: [pub, sub] } = setup(2);
+    const {
+      clients: [pub, sub],
+    } = setup(2);
     const exact = sub.subscribe('com.app.x');
-    const prefixes = [sub.subscribe('com', { match: 'prefix' }), sub.subscribe('com.app', { match: 'prefix' }), sub.subscribe('com.app.', { match: 'prefix' })];
-    const wildcards = [sub.subscribe('com..x', { match: 'wildcard' }), sub.subscribe('.app.x', { match: 'wildcard' }), sub.subscribe('..', { match: 'wildcard' })];
+    const prefixes = [
+      sub.subscribe('com', { match: 'prefix' }),
+      sub.subscribe('com.app', { match: 'prefix' }),
+      sub.subscribe('com.app.', { match: 'prefix' }),
+    ];
+    const wildcards = [
+      sub.subscribe('com..x', { match: 'wildcard' }),
+      sub.subscribe('.app.x', { match: 'wildcard' }),
+      sub.subscribe('..', { match: 'wildcard' }),
+    ];
     // Not matching: other exact URI, other prefix, wildcard of another length.
     sub.subscribe('com.app.xy');
     sub.subscribe('org', { match: 'prefix' });
@@ -58,27 +70,27 @@ describe('broker: pattern-based subscriptions', () => {
   });
 
   it('a session subscribed by three matching subscriptions gets three EVENTs with one publication ID and the three subscription IDs', () => {
-    const { clients: [pub, sub] } = setup(2);
-    const ids = [
-      sub.subscribe('com.a.b'),
-      sub.subscribe('com.a', { match: 'prefix' }),
-      sub.subscribe('com..b', { match: 'wildcard' }),
-    ];
+    const {
+      clients: [pub, sub],
+    } = setup(2);
+    const ids = [sub.subscribe('com.a.b'), sub.subscribe('com.a', { match: 'prefix' }), sub.subscribe('com..b', { match: 'wildcard' })];
     pub.send([PUBLISH, 1, { acknowledge: true }, 'com.a.b']);
     const [published] = pub.take();
     assert.deepEqual(published.slice(0, 2), [PUBLISHED, 1]);
     const got = events(sub.take());
-    assert.deepEqual(
-      got.map((e) => e[1]).sort(),
-      [...ids].sort(),
-      'the three subscription IDs',
-    );
+    assert.deepEqual(got.map((e) => e[1]).sort(), [...ids].sort(), 'the three subscription IDs');
     assert.deepEqual(new Set(got.map((e) => e[2])), new Set([published[2]]), 'one publication ID, the acknowledged one');
-    assert.deepEqual(got.map((e) => e.length), [4, 4, 4], 'no payload added');
+    assert.deepEqual(
+      got.map((e) => e.length),
+      [4, 4, 4],
+      'no payload added',
+    );
   });
 
   it('overlapping patterns from several sessions: each session gets one EVENT per own matching subscription', () => {
-    const { clients: [pub, a, b, c] } = setup(4);
+    const {
+      clients: [pub, a, b, c],
+    } = setup(4);
     const aExact = a.subscribe('com.shop.order.new');
     const aPrefix = a.subscribe('com.shop.', { match: 'prefix' });
     const bPrefix = b.subscribe('com.shop.', { match: 'prefix' });
@@ -95,18 +107,41 @@ describe('broker: pattern-based subscriptions', () => {
     const shape = (got: Outbound[]) => got.map((e) => [e[1], e[2], e[3], e[4]]).sort((x, y) => (x[0] as number) - (y[0] as number));
     const want = (list: Array<[number, object]>) =>
       list.map(([id, details]) => [id, publication, details, [1]]).sort((x, y) => (x[0] as number) - (y[0] as number));
-    assert.deepEqual(shape(ea), want([[aExact, {}], [aPrefix, { topic: 'com.shop.order.new' }]]));
-    assert.deepEqual(shape(eb), want([[bPrefix, { topic: 'com.shop.order.new' }], [bWild, { topic: 'com.shop.order.new' }]]));
+    assert.deepEqual(
+      shape(ea),
+      want([
+        [aExact, {}],
+        [aPrefix, { topic: 'com.shop.order.new' }],
+      ]),
+    );
+    assert.deepEqual(
+      shape(eb),
+      want([
+        [bPrefix, { topic: 'com.shop.order.new' }],
+        [bWild, { topic: 'com.shop.order.new' }],
+      ]),
+    );
     assert.deepEqual(shape(ec), want([[cWild, { topic: 'com.shop.order.new' }]]));
 
     pub.send([PUBLISH, 2, {}, 'com.shop.order.old']);
-    assert.deepEqual(a.take().map((e) => e[1]), [aPrefix]);
-    assert.deepEqual(b.take().map((e) => e[1]), [bPrefix]);
-    assert.deepEqual(c.take().map((e) => e[1]), [cOther]);
+    assert.deepEqual(
+      a.take().map((e) => e[1]),
+      [aPrefix],
+    );
+    assert.deepEqual(
+      b.take().map((e) => e[1]),
+      [bPrefix],
+    );
+    assert.deepEqual(
+      c.take().map((e) => e[1]),
+      [cOther],
+    );
   });
 
   it('prefix matching is by characters, not URI components', () => {
-    const { clients: [pub, sub] } = setup(2);
+    const {
+      clients: [pub, sub],
+    } = setup(2);
     const id = sub.subscribe('com.ex', { match: 'prefix' });
     for (const [request, topic, hit] of [
       [1, 'com.ex', true],
@@ -119,13 +154,20 @@ describe('broker: pattern-based subscriptions', () => {
     ] as const) {
       pub.send([PUBLISH, request, {}, topic]);
       const got = sub.take();
-      if (hit) assert.deepEqual(got.map((e) => [e[0], e[1], e[3]]), [[EVENT, id, { topic }]], `${topic} matches prefix "com.ex"`);
+      if (hit)
+        assert.deepEqual(
+          got.map((e) => [e[0], e[1], e[3]]),
+          [[EVENT, id, { topic }]],
+          `${topic} matches prefix "com.ex"`,
+        );
       else assert.deepEqual(got, [], `${topic} does not match prefix "com.ex"`);
     }
   });
 
   it('a wildcard matches any one component per empty position, with the same number of components', () => {
-    const { clients: [pub, sub] } = setup(2);
+    const {
+      clients: [pub, sub],
+    } = setup(2);
     const id = sub.subscribe('com..update', { match: 'wildcard' });
     for (const [request, topic, hit] of [
       [1, 'com.user.update', true],
@@ -137,13 +179,20 @@ describe('broker: pattern-based subscriptions', () => {
     ] as const) {
       pub.send([PUBLISH, request, {}, topic]);
       const got = sub.take();
-      if (hit) assert.deepEqual(got.map((e) => [e[0], e[1], e[3]]), [[EVENT, id, { topic }]], `${topic} matches "com..update"`);
+      if (hit)
+        assert.deepEqual(
+          got.map((e) => [e[0], e[1], e[3]]),
+          [[EVENT, id, { topic }]],
+          `${topic} matches "com..update"`,
+        );
       else assert.deepEqual(got, [], `${topic} does not match "com..update"`);
     }
   });
 
   it('the same session subscribing the same (uri, match) twice gets the same ID and one EVENT per publication', () => {
-    const { clients: [pub, sub] } = setup(2);
+    const {
+      clients: [pub, sub],
+    } = setup(2);
     for (const match of ['exact', 'prefix', 'wildcard'] as const) {
       const uri = match === 'wildcard' ? `twice.${match}.` : `twice.${match}`;
       const first = sub.subscribe(uri, { match });
@@ -163,7 +212,9 @@ describe('broker: pattern-based subscriptions', () => {
   });
 
   it('an invalid pattern for its match policy is answered with wamp.error.invalid_uri', () => {
-    const { clients: [a] } = setup(1);
+    const {
+      clients: [a],
+    } = setup(1);
     for (const [request, uri, match] of [
       [1, 'com..x', 'exact'],
       [2, 'com..x', 'prefix'],
@@ -213,7 +264,12 @@ describe('broker: pattern-based subscriptions', () => {
     const command: fc.Arbitrary<Command> = fc.oneof(
       fc.record({ kind: fc.constant('subscribe' as const), session, pattern }),
       fc.record({ kind: fc.constant('unsubscribe' as const), session, pattern }),
-      fc.record({ kind: fc.constant('publish' as const), session, topic: fc.integer({ min: 0, max: topics.length - 1 }), excludeMe: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('publish' as const),
+        session,
+        topic: fc.integer({ min: 0, max: topics.length - 1 }),
+        excludeMe: fc.boolean(),
+      }),
     );
 
     fc.assert(

@@ -84,7 +84,11 @@ describe('broker: subscriber black- and whitelisting', () => {
     assert.deepEqual(receivers({ exclude_authid: [b.session.authid] }), ['a', 'c']);
     assert.deepEqual(receivers({ exclude_authid: [b.session.authid, c.session.authid] }), ['a']);
     assert.deepEqual(receivers({ exclude_authid: [b.session.authid], exclude_me: false }), ['pub', 'a', 'c']);
-    assert.deepEqual(receivers({ exclude_authid: [pub.session.authid], exclude_me: false }), ['a', 'b', 'c'], 'exclude_authid applies to the publisher too');
+    assert.deepEqual(
+      receivers({ exclude_authid: [pub.session.authid], exclude_me: false }),
+      ['a', 'b', 'c'],
+      'exclude_authid applies to the publisher too',
+    );
   });
 
   it('exclude_authrole alone', () => {
@@ -136,16 +140,19 @@ describe('broker: subscriber black- and whitelisting', () => {
       receivers({ eligible: all.map((x) => x.session.id), eligible_authid: [b.session.authid, c.session.authid], exclude: [c.session.id] }),
       ['b'],
     );
-    assert.deepEqual(receivers({ eligible: [a.session.id], eligible_authid: [b.session.authid] }), [], 'intersection of eligible lists is empty');
+    assert.deepEqual(
+      receivers({ eligible: [a.session.id], eligible_authid: [b.session.authid] }),
+      [],
+      'intersection of eligible lists is empty',
+    );
     assert.deepEqual(
       receivers({ eligible: [a.session.id, b.session.id, c.session.id], eligible_authrole: ['anonymous'], exclude_authrole: ['admin'] }),
       ['a', 'b', 'c'],
     );
     assert.deepEqual(receivers({ eligible_authid: [a.session.authid, b.session.authid], exclude: [a.session.id] }), ['b']);
-    assert.deepEqual(
-      receivers({ eligible: [pub.session.id, a.session.id], exclude_me: false, exclude_authid: [a.session.authid] }),
-      ['pub'],
-    );
+    assert.deepEqual(receivers({ eligible: [pub.session.id, a.session.id], exclude_me: false, exclude_authid: [a.session.authid] }), [
+      'pub',
+    ]);
     assert.deepEqual(receivers({ exclude: [a.session.id], exclude_authid: [b.session.authid], exclude_authrole: ['admin'] }), ['c']);
   });
 
@@ -175,7 +182,10 @@ describe('broker: publisher identification', () => {
 
   it('without disclose_me (or with false) EVENT.Details has none of those keys', () => {
     const { pub, a } = setup();
-    for (const [request, options] of [[1, {}], [2, { disclose_me: false }]] as const) {
+    for (const [request, options] of [
+      [1, {}],
+      [2, { disclose_me: false }],
+    ] as const) {
       pub.send([PUBLISH, request, options, TOPIC]);
       const [event] = a.take();
       const details = event[3] as Record<string, unknown>;
@@ -188,7 +198,7 @@ describe('broker: publisher identification', () => {
 });
 
 describe('broker: acknowledged publications', () => {
-  it('PUBLISHED [17, request, publication] comes after every EVENT; the publisher\'s own EVENT precedes its PUBLISHED', () => {
+  it("PUBLISHED [17, request, publication] comes after every EVENT; the publisher's own EVENT precedes its PUBLISHED", () => {
     const { pub, a, b, c } = setup();
     // One log of everything the router sends, across sessions, in order.
     const log: Array<[string, Outbound]> = [];
@@ -208,7 +218,10 @@ describe('broker: acknowledged publications', () => {
     const publication = log[4][1][2];
     for (const [, m] of log.slice(0, 4)) assert.equal(m[2], publication, 'PUBLISHED carries the publication ID of the EVENTs');
     const own = pub.take();
-    assert.deepEqual(own.map((m) => m[0]), [EVENT, PUBLISHED]);
+    assert.deepEqual(
+      own.map((m) => m[0]),
+      [EVENT, PUBLISHED],
+    );
   });
 
   it('PUBLISHED also when nobody is subscribed; no PUBLISHED without acknowledge', () => {

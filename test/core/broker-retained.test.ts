@@ -45,7 +45,10 @@ describe('broker: retained events', () => {
     pub.send([PUBLISH, 2, {}, 'com.r.t', ['not retained']]);
     pub.send([PUBLISH, 3, { retain: false }, 'com.r.t', ['not retained either']]);
     const { events } = subscribeAll(MemoryClient.join(router), 'com.r.t', { get_retained: true });
-    assert.deepEqual(events.map((e) => e.slice(3)), [[{ retained: true }, ['kept']]]);
+    assert.deepEqual(
+      events.map((e) => e.slice(3)),
+      [[{ retained: true }, ['kept']]],
+    );
   });
 
   it('the payload is exactly as published: none, args only, args and kwargs', () => {
@@ -54,9 +57,18 @@ describe('broker: retained events', () => {
     pub.send([PUBLISH, 2, { retain: true }, 'com.r.args', [1, [2], { three: 3 }]]);
     pub.send([PUBLISH, 3, { retain: true }, 'com.r.both', [], { only: 'kwargs' }]);
     const sub = MemoryClient.join(router);
-    assert.deepEqual(subscribeAll(sub, 'com.r.none', { get_retained: true }).events.map((e) => e.slice(3)), [[{ retained: true }]]);
-    assert.deepEqual(subscribeAll(sub, 'com.r.args', { get_retained: true }).events.map((e) => e.slice(3)), [[{ retained: true }, [1, [2], { three: 3 }]]]);
-    assert.deepEqual(subscribeAll(sub, 'com.r.both', { get_retained: true }).events.map((e) => e.slice(3)), [[{ retained: true }, [], { only: 'kwargs' }]]);
+    assert.deepEqual(
+      subscribeAll(sub, 'com.r.none', { get_retained: true }).events.map((e) => e.slice(3)),
+      [[{ retained: true }]],
+    );
+    assert.deepEqual(
+      subscribeAll(sub, 'com.r.args', { get_retained: true }).events.map((e) => e.slice(3)),
+      [[{ retained: true }, [1, [2], { three: 3 }]]],
+    );
+    assert.deepEqual(
+      subscribeAll(sub, 'com.r.both', { get_retained: true }).events.map((e) => e.slice(3)),
+      [[{ retained: true }, [], { only: 'kwargs' }]],
+    );
   });
 
   it('without get_retained (or with false) no retained event is sent', () => {
@@ -68,7 +80,10 @@ describe('broker: retained events', () => {
     assert.deepEqual(subscribeAll(other, 'com.r.t', { get_retained: false }).events, []);
     // Subscribing again with get_retained (same subscription) does send it.
     const again = subscribeAll(other, 'com.r.t', { get_retained: true });
-    assert.deepEqual(again.events.map((e) => [e[1], e[3], e[4]]), [[again.id, { retained: true }, ['v']]]);
+    assert.deepEqual(
+      again.events.map((e) => [e[1], e[3], e[4]]),
+      [[again.id, { retained: true }, ['v']]],
+    );
   });
 
   it('a retained publish is delivered live as a normal event (no retained flag)', () => {
@@ -76,7 +91,10 @@ describe('broker: retained events', () => {
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.r.t');
     pub.send([PUBLISH, 1, { retain: true }, 'com.r.t', ['live']]);
-    assert.deepEqual(sub.take().map((e) => [e[0], e[1], e[3], e[4]]), [[EVENT, id, {}, ['live']]]);
+    assert.deepEqual(
+      sub.take().map((e) => [e[0], e[1], e[3], e[4]]),
+      [[EVENT, id, {}, ['live']]],
+    );
   });
 
   it('a prefix or wildcard subscription with get_retained gets the retained event of every matching topic, with Details.topic', () => {
@@ -88,22 +106,16 @@ describe('broker: retained events', () => {
     const sub = MemoryClient.join(router);
     const prefix = subscribeAll(sub, 'com.r.', { match: 'prefix', get_retained: true });
     const sortByTopic = (list: unknown[][]) => list.sort((x, y) => String(x[0]).localeCompare(String(y[0])));
-    assert.deepEqual(
-      sortByTopic(prefix.events.map((e) => [(e[3] as { topic: string }).topic, e[1], e[3], e[4]])),
-      [
-        ['com.r.a', prefix.id, { retained: true, topic: 'com.r.a' }, ['a']],
-        ['com.r.b', prefix.id, { retained: true, topic: 'com.r.b' }, ['b']],
-        ['com.r.b.deep', prefix.id, { retained: true, topic: 'com.r.b.deep' }, ['deep']],
-      ],
-    );
+    assert.deepEqual(sortByTopic(prefix.events.map((e) => [(e[3] as { topic: string }).topic, e[1], e[3], e[4]])), [
+      ['com.r.a', prefix.id, { retained: true, topic: 'com.r.a' }, ['a']],
+      ['com.r.b', prefix.id, { retained: true, topic: 'com.r.b' }, ['b']],
+      ['com.r.b.deep', prefix.id, { retained: true, topic: 'com.r.b.deep' }, ['deep']],
+    ]);
     const wildcard = subscribeAll(sub, '.r.a', { match: 'wildcard', get_retained: true });
-    assert.deepEqual(
-      sortByTopic(wildcard.events.map((e) => [(e[3] as { topic: string }).topic, e[1], e[3], e[4]])),
-      [
-        ['com.r.a', wildcard.id, { retained: true, topic: 'com.r.a' }, ['a']],
-        ['org.r.a', wildcard.id, { retained: true, topic: 'org.r.a' }, ['other']],
-      ],
-    );
+    assert.deepEqual(sortByTopic(wildcard.events.map((e) => [(e[3] as { topic: string }).topic, e[1], e[3], e[4]])), [
+      ['com.r.a', wildcard.id, { retained: true, topic: 'com.r.a' }, ['a']],
+      ['org.r.a', wildcard.id, { retained: true, topic: 'org.r.a' }, ['other']],
+    ]);
     assert.deepEqual(subscribeAll(sub, 'net.', { match: 'prefix', get_retained: true }).events, [], 'no retained event under net.');
   });
 
@@ -114,7 +126,10 @@ describe('broker: retained events', () => {
     pub.send([PUBLISH, 1, { retain: true, eligible: [x.session.id] }, 'com.r.private', ['for x']]);
     assert.deepEqual(subscribeAll(y, 'com.r.private', { get_retained: true }).events, [], 'y was not eligible');
     const forX = subscribeAll(x, 'com.r.private', { get_retained: true });
-    assert.deepEqual(forX.events.map((e) => [e[1], e[3], e[4]]), [[forX.id, { retained: true }, ['for x']]]);
+    assert.deepEqual(
+      forX.events.map((e) => [e[1], e[3], e[4]]),
+      [[forX.id, { retained: true }, ['for x']]],
+    );
     // The same for exclude.
     pub.send([PUBLISH, 2, { retain: true, exclude: [y.session.id] }, 'com.r.excluded', ['not for y']]);
     assert.deepEqual(subscribeAll(y, 'com.r.excluded', { get_retained: true }).events, [], 'y was excluded');
@@ -134,8 +149,14 @@ describe('broker: retained events', () => {
     second.disconnect();
     pub.send([PUBLISH, 2, { retain: true }, 'com.r.nobody', ['never had a subscriber']]);
     const late = MemoryClient.join(router);
-    assert.deepEqual(subscribeAll(late, 'com.r.t', { get_retained: true }).events.map((e) => e.slice(3)), [[{ retained: true }, ['still here']]]);
-    assert.deepEqual(subscribeAll(late, 'com.r.nobody', { get_retained: true }).events.map((e) => e.slice(3)), [[{ retained: true }, ['never had a subscriber']]]);
+    assert.deepEqual(
+      subscribeAll(late, 'com.r.t', { get_retained: true }).events.map((e) => e.slice(3)),
+      [[{ retained: true }, ['still here']]],
+    );
+    assert.deepEqual(
+      subscribeAll(late, 'com.r.nobody', { get_retained: true }).events.map((e) => e.slice(3)),
+      [[{ retained: true }, ['never had a subscriber']]],
+    );
   });
 
   it('retained events are kept per topic: a retain on one topic does not replace another', () => {
@@ -143,7 +164,13 @@ describe('broker: retained events', () => {
     pub.send([PUBLISH, 1, { retain: true }, 'com.r.one', [1]]);
     pub.send([PUBLISH, 2, { retain: true }, 'com.r.two', [2]]);
     const sub = MemoryClient.join(router);
-    assert.deepEqual(subscribeAll(sub, 'com.r.one', { get_retained: true }).events.map((e) => e[4]), [[1]]);
-    assert.deepEqual(subscribeAll(sub, 'com.r.two', { get_retained: true }).events.map((e) => e[4]), [[2]]);
+    assert.deepEqual(
+      subscribeAll(sub, 'com.r.one', { get_retained: true }).events.map((e) => e[4]),
+      [[1]],
+    );
+    assert.deepEqual(
+      subscribeAll(sub, 'com.r.two', { get_retained: true }).events.map((e) => e[4]),
+      [[2]],
+    );
   });
 });

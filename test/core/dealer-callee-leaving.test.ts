@@ -78,9 +78,16 @@ describe('dealer: a callee leaving with calls in flight', () => {
     caller.send([CALL, 2, {}, 'com.app.a']);
     callee.take();
     caller.send([49, 1, { mode: 'skip' }]);
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, CANCELED]]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, CANCELED]],
+    );
     callee.disconnect();
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 2, {}, CANCELED]], 'only the call still open is canceled');
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 2, {}, CANCELED]],
+      'only the call still open is canceled',
+    );
   });
 
   it('the callers can carry on with a new callee', () => {

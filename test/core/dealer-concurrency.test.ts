@@ -88,7 +88,7 @@ describe('dealer: concurrency and the call queue', () => {
     assert.deepEqual(a.take(), []);
   });
 
-  it("a queued call whose caller leaves is dropped from the queue and never invoked", () => {
+  it('a queued call whose caller leaves is dropped from the queue and never invoked', () => {
     const { router, callee, caller } = setup(2);
     const leaver = MemoryClient.join(router);
     const reg = callee.register(URI, { concurrency: 1 });
@@ -145,7 +145,11 @@ describe('dealer: concurrency and the call queue', () => {
     caller3.send([CALL, 9, {}, URI]);
     callee.take();
     callee.disconnect();
-    for (const [client, request] of [[caller, 1], [caller2, 5], [caller3, 9]] as const) {
+    for (const [client, request] of [
+      [caller, 1],
+      [caller2, 5],
+      [caller3, 9],
+    ] as const) {
       const got = client.take();
       assert.equal(got.length, 1, `caller of request ${request} got ${JSON.stringify(got)}`);
       assert.deepEqual(got[0].slice(0, 5), [ERROR, CALL, request, {}, CANCELED]);
@@ -161,7 +165,10 @@ describe('dealer: concurrency and the call queue', () => {
     callee.take();
     callee.send([66, 10, reg]);
     assert.deepEqual(callee.take(), [[67, 10]]);
-    assert.deepEqual(caller2.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, CANCELED]]);
+    assert.deepEqual(
+      caller2.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, CANCELED]],
+    );
     callee.send([YIELD, 1, {}, ['done']]);
     assert.deepEqual(caller.take(), [[RESULT, 1, {}, ['done']]]);
     assert.deepEqual(callee.take(), []);
@@ -191,7 +198,10 @@ describe('dealer: concurrency and the call queue', () => {
     caller.send([CALL, 2, {}, URI, ['queued']]);
     assert.deepEqual(a.take(), [[INVOCATION, 1, reg, {}, ['in flight']]]);
     a.disconnect();
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, CANCELED]]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, CANCELED]],
+    );
     assert.deepEqual(b.take(), [[INVOCATION, 1, reg, {}, ['queued']]]);
     b.send([YIELD, 1, {}, ['done']]);
     assert.deepEqual(caller.take(), [[RESULT, 2, {}, ['done']]]);

@@ -81,12 +81,7 @@ describe('dealer: caller disclosure', () => {
     const reg = callee.client.register('com.app.', { match: 'prefix' });
     caller.client.send([CALL, 1, { disclose_me: true }, 'com.app.run']);
     assert.deepEqual(callee.client.take(), [
-      [
-        INVOCATION,
-        1,
-        reg,
-        { procedure: 'com.app.run', caller: caller.id, caller_authid: caller.authid, caller_authrole: 'anonymous' },
-      ],
+      [INVOCATION, 1, reg, { procedure: 'com.app.run', caller: caller.id, caller_authid: caller.authid, caller_authrole: 'anonymous' }],
     ]);
   });
 });

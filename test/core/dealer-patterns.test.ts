@@ -28,7 +28,11 @@ describe('dealer: pattern-based registrations', () => {
     const { callee, caller } = setup();
     const reg = callee.register('com.app.add', { match: 'exact' });
     assert.deepEqual(invocationFor(caller, callee, 'com.app.add', 1), [INVOCATION, 1, reg, {}]);
-    for (const [request, uri] of [[2, 'com.app.add.more'], [3, 'com.app.ad'], [4, 'com.app.adder']] as const) {
+    for (const [request, uri] of [
+      [2, 'com.app.add.more'],
+      [3, 'com.app.ad'],
+      [4, 'com.app.adder'],
+    ] as const) {
       caller.send([CALL, request, {}, uri]);
       assert.deepEqual(caller.take()[0].slice(0, 5), [ERROR, CALL, request, {}, 'wamp.error.no_such_procedure']);
     }
@@ -49,7 +53,12 @@ describe('dealer: pattern-based registrations', () => {
     const reg = callee.register('com..update', { match: 'wildcard' });
     assert.deepEqual(invocationFor(caller, callee, 'com.user.update', 1), [INVOCATION, 1, reg, { procedure: 'com.user.update' }]);
     assert.deepEqual(invocationFor(caller, callee, 'com.x.update', 2), [INVOCATION, 2, reg, { procedure: 'com.x.update' }]);
-    for (const [request, uri] of [[3, 'com.a.b.update'], [4, 'com.update'], [5, 'com.user.updated'], [6, 'org.user.update']] as const) {
+    for (const [request, uri] of [
+      [3, 'com.a.b.update'],
+      [4, 'com.update'],
+      [5, 'com.user.updated'],
+      [6, 'org.user.update'],
+    ] as const) {
       caller.send([CALL, request, {}, uri]);
       assert.deepEqual(caller.take()[0].slice(0, 5), [ERROR, CALL, request, {}, 'wamp.error.no_such_procedure'], uri);
     }

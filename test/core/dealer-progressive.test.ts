@@ -139,7 +139,10 @@ describe('dealer: progressive call invocations', () => {
     caller.send([CALL, 1, { progress: true }, URI, ['a']]);
     callee.take();
     caller.send([CANCEL, 1, { mode: 'killnowait' }]);
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, 'wamp.error.canceled']]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, 'wamp.error.canceled']],
+    );
     assert.equal(callee.take()[0]?.[0], 69, 'the callee gets INTERRUPT');
     caller.send([CALL, 1, { progress: true }, URI, ['b']]);
     caller.send([CALL, 1, {}, URI, ['c']]);
@@ -150,7 +153,10 @@ describe('dealer: progressive call invocations', () => {
     caller.send([CALL, 2, { progress: true }, 'com.app.other', ['a']]);
     other.take();
     other.disconnect();
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 2, {}, 'wamp.error.canceled']]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 2, {}, 'wamp.error.canceled']],
+    );
     caller.send([CALL, 2, {}, 'com.app.other', ['b']]);
     assert.deepEqual(caller.take(), [], 'a late chunk gets no reply (not even no_such_procedure)');
     assert.equal(caller.session.state, 'joined');
@@ -172,7 +178,10 @@ describe('dealer: progressive call invocations', () => {
     const { callee, caller } = setup(CALLER, PLAIN_CALLEE);
     callee.register(URI);
     caller.send([CALL, 1, { progress: true }, URI, ['a']]);
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, 'wamp.error.feature_not_supported']]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, 'wamp.error.feature_not_supported']],
+    );
     assert.deepEqual(callee.take(), []);
     caller.send([CALL, 1, {}, URI, ['b']]);
     assert.deepEqual(callee.take(), [], 'the rest of the refused call is not invoked');
@@ -183,7 +192,10 @@ describe('dealer: progressive call invocations', () => {
     const { callee, caller } = setup(CALLER, { callee: { features: { progressive_call_invocations: true } } });
     callee.register(URI);
     caller.send([CALL, 1, { progress: true }, URI, ['a']]);
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, 'wamp.error.feature_not_supported']]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, 'wamp.error.feature_not_supported']],
+    );
     assert.deepEqual(callee.take(), []);
   });
 
@@ -214,7 +226,10 @@ describe('dealer: progressive call invocations', () => {
     assert.deepEqual(callee.take(), [[INVOCATION, 1, reg, {}, ['busy']]]);
     callee.send([YIELD, 1, {}]);
     assert.deepEqual(callee.take(), [], 'a callee without the feature must never see the chunks');
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, 'wamp.error.feature_not_supported']]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, 'wamp.error.feature_not_supported']],
+    );
   });
 
   it('a chunk that arrives after the caller canceled the progressive call (skip) is ignored, not a new call', () => {
@@ -223,7 +238,10 @@ describe('dealer: progressive call invocations', () => {
     caller.send([CALL, 1, { progress: true }, URI, ['a']]);
     assert.deepEqual(callee.take(), [[INVOCATION, 1, reg, { progress: true }, ['a']]]);
     caller.send([CANCEL, 1, { mode: 'skip' }]);
-    assert.deepEqual(caller.take().map((m) => m.slice(0, 5)), [[ERROR, CALL, 1, {}, 'wamp.error.canceled']]);
+    assert.deepEqual(
+      caller.take().map((m) => m.slice(0, 5)),
+      [[ERROR, CALL, 1, {}, 'wamp.error.canceled']],
+    );
     // Already on its way when the caller canceled.
     caller.send([CALL, 1, { progress: true }, URI, ['b']]);
     assert.deepEqual(callee.take(), [], 'the late chunk must not become a new INVOCATION');

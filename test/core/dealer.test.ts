@@ -40,8 +40,14 @@ describe('dealer (in-memory peer)', () => {
     caller.send([48, 1, {}, 'com.example.a']);
     caller.send([48, 2, {}, 'com.example.b']);
     caller.send([48, 3, {}, 'com.example.a']);
-    assert.deepEqual(callee.take().map((m) => m[1]), [1, 2]);
-    assert.deepEqual(other.take().map((m) => m[1]), [1]);
+    assert.deepEqual(
+      callee.take().map((m) => m[1]),
+      [1, 2],
+    );
+    assert.deepEqual(
+      other.take().map((m) => m[1]),
+      [1],
+    );
   });
 
   it("passes the callee's error URI, args and kwargs to the caller unchanged", () => {

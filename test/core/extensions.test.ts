@@ -13,7 +13,20 @@ import type { Peer } from '../../src/core/peer.ts';
 import type { Session } from '../../src/core/session.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
 import { MemoryClient, MemoryPeer } from '../helpers/memory-peer.ts';
-import { ABORT, CALL, ERROR, INVOCATION, PUBLISH, PUBLISHED, REGISTER, REGISTERED, RESULT, SUBSCRIBE, SUBSCRIBED, YIELD } from '../helpers/wamp-codes.ts';
+import {
+  ABORT,
+  CALL,
+  ERROR,
+  INVOCATION,
+  PUBLISH,
+  PUBLISHED,
+  REGISTER,
+  REGISTERED,
+  RESULT,
+  SUBSCRIBE,
+  SUBSCRIBED,
+  YIELD,
+} from '../helpers/wamp-codes.ts';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -40,7 +53,14 @@ describe('router extensions: peer wrapper and inbound tap', () => {
     const wrapped: Peer[] = [];
     const r = router({
       wrapPeer(peer) {
-        const wrapper: Peer = { info: peer.info, send: (m) => (seen.push(m), peer.send(m)), close: (reason) => peer.close(reason) };
+        const wrapper: Peer = {
+          info: peer.info,
+          send: (m) => {
+            seen.push(m);
+            peer.send(m);
+          },
+          close: (reason) => peer.close(reason),
+        };
         wrapped.push(wrapper);
         return wrapper;
       },
@@ -48,20 +68,31 @@ describe('router extensions: peer wrapper and inbound tap', () => {
     const client = MemoryClient.join(r);
     assert.equal(client.session.peer, wrapped[0], 'the session keeps the wrapper');
     client.register('com.example.a');
-    assert.deepEqual(seen.map((m) => m[0]), [2, REGISTERED], 'WELCOME and REGISTERED went through it');
+    assert.deepEqual(
+      seen.map((m) => m[0]),
+      [2, REGISTERED],
+      'WELCOME and REGISTERED went through it',
+    );
   });
 
   it('wrappers stack in the order they were added', () => {
     const order: string[] = [];
     const wrapper = (name: string): RouterExtension => ({
-      wrapPeer: (peer) => ({ info: peer.info, send: (m) => (order.push(name), peer.send(m)), close: (reason) => peer.close(reason) }),
+      wrapPeer: (peer) => ({
+        info: peer.info,
+        send: (m) => {
+          order.push(name);
+          peer.send(m);
+        },
+        close: (reason) => peer.close(reason),
+      }),
     });
     const r = router().use(wrapper('first')).use(wrapper('second'));
     MemoryClient.join(r);
     assert.deepEqual(order, ['second', 'first'], 'the last added is outermost');
   });
 
-  it('taps every message of a client session once, held ones too, and never the router\'s own', async () => {
+  it("taps every message of a client session once, held ones too, and never the router's own", async () => {
     const pending = deferred<Decision>();
     const authorizer: Authorizer = { authorize: () => pending.promise, hasRole: () => true };
     const tapped: unknown[] = [];
@@ -69,7 +100,11 @@ describe('router extensions: peer wrapper and inbound tap', () => {
     const client = MemoryClient.join(r);
     client.send([SUBSCRIBE, 1, {}, 'com.example.t']); // held by the authorizer
     client.send([PUBLISH, 2, {}, 'com.example.t']); // held behind it
-    assert.deepEqual(tapped.map((m) => (m as unknown[])[0]), [1, SUBSCRIBE, PUBLISH], 'HELLO, then both as they arrived');
+    assert.deepEqual(
+      tapped.map((m) => (m as unknown[])[0]),
+      [1, SUBSCRIBE, PUBLISH],
+      'HELLO, then both as they arrived',
+    );
     pending.resolve({ allow: true });
     await tick();
     assert.equal(tapped.length, 3, 'released messages are not tapped again');
@@ -81,7 +116,10 @@ describe('router extensions: peer wrapper and inbound tap', () => {
 
   it('a tap that throws is logged and the message still handled', () => {
     const warnings: string[] = [];
-    const r = new Router({ realms: [{ name: 'realm1' }], logger: { ...silentLogger, warn: (_f: object, m: string) => void warnings.push(m) } });
+    const r = new Router({
+      realms: [{ name: 'realm1' }],
+      logger: { ...silentLogger, warn: (_f: object, m: string) => void warnings.push(m) },
+    });
     r.use({
       inbound: () => {
         throw new Error('broken metric');
@@ -121,7 +159,7 @@ describe('router extensions: gates after authorization', () => {
     assert.deepEqual(gated, [REGISTER, REGISTER, PUBLISH, PUBLISH]);
   });
 
-  it('an asynchronous gate holds the session\'s later messages, in order, until it decides', async () => {
+  it("an asynchronous gate holds the session's later messages, in order, until it decides", async () => {
     const pending = deferred<GateVerdict>();
     const r = router({ gate: (_session, message) => (message[3] === 'com.slow' ? pending.promise : undefined) });
     const client = MemoryClient.join(r);
@@ -131,18 +169,24 @@ describe('router extensions: gates after authorization', () => {
     assert.deepEqual(client.take(), [], 'nothing is answered while the gate decides');
     pending.resolve(undefined);
     await tick();
-    assert.deepEqual(client.take().map((m) => [m[0], m[1]]), [
-      [SUBSCRIBED, 1],
-      [SUBSCRIBED, 2],
-      [PUBLISHED, 3],
-    ]);
+    assert.deepEqual(
+      client.take().map((m) => [m[0], m[1]]),
+      [
+        [SUBSCRIBED, 1],
+        [SUBSCRIBED, 2],
+        [PUBLISHED, 3],
+      ],
+    );
   });
 
   it('asynchronous authorization and two asynchronous gates nest: the backlog waits for the last', async () => {
     const decision = deferred<Decision>();
     const first = deferred<GateVerdict>();
     const second = deferred<GateVerdict>();
-    const authorizer: Authorizer = { authorize: (_s, uri) => (uri === 'com.slow' ? decision.promise : { allow: true }), hasRole: () => true };
+    const authorizer: Authorizer = {
+      authorize: (_s, uri) => (uri === 'com.slow' ? decision.promise : { allow: true }),
+      hasRole: () => true,
+    };
     const order: string[] = [];
     const gate = (name: string, answer: Promise<GateVerdict>): RouterExtension => ({
       gate: (_session, message: GuardedMessage) => {
@@ -163,10 +207,13 @@ describe('router extensions: gates after authorization', () => {
     assert.deepEqual(client.take(), [], 'still held: the second gate has not decided');
     second.resolve(undefined);
     await tick();
-    assert.deepEqual(client.take().map((m) => [m[0], m[1]]), [
-      [REGISTERED, 1],
-      [REGISTERED, 2],
-    ]);
+    assert.deepEqual(
+      client.take().map((m) => [m[0], m[1]]),
+      [
+        [REGISTERED, 1],
+        [REGISTERED, 2],
+      ],
+    );
   });
 
   it('a gate that throws or rejects refuses as a failed authorization, and the session goes on', async () => {
@@ -182,14 +229,17 @@ describe('router extensions: gates after authorization', () => {
     client.send([REGISTER, 2, {}, 'com.rejects']);
     client.send([REGISTER, 3, {}, 'com.fine']);
     await tick();
-    assert.deepEqual(client.take().map((m) => [m[0], m[m[0] === ERROR ? 2 : 1], m[0] === ERROR ? m[4] : undefined]), [
-      [ERROR, 1, 'wamp.error.authorization_failed'],
-      [ERROR, 2, 'wamp.error.authorization_failed'],
-      [REGISTERED, 3, undefined],
-    ]);
+    assert.deepEqual(
+      client.take().map((m) => [m[0], m[m[0] === ERROR ? 2 : 1], m[0] === ERROR ? m[4] : undefined]),
+      [
+        [ERROR, 1, 'wamp.error.authorization_failed'],
+        [ERROR, 2, 'wamp.error.authorization_failed'],
+        [REGISTERED, 3, undefined],
+      ],
+    );
   });
 
-  it('the router\'s own sessions and further chunks of a progressive call pass no gate', () => {
+  it("the router's own sessions and further chunks of a progressive call pass no gate", () => {
     const gated: unknown[] = [];
     const r = router({ gate: (_s, message) => void gated.push(message[3]) });
     const callee = MemoryClient.join(r, 'realm1', { callee: { features: { progressive_call_invocations: true, call_canceling: true } } });
@@ -200,7 +250,10 @@ describe('router extensions: gates after authorization', () => {
     caller.send([CALL, 1, { progress: true }, 'com.example.p', [1]]);
     caller.send([CALL, 1, {}, 'com.example.p', [2]]);
     assert.deepEqual(gated, ['com.example.p', 'com.example.p'], 'the REGISTER and the first chunk only');
-    assert.deepEqual(callee.take().map((m) => m[0]), [INVOCATION, INVOCATION]);
+    assert.deepEqual(
+      callee.take().map((m) => m[0]),
+      [INVOCATION, INVOCATION],
+    );
   });
 });
 
@@ -218,7 +271,10 @@ describe('router extensions: call events', () => {
           routedTo = registration.id;
           assert.equal(session, caller.session);
         },
-        callInvoked: (invocation) => events.push(`invoked ${invocation.callRequest} ${invocation.registration.uri} callee:${invocation.callee?.session === callee.session}`),
+        callInvoked: (invocation) =>
+          events.push(
+            `invoked ${invocation.callRequest} ${invocation.registration.uri} callee:${invocation.callee?.session === callee.session}`,
+          ),
       },
     });
     const id = callee.register('com.example.', { match: 'prefix', concurrency: 1 });
@@ -227,12 +283,17 @@ describe('router extensions: call events', () => {
     caller.send([CALL, 3, {}, 'com.nobody', []]); // no registration: no event
     assert.equal(routedTo, id);
     assert.deepEqual(events, ['routed 1 com.example. sent:0', 'invoked 1 com.example. callee:true', 'routed 2 com.example. sent:1']);
-    assert.deepEqual(caller.take().map((m) => m[4]), ['crossbar.error.max_concurrency_reached', 'wamp.error.no_such_procedure']);
+    assert.deepEqual(
+      caller.take().map((m) => m[4]),
+      ['crossbar.error.max_concurrency_reached', 'wamp.error.no_such_procedure'],
+    );
   });
 
   it('a queued call is invoked when a callee frees up', () => {
     const invoked: number[] = [];
-    const r = new Router({ realms: [{ name: 'realm1' }], callQueueLimit: 5 }).use({ events: { callInvoked: (i) => void invoked.push(i.callRequest) } });
+    const r = new Router({ realms: [{ name: 'realm1' }], callQueueLimit: 5 }).use({
+      events: { callInvoked: (i) => void invoked.push(i.callRequest) },
+    });
     const callee = MemoryClient.join(r);
     const caller = MemoryClient.join(r);
     callee.register('com.example.q', { concurrency: 1 });
@@ -284,7 +345,7 @@ describe('router: stopAdmitting() and callsInFlight()', () => {
     assert.equal(r.counters.callsInFlight, 1, 'the callee still holds it');
   });
 
-  it('the router\'s own sessions still call', () => {
+  it("the router's own sessions still call", () => {
     const r = router();
     const callee = MemoryClient.join(r);
     callee.register('com.example.f');

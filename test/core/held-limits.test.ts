@@ -52,7 +52,10 @@ describe('limits on what sessions make the router hold', () => {
     a.send([CALL, 2, {}, 'com.slow']);
     b.send([CALL, 1, {}, 'com.slow']);
     b.send([CALL, 2, {}, 'com.slow']);
-    assert.deepEqual(b.take().map((m) => [m[0], m[2], m[4]]), [[ERROR, 2, 'kreuz.error.limit_reached']]);
+    assert.deepEqual(
+      b.take().map((m) => [m[0], m[2], m[4]]),
+      [[ERROR, 2, 'kreuz.error.limit_reached']],
+    );
     assert.equal(router.counters.callsInFlight, 3);
     assert.equal(router.counters.limitReached.get('callsInFlightTotal'), 1);
     const [first] = callee.take();
@@ -73,14 +76,20 @@ describe('limits on what sessions make the router hold', () => {
     caller.send([CALL, 1, {}, 'com.slow', payload]);
     caller.send([CALL, 2, {}, 'com.slow', payload]);
     caller.send([49, 1, { mode: 'skip' }]);
-    assert.deepEqual(caller.take().map((m) => [m[0], m[2], m[4]]), [[ERROR, 1, 'wamp.error.canceled']]);
+    assert.deepEqual(
+      caller.take().map((m) => [m[0], m[2], m[4]]),
+      [[ERROR, 1, 'wamp.error.canceled']],
+    );
     const [held] = [...callee.session.invocations.values()].filter((i) => i.callRequest === 1);
     assert.deepEqual(held.call, [CALL, 1, {}, 'com.slow'], 'only what identifies the call is kept');
     for (const invocation of callee.session.invocations.values()) {
       assert.deepEqual(invocation.call.slice(4), [], 'no call in flight keeps its payload once the callee has it');
     }
     caller.send([CALL, 3, {}, 'com.slow']);
-    assert.deepEqual(caller.take().map((m) => [m[0], m[2], m[4]]), [[ERROR, 3, 'kreuz.error.limit_reached']]);
+    assert.deepEqual(
+      caller.take().map((m) => [m[0], m[2], m[4]]),
+      [[ERROR, 3, 'kreuz.error.limit_reached']],
+    );
     const invocations = callee.take();
     callee.send([YIELD, invocations[0][1], {}, ['late']]);
     assert.deepEqual(caller.take(), [], 'the skipped call stays answered');
@@ -102,7 +111,10 @@ describe('limits on what sessions make the router hold', () => {
     assert.deepEqual(caller.take(), [], 'not timed out after the first 2^31 - 1 ms');
     assert.deepEqual(timers.delays.slice(before), [2 ** 31 - 1, 6]);
     timers.fireAll();
-    assert.deepEqual(caller.take().map((m) => [m[0], m[4]]), [[ERROR, 'wamp.error.canceled']]);
+    assert.deepEqual(
+      caller.take().map((m) => [m[0], m[4]]),
+      [[ERROR, 'wamp.error.canceled']],
+    );
   });
 
   it('ignores late chunks of a finished progressive call however many calls finished since, until the caller closes it', () => {
@@ -125,7 +137,10 @@ describe('limits on what sessions make the router hold', () => {
     assert.deepEqual(caller.take(), [], 'and start no call');
     // Its final chunk closed the call on the caller's side: the ID is free again.
     caller.send([CALL, 1, {}, 'com.stream', ['new']]);
-    assert.deepEqual(callee.take().map((m) => [m[0], m[4]]), [[INVOCATION, ['new']]]);
+    assert.deepEqual(
+      callee.take().map((m) => [m[0], m[4]]),
+      [[INVOCATION, ['new']]],
+    );
   });
 
   it('counts unclosed progressive calls against the caller, which bounds what it makes the router remember', () => {
@@ -144,7 +159,10 @@ describe('limits on what sessions make the router hold', () => {
   });
 
   it('limits retained events per publishing session and per realm, in count and bytes; replacing its own is fine', () => {
-    const router = new Router({ realms: [{ name: 'realm1' }], limits: { retainedEventsPerSession: 2, retainedEvents: 3, retainedBytes: 10_000 } });
+    const router = new Router({
+      realms: [{ name: 'realm1' }],
+      limits: { retainedEventsPerSession: 2, retainedEvents: 3, retainedBytes: 10_000 },
+    });
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
     const publish = (client: MemoryClient, topic: string, args: unknown[] = []) => {
@@ -171,7 +189,10 @@ describe('limits on what sessions make the router hold', () => {
     const joined = MemoryClient.join(router);
     assert.equal(timers.delays.at(-1), 500);
     timers.fireAll();
-    assert.deepEqual(silent.take().map((m) => [m[0], m[2]]), [[3, 'wamp.error.timeout']]);
+    assert.deepEqual(
+      silent.take().map((m) => [m[0], m[2]]),
+      [[3, 'wamp.error.timeout']],
+    );
     assert.equal(silent.peer.closedWith, 'wamp.error.timeout');
     assert.equal(joined.session.state, 'joined', 'a joined session has no deadline');
     assert.equal(router.counters.limitReached.get('openingTimeout'), 1);
@@ -182,7 +203,10 @@ describe('limits on what sessions make the router hold', () => {
     const a = new MemoryClient(router);
     new MemoryClient(router);
     const refused = new MemoryClient(router);
-    assert.deepEqual(refused.take().map((m) => [m[0], m[2]]), [[3, 'kreuz.error.limit_reached']]);
+    assert.deepEqual(
+      refused.take().map((m) => [m[0], m[2]]),
+      [[3, 'kreuz.error.limit_reached']],
+    );
     assert.equal(refused.session.state, 'closed');
     a.send([1, 'realm1', { roles: { caller: {} } }]);
     assert.equal(a.take()[0][0], 2);
@@ -193,7 +217,15 @@ describe('limits on what sessions make the router hold', () => {
 
   it("starts with a registration limit below the router's own registrations (its sessions are not limited)", () => {
     const router = new Router({ realms: [{ name: 'realm1' }], limits: { registrations: 1 } });
-    const internal = router.joinInternal(new (class { info = { type: 'memory', serializer: 'none', peer: 'internal' } as const; send() {} close() {} })(), 'realm1', 'svc');
+    const internal = router.joinInternal(
+      new (class {
+        info = { type: 'memory', serializer: 'none', peer: 'internal' } as const;
+        send() {}
+        close() {}
+      })(),
+      'realm1',
+      'svc',
+    );
     for (let i = 0; i < 30; i++) router.receive(internal, [64, i + 1, {}, `wamp.test.p${i}`]);
     assert.equal(router.realms.get('realm1')!.dealer.match('wamp.test.p29')?.uri, 'wamp.test.p29');
     const client = MemoryClient.join(router);
@@ -205,17 +237,29 @@ describe('limits on what sessions make the router hold', () => {
   it('reserves the whole "wamp" prefix: clients cannot register it, and their catch-all patterns never get wamp.* calls', () => {
     const router = new Router({ realms: [{ name: 'realm1' }] });
     const client = MemoryClient.join(router);
-    for (const [uri, match] of [['wamp', 'prefix'], ['wamp.', 'prefix'], ['wamp..get', 'wildcard'], ['wamp.x', 'exact']]) {
+    for (const [uri, match] of [
+      ['wamp', 'prefix'],
+      ['wamp.', 'prefix'],
+      ['wamp..get', 'wildcard'],
+      ['wamp.x', 'exact'],
+    ]) {
       client.send([64, 1, { match }, uri]);
       assert.equal(client.take()[0][4], 'wamp.error.invalid_uri', `${match} ${uri}`);
     }
-    for (const [uri, match] of [['', 'prefix'], ['w', 'prefix'], ['.session.get', 'wildcard']]) {
+    for (const [uri, match] of [
+      ['', 'prefix'],
+      ['w', 'prefix'],
+      ['.session.get', 'wildcard'],
+    ]) {
       client.send([64, 2, { match }, uri]);
       assert.equal(client.take()[0][0], REGISTERED, `${match} "${uri}" is an ordinary pattern`);
     }
     const caller = MemoryClient.join(router);
     caller.send([CALL, 1, {}, 'wamp.session.get']);
-    assert.deepEqual(caller.take().map((m) => [m[0], m[4]]), [[ERROR, 'wamp.error.no_such_procedure']]);
+    assert.deepEqual(
+      caller.take().map((m) => [m[0], m[4]]),
+      [[ERROR, 'wamp.error.no_such_procedure']],
+    );
     assert.deepEqual(client.take(), [], 'no INVOCATION for a wamp.* URI');
     caller.send([CALL, 2, {}, 'com.app.any']);
     assert.equal(client.take()[0][0], INVOCATION, 'the catch-all still gets application calls');

@@ -53,13 +53,23 @@ describe('limits', () => {
     caller.send([48, 1, {}, 'com.slow']);
     caller.send([48, 2, {}, 'com.slow']);
     caller.send([48, 3, {}, 'com.slow']);
-    assert.deepEqual(caller.take().map((m) => [m[2], m[4]]), [[3, 'kreuz.error.limit_reached']]);
+    assert.deepEqual(
+      caller.take().map((m) => [m[2], m[4]]),
+      [[3, 'kreuz.error.limit_reached']],
+    );
     const invocations = callee.take();
     assert.equal(invocations.length, 2, 'the first two calls reached the callee');
     callee.send([70, invocations[0][1], {}]);
     caller.send([48, 4, {}, 'com.slow']);
-    assert.deepEqual(caller.take().map((m) => m[0]), [50]);
-    assert.deepEqual(callee.take().map((m) => m[0]), [68], 'the fourth call reached the callee');
+    assert.deepEqual(
+      caller.take().map((m) => m[0]),
+      [50],
+    );
+    assert.deepEqual(
+      callee.take().map((m) => m[0]),
+      [68],
+      'the fourth call reached the callee',
+    );
   });
 
   it('refuses a HELLO past the router-wide session limit and admits again when one leaves', () => {

@@ -10,10 +10,13 @@ import { CALL, ERROR, EVENT, INVOCATION, RESULT, YIELD } from '../helpers/wamp-c
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 // Timers that keep the process alive (the router's default ones do not), so a timeout can fire in a test.
-const timers = { setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
+const timers = {
+  setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+  clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+};
 const newRouter = () => new Router({ realms: [{ name: 'realm1' }], timers });
 
-describe('LocalSession: the router\'s in-process client', () => {
+describe("LocalSession: the router's in-process client", () => {
   it('offers procedures: results, several results, WAMP errors, other exceptions, promises', async () => {
     const router = newRouter();
     const service = LocalSession.internal(router, 'realm1', 'kreuz');
@@ -28,7 +31,8 @@ describe('LocalSession: the router\'s in-process client', () => {
     });
     await service.register('com.example.later', async () => 'later');
     const client = MemoryClient.join(router);
-    for (const [i, uri] of ['plain', 'several', 'fails', 'breaks', 'later'].entries()) client.send([CALL, i + 1, {}, `com.example.${uri}`, [41]]);
+    for (const [i, uri] of ['plain', 'several', 'fails', 'breaks', 'later'].entries())
+      client.send([CALL, i + 1, {}, `com.example.${uri}`, [41]]);
     await tick();
     assert.deepEqual(client.take(), [
       [RESULT, 1, {}, [42]],
@@ -53,12 +57,19 @@ describe('LocalSession: the router\'s in-process client', () => {
 
     const failed = caller.call('realm1', 'com.example.echo');
     callee.send([ERROR, INVOCATION, callee.take()[0][1], {}, 'com.example.error.bad', ['bad input']]);
-    await assert.rejects(failed, (err: unknown) => err instanceof WampError && err.uri === 'com.example.error.bad' && err.message === 'com.example.error.bad: bad input');
+    await assert.rejects(
+      failed,
+      (err: unknown) =>
+        err instanceof WampError && err.uri === 'com.example.error.bad' && err.message === 'com.example.error.bad: bad input',
+    );
 
-    await assert.rejects(caller.call('realm1', 'com.example.echo', [], {}, 20), (err: unknown) => err instanceof WampError && err.uri === 'wamp.error.canceled');
+    await assert.rejects(
+      caller.call('realm1', 'com.example.echo', [], {}, 20),
+      (err: unknown) => err instanceof WampError && err.uri === 'wamp.error.canceled',
+    );
   });
 
-  it('joins like a client: listed among the realm\'s sessions, closed by GOODBYE, and told when the router ends it', async () => {
+  it("joins like a client: listed among the realm's sessions, closed by GOODBYE, and told when the router ends it", async () => {
     const router = newRouter();
     const local = await LocalSession.join(router, 'realm1', { authid: 'component' });
     assert.equal(local.session.internal, false);
@@ -71,7 +82,10 @@ describe('LocalSession: the router\'s in-process client', () => {
     assert.equal(closed, true);
     assert.equal(local.isOpen, false);
     await assert.rejects(local.call('com.example.any'), /the session is closed/);
-    await assert.rejects(LocalSession.join(router, 'nowhere'), (err: unknown) => err instanceof WampError && err.uri === 'wamp.error.no_such_realm');
+    await assert.rejects(
+      LocalSession.join(router, 'nowhere'),
+      (err: unknown) => err instanceof WampError && err.uri === 'wamp.error.no_such_realm',
+    );
   });
 
   it('subscribes and publishes; args and kwargs not given stay absent on the wire', async () => {
@@ -84,7 +98,14 @@ describe('LocalSession: the router\'s in-process client', () => {
     await local.publish('com.example.t', ['a']);
     await local.publish('com.example.t');
     await tick();
-    assert.deepEqual(client.take().filter((m) => m[0] === EVENT).map((m) => m.slice(4)), [[['a']], []], 'no kwargs, then no payload at all');
+    assert.deepEqual(
+      client
+        .take()
+        .filter((m) => m[0] === EVENT)
+        .map((m) => m.slice(4)),
+      [[['a']], []],
+      'no kwargs, then no payload at all',
+    );
     assert.deepEqual(received, [], 'a publisher is excluded from its own events by default');
     client.send([16, 1, {}, 'com.example.t', ['from client'], { n: 1 }]);
     await tick();

@@ -104,7 +104,12 @@ describe('UriMap', () => {
     const component = fc.constantFrom('a', 'b', 'ab', 'c');
     const concrete = fc.array(component, { minLength: 1, maxLength: 4 }).map((p) => p.join('.'));
     const wildcard = fc.array(fc.constantFrom('a', 'b', 'ab', ''), { minLength: 1, maxLength: 4 }).map((p) => p.join('.'));
-    const prefix = fc.oneof(concrete, concrete.map((u) => u + '.'), concrete.map((u) => u.slice(0, -1)), fc.constant(''));
+    const prefix = fc.oneof(
+      concrete,
+      concrete.map((u) => u + '.'),
+      concrete.map((u) => u.slice(0, -1)),
+      fc.constant(''),
+    );
     const entry = fc.oneof(
       concrete.map((uri) => ({ uri, match: 'exact' as const })),
       prefix.map((uri) => ({ uri, match: 'prefix' as const })),

@@ -43,7 +43,10 @@ export interface AuthRouter {
 export async function startAuthRouter(options: AuthRouterOptions): Promise<AuthRouter> {
   const router = new Router({ realms: (options.realms ?? ['realm1']).map((name) => ({ name })) });
   const caller = new InternalCaller(router);
-  const auth = typeof options.auth === 'function' ? (options.auth as (c: InternalCaller) => TransportAuth)(caller) : buildTransportAuth(options.auth, { caller });
+  const auth =
+    typeof options.auth === 'function'
+      ? (options.auth as (c: InternalCaller) => TransportAuth)(caller)
+      : buildTransportAuth(options.auth, { caller });
   const connections: TransportInfo[] = [];
 
   const wss = new WebSocketServer({

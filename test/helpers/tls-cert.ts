@@ -19,9 +19,23 @@ export async function makeTestCert(): Promise<TestCert> {
   const certPath = join(dir, 'cert.pem');
   const keyPath = join(dir, 'key.pem');
   const args = [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-days', '1', '-keyout', keyPath, '-out', certPath,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-days',
+    '1',
+    '-keyout',
+    keyPath,
+    '-out',
+    certPath,
   ];
   await new Promise<void>((resolve, reject) =>
     execFile('openssl', args, { timeout: 10_000 }, (err, _stdout, stderr) =>

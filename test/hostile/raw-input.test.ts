@@ -162,7 +162,7 @@ describe('hostile input over WebSocket', () => {
     }
   });
 
-  it('picks the first subprotocol in the client\'s order that it speaks', async () => {
+  it("picks the first subprotocol in the client's order that it speaks", async () => {
     for (const [offered, chosen] of [
       [['wamp.2.ubjson', 'wamp.2.cbor', 'wamp.2.json'], 'wamp.2.cbor'],
       [['wamp.2.msgpack', 'wamp.2.json'], 'wamp.2.msgpack'],

@@ -15,7 +15,7 @@ describe('meta API', () => {
     assert.equal(roles.broker.features.session_meta_api, true);
   });
 
-  it('wamp.session.count / list / get, with authrole filters, hiding the router\'s own session', async () => {
+  it("wamp.session.count / list / get, with authrole filters, hiding the router's own session", async () => {
     const router = metaRouter();
     const a = MemoryClient.join(router);
     const b = MemoryClient.join(router);
@@ -26,7 +26,15 @@ describe('meta API', () => {
     const details = (await result(a, 'wamp.session.get', [b.session.id])) as Record<string, unknown>;
     assert.deepEqual(
       { ...details, transport: undefined },
-      { session: b.session.id, realm: 'realm1', authid: b.session.authid, authrole: 'anonymous', authmethod: 'anonymous', authprovider: 'static', transport: undefined },
+      {
+        session: b.session.id,
+        realm: 'realm1',
+        authid: b.session.authid,
+        authrole: 'anonymous',
+        authmethod: 'anonymous',
+        authprovider: 'static',
+        transport: undefined,
+      },
     );
     assert.equal(await errorOf(a, 'wamp.session.get', [12345]), 'wamp.error.no_such_session');
     assert.equal(await errorOf(a, 'wamp.session.get', ['x']), 'wamp.error.invalid_argument');
@@ -80,7 +88,11 @@ describe('meta API', () => {
     a.send([48, a.request(), {}, 'wamp.session.kill_all']);
     await flush();
     const sent = a.take();
-    assert.deepEqual(sent.map((m) => m[0]), [50], 'a RESULT and no on_leave EVENT (WAMP: kill_all publishes none)');
+    assert.deepEqual(
+      sent.map((m) => m[0]),
+      [50],
+      'a RESULT and no on_leave EVENT (WAMP: kill_all publishes none)',
+    );
     assert.deepEqual(sent[0][3], [2]);
     for (const x of [d, e]) assert.deepEqual(x.take(), [[6, {}, 'wamp.close.killed']]);
     assert.equal(await result(a, 'wamp.session.count'), 1);
@@ -105,7 +117,10 @@ describe('meta API', () => {
     assert.equal(await result(a, 'wamp.registration.match', ['com.x.proc']), wild);
     assert.equal(await result(a, 'wamp.registration.match', ['org.x.y']), null);
     const details = (await result(a, 'wamp.registration.get', [exact])) as Record<string, unknown>;
-    assert.deepEqual({ ...details, created: undefined }, { id: exact, uri: 'com.example.proc', match: 'exact', invoke: 'roundrobin', created: undefined });
+    assert.deepEqual(
+      { ...details, created: undefined },
+      { id: exact, uri: 'com.example.proc', match: 'exact', invoke: 'roundrobin', created: undefined },
+    );
     assert.match(details.created as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.deepEqual(await result(a, 'wamp.registration.list_callees', [exact]), [a.session.id, b.session.id]);
     assert.equal(await result(a, 'wamp.registration.count_callees', [exact]), 2);
@@ -158,7 +173,10 @@ describe('meta API', () => {
     assert.equal(seen[0][0], 'wamp.registration.on_create');
     const [creator, details] = seen[0][1] as [number, Record<string, unknown>];
     assert.equal(creator, a.session.id);
-    assert.deepEqual({ ...details, created: undefined }, { id: reg, uri: 'com.example.p', match: 'exact', invoke: 'random', created: undefined });
+    assert.deepEqual(
+      { ...details, created: undefined },
+      { id: reg, uri: 'com.example.p', match: 'exact', invoke: 'random', created: undefined },
+    );
     assert.deepEqual(seen.slice(1), [
       ['wamp.registration.on_register', [a.session.id, reg]],
       ['wamp.registration.on_register', [bId, reg]],

@@ -35,7 +35,10 @@ describe('subscription meta API', () => {
     a.subscribe('wamp.', { match: 'prefix' });
     const all = (await result(a, 'wamp.subscription.list')) as Record<string, number[]>;
     assert.deepEqual(Object.keys(all).sort(), ['exact', 'prefix', 'wildcard']);
-    assert.deepEqual({ exact: sorted(all.exact), prefix: all.prefix, wildcard: all.wildcard }, { exact: sorted([exact, exact2]), prefix: [prefix], wildcard: [wildcard] });
+    assert.deepEqual(
+      { exact: sorted(all.exact), prefix: all.prefix, wildcard: all.wildcard },
+      { exact: sorted([exact, exact2]), prefix: [prefix], wildcard: [wildcard] },
+    );
     assert.deepEqual(await result(a, 'wamp.subscription.list', [a.session.id]), { exact: [exact], prefix: [prefix], wildcard: [] });
     const ofB = (await result(a, 'wamp.subscription.list', [b.session.id])) as Record<string, number[]>;
     assert.deepEqual({ ...ofB, exact: sorted(ofB.exact) }, { exact: sorted([exact, exact2]), prefix: [], wildcard: [wildcard] });
@@ -71,8 +74,14 @@ describe('subscription meta API', () => {
     const wildcard = b.subscribe('com..t', { match: 'wildcard' });
     const other = a.subscribe('com.example.u');
     a.subscribe('wamp.session.on_join');
-    assert.deepEqual(sorted((await result(a, 'wamp.subscription.match', ['com.example.t'])) as number[]), sorted([exact, prefix1, prefix2, wildcard]));
-    assert.deepEqual(sorted((await result(a, 'wamp.subscription.match', ['com.example.u'])) as number[]), sorted([other, prefix1, prefix2]));
+    assert.deepEqual(
+      sorted((await result(a, 'wamp.subscription.match', ['com.example.t'])) as number[]),
+      sorted([exact, prefix1, prefix2, wildcard]),
+    );
+    assert.deepEqual(
+      sorted((await result(a, 'wamp.subscription.match', ['com.example.u'])) as number[]),
+      sorted([other, prefix1, prefix2]),
+    );
     assert.deepEqual(sorted((await result(a, 'wamp.subscription.match', ['com.x.t'])) as number[]), sorted([prefix1, wildcard]));
     assert.equal(await result(a, 'wamp.subscription.match', ['org.example.t']), null);
     assert.equal(await result(a, 'wamp.subscription.match', ['wamp.session.on_join']), null, 'wamp.* subscriptions are hidden');
@@ -90,7 +99,10 @@ describe('subscription meta API', () => {
     assert.deepEqual({ ...details, created: undefined }, { id, created: undefined, uri: 'com.example.', match: 'prefix' });
     assert.match(details.created as string, ISO);
     assert.ok(Math.abs(Date.parse(details.created as string) - before) < 5000, 'created is the time of the first SUBSCRIBE');
-    assert.deepEqual(sorted((await result(a, 'wamp.subscription.list_subscribers', [id])) as number[]), sorted([a.session.id, b.session.id]));
+    assert.deepEqual(
+      sorted((await result(a, 'wamp.subscription.list_subscribers', [id])) as number[]),
+      sorted([a.session.id, b.session.id]),
+    );
     assert.equal(await result(a, 'wamp.subscription.count_subscribers', [id]), 2);
     b.disconnect();
     assert.deepEqual(await result(a, 'wamp.subscription.list_subscribers', [id]), [a.session.id]);
@@ -112,12 +124,18 @@ describe('subscription meta API', () => {
     plain.subscribe('com.example.shared');
     const events = watch(admin, META_EVENTS);
 
-    assert.equal(await result(admin, 'wamp.subscription.remove_subscriber', [id, revocable.session.id], { reason: 'com.example.maintenance' }), undefined);
+    assert.equal(
+      await result(admin, 'wamp.subscription.remove_subscriber', [id, revocable.session.id], { reason: 'com.example.maintenance' }),
+      undefined,
+    );
     assert.deepEqual(revocable.take(), [[UNSUBSCRIBED, 0, { subscription: id, reason: 'com.example.maintenance' }]]);
     assert.deepEqual(events(), [['wamp.subscription.on_unsubscribe', [revocable.session.id, id]]]);
     admin.send([PUBLISH, 1, {}, 'com.example.shared', ['after revoke']]);
     assert.deepEqual(revocable.take(), [], 'a revoked subscriber gets no more events');
-    assert.deepEqual(plain.take().map((m) => [m[0], m[1], m[4]]), [[EVENT, id, ['after revoke']]]);
+    assert.deepEqual(
+      plain.take().map((m) => [m[0], m[1], m[4]]),
+      [[EVENT, id, ['after revoke']]],
+    );
 
     await result(admin, 'wamp.subscription.remove_subscriber', [id, plain.session.id]);
     assert.deepEqual(plain.take(), [], 'no UNSUBSCRIBED without subscription_revocation');
@@ -135,7 +153,10 @@ describe('subscription meta API', () => {
     const again = revocable.subscribe('com.example.x');
     assert.equal(await errorOf(admin, 'wamp.subscription.remove_subscriber', [again, plain.session.id]), 'wamp.error.no_such_subscription');
     assert.equal(await errorOf(admin, 'wamp.subscription.remove_subscriber', [again, 4242]), 'wamp.error.no_such_session');
-    assert.equal(await errorOf(admin, 'wamp.subscription.remove_subscriber', [999, revocable.session.id]), 'wamp.error.no_such_subscription');
+    assert.equal(
+      await errorOf(admin, 'wamp.subscription.remove_subscriber', [999, revocable.session.id]),
+      'wamp.error.no_such_subscription',
+    );
   });
 
   it('subscription events on_create, on_subscribe, on_unsubscribe, on_delete with the spec payloads', async () => {
@@ -174,18 +195,24 @@ describe('subscription meta API', () => {
     a.send([SUBSCRIBE, 100, {}, 'com.example.own']);
     const sent = a.take();
     assert.equal(sent[0][0], SUBSCRIBED);
-    assert.deepEqual(sent.slice(1).map((m) => [m[0], watched.get(m[1] as number)]), [
-      [EVENT, 'wamp.subscription.on_create'],
-      [EVENT, 'wamp.subscription.on_subscribe'],
-    ]);
+    assert.deepEqual(
+      sent.slice(1).map((m) => [m[0], watched.get(m[1] as number)]),
+      [
+        [EVENT, 'wamp.subscription.on_create'],
+        [EVENT, 'wamp.subscription.on_subscribe'],
+      ],
+    );
     const id = sent[0][2] as number;
     a.send([UNSUBSCRIBE, 101, id]);
     const after = a.take();
     assert.deepEqual(after[0], [UNSUBSCRIBED, 101]);
-    assert.deepEqual(after.slice(1).map((m) => [m[0], watched.get(m[1] as number), m[4]]), [
-      [EVENT, 'wamp.subscription.on_unsubscribe', [a.session.id, id]],
-      [EVENT, 'wamp.subscription.on_delete', [a.session.id, id]],
-    ]);
+    assert.deepEqual(
+      after.slice(1).map((m) => [m[0], watched.get(m[1] as number), m[4]]),
+      [
+        [EVENT, 'wamp.subscription.on_unsubscribe', [a.session.id, id]],
+        [EVENT, 'wamp.subscription.on_delete', [a.session.id, id]],
+      ],
+    );
   });
 
   it('no meta events for subscriptions to wamp.* topics', () => {
@@ -193,7 +220,11 @@ describe('subscription meta API', () => {
     const watcher = MemoryClient.join(router);
     const events = watch(watcher, META_EVENTS);
     const a = MemoryClient.join(router);
-    const ids = [a.subscribe('wamp.session.on_join'), a.subscribe('wamp.', { match: 'prefix' }), a.subscribe('wamp..on_join', { match: 'wildcard' })];
+    const ids = [
+      a.subscribe('wamp.session.on_join'),
+      a.subscribe('wamp.', { match: 'prefix' }),
+      a.subscribe('wamp..on_join', { match: 'wildcard' }),
+    ];
     for (const [i, id] of ids.entries()) {
       a.send([UNSUBSCRIBE, 200 + i, id]);
       assert.deepEqual(a.take(), [[UNSUBSCRIBED, 200 + i]]);
@@ -204,9 +235,15 @@ describe('subscription meta API', () => {
     // The watcher's own subscriptions to wamp.subscription.* raised none either; an application topic does.
     const b = MemoryClient.join(router);
     const id = b.subscribe('com.example.visible');
-    assert.deepEqual(events().map(([topic]) => topic), ['wamp.subscription.on_create', 'wamp.subscription.on_subscribe']);
+    assert.deepEqual(
+      events().map(([topic]) => topic),
+      ['wamp.subscription.on_create', 'wamp.subscription.on_subscribe'],
+    );
     b.send([PUBLISH, 1, { acknowledge: true }, 'com.example.visible']);
-    assert.deepEqual(b.take().map((m) => m[0]), [PUBLISHED]);
+    assert.deepEqual(
+      b.take().map((m) => m[0]),
+      [PUBLISHED],
+    );
     assert.ok(id > 0, 'a subscription ID');
   });
 });

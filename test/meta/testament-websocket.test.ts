@@ -72,21 +72,18 @@ describe('testaments over WebSocket', () => {
     app.close();
   });
 
-  it(
-    "the node's limits.testaments and limits.testamentBytes apply",
-    async () => {
-      const small = await startRoleNode(ROLES, { testaments: 1, testamentBytes: 100 * 1024 });
-      try {
-        const app = await login(small, 'app');
-        assert.equal((await addTestament(app, 'com.example.t', ['one']))[0], 50);
-        const full = await addTestament(app, 'com.example.t', ['two']);
-        assert.deepEqual([full[0], full[4]], [8, 'kreuz.error.limit_reached']);
-        app.close();
-      } finally {
-        await small.close();
-      }
-    },
-  );
+  it("the node's limits.testaments and limits.testamentBytes apply", async () => {
+    const small = await startRoleNode(ROLES, { testaments: 1, testamentBytes: 100 * 1024 });
+    try {
+      const app = await login(small, 'app');
+      assert.equal((await addTestament(app, 'com.example.t', ['one']))[0], 50);
+      const full = await addTestament(app, 'com.example.t', ['two']);
+      assert.deepEqual([full[0], full[4]], [8, 'kreuz.error.limit_reached']);
+      app.close();
+    } finally {
+      await small.close();
+    }
+  });
 
   describe('with a dynamic authorizer', () => {
     /** Registers com.example.authorize over WebSocket, answering every question with `decide`; returns the questions asked. */
@@ -107,7 +104,8 @@ describe('testaments over WebSocket', () => {
       return { asked, client };
     }
 
-    const decide = (uri: string, action: string) => (action === 'call' && uri.startsWith('wamp.session.')) || uri.startsWith('com.example.ok');
+    const decide = (uri: string, action: string) =>
+      (action === 'call' && uri.startsWith('wamp.session.')) || uri.startsWith('com.example.ok');
 
     async function until(check: () => boolean): Promise<void> {
       for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -136,16 +134,13 @@ describe('testaments over WebSocket', () => {
       auth.client.close();
     });
 
-    it(
-      'a refused testament fails the add_testament call with not_authorized',
-      async () => {
-        const auth = await authorizer(decide);
-        const user = await login(node, 'dynamic');
-        const reply = await addTestament(user, 'com.example.no', ['refused']);
-        assert.deepEqual([reply[0], reply[4]], [8, 'wamp.error.not_authorized']);
-        user.close();
-        auth.client.close();
-      },
-    );
+    it('a refused testament fails the add_testament call with not_authorized', async () => {
+      const auth = await authorizer(decide);
+      const user = await login(node, 'dynamic');
+      const reply = await addTestament(user, 'com.example.no', ['refused']);
+      assert.deepEqual([reply[0], reply[4]], [8, 'wamp.error.not_authorized']);
+      user.close();
+      auth.client.close();
+    });
   });
 });

@@ -43,10 +43,13 @@ describe('testaments', () => {
     const got = sub.take();
     assert.equal(got.length, 2, `one EVENT per matching subscription: ${JSON.stringify(got)}`);
     assert.equal(got[0][2], got[1][2], 'one publication');
-    assert.deepEqual(eventsOf(got).sort((x, y) => (x[0] === id ? -1 : 1) - (y[0] === id ? -1 : 1)), [
-      [id, {}, ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }],
-      [prefix, { topic: 'com.example.gone' }, ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }],
-    ]);
+    assert.deepEqual(
+      eventsOf(got).sort((x, y) => (x[0] === id ? -1 : 1) - (y[0] === id ? -1 : 1)),
+      [
+        [id, {}, ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }],
+        [prefix, { topic: 'com.example.gone' }, ['bye', 1, { nested: [true, null] }], { why: 'lost', n: 2.5 }],
+      ],
+    );
   });
 
   it('detached-scope testaments are published before destroyed-scope ones, each in the order added', async () => {
@@ -87,7 +90,7 @@ describe('testaments', () => {
     assert.deepEqual(eventsOf(sub.take()), [[id, {}, ['destroyed 3'], {}]], 'only the testament added after the flushes');
   });
 
-  it('flush_testaments affects only the caller\'s testaments', async () => {
+  it("flush_testaments affects only the caller's testaments", async () => {
     const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.t');
@@ -112,12 +115,22 @@ describe('testaments', () => {
     await addTestament(t, 'com.example.t', ['not for s1'], {}, { publish_options: { exclude_authid: [s1.session.authid] } });
     await addTestament(t, 'com.example.t', ['for nobody'], {}, { publish_options: { exclude_authrole: ['anonymous'] } });
     await addTestament(t, 'com.example.t', ['only s1'], {}, { publish_options: { eligible: [s1.session.id] } });
-    await addTestament(t, 'com.example.t', ['disclosed'], { k: 1 }, { publish_options: { disclose_me: true, acknowledge: true, exclude_me: false } });
+    await addTestament(
+      t,
+      'com.example.t',
+      ['disclosed'],
+      { k: 1 },
+      { publish_options: { disclose_me: true, acknowledge: true, exclude_me: false } },
+    );
     t.disconnect();
     const disclosed = [id, { publisher: tId, publisher_authid: tAuthid, publisher_authrole: 'anonymous' }, ['disclosed'], { k: 1 }];
     assert.deepEqual(eventsOf(s1.take()), [[id, {}, ['only s1'], {}], disclosed]);
     assert.deepEqual(eventsOf(s2.take()), [[id, {}, ['not for s1'], {}], disclosed]);
-    assert.deepEqual(t.take().filter((m) => m[0] !== RESULT), [], 'the gone session is sent nothing (no PUBLISHED)');
+    assert.deepEqual(
+      t.take().filter((m) => m[0] !== RESULT),
+      [],
+      'the gone session is sent nothing (no PUBLISHED)',
+    );
   });
 
   it('a bad scope is wamp.error.invalid_argument; a bad or reserved topic wamp.error.invalid_uri', async () => {
@@ -126,7 +139,10 @@ describe('testaments', () => {
     sub.subscribe('com.', { match: 'prefix' });
     const t = MemoryClient.join(router);
     sub.subscribe('wamp.', { match: 'prefix' });
-    assert.equal(await errorOf(t, 'wamp.session.add_testament', ['com.example.t', [], {}], { scope: 'forever' }), 'wamp.error.invalid_argument');
+    assert.equal(
+      await errorOf(t, 'wamp.session.add_testament', ['com.example.t', [], {}], { scope: 'forever' }),
+      'wamp.error.invalid_argument',
+    );
     assert.equal(await errorOf(t, 'wamp.session.flush_testaments', [], { scope: 'forever' }), 'wamp.error.invalid_argument');
     for (const topic of ['com..t', 'com.bad topic', 'wamp.session.on_leave']) {
       assert.equal(await errorOf(t, 'wamp.session.add_testament', [topic, [], {}]), 'wamp.error.invalid_uri', topic);
@@ -138,9 +154,7 @@ describe('testaments', () => {
     // Only the router's own on_leave reaches the wamp. subscription.
     assert.deepEqual(
       sub.take().map((m) => [(m[3] as { topic: string }).topic, ...m.slice(4)]),
-      [
-        ['wamp.session.on_leave', [tId, authid, 'anonymous']],
-      ],
+      [['wamp.session.on_leave', [tId, authid, 'anonymous']]],
       'no rejected testament is published',
     );
   });
@@ -179,7 +193,13 @@ describe('testaments', () => {
   it('badly typed publish_options are refused with wamp.error.invalid_argument, as PUBLISH would refuse them', async () => {
     const router = metaRouter();
     const t = MemoryClient.join(router);
-    for (const publish_options of [{ eligible: 5 }, { exclude: 'x' }, { eligible_authid: {} }, { exclude_authrole: 'admin' }, { disclose_me: 'yes' }]) {
+    for (const publish_options of [
+      { eligible: 5 },
+      { exclude: 'x' },
+      { eligible_authid: {} },
+      { exclude_authrole: 'admin' },
+      { disclose_me: 'yes' },
+    ]) {
       assert.equal(
         await errorOf(t, 'wamp.session.add_testament', ['com.example.t', ['x'], {}], { publish_options }),
         'wamp.error.invalid_argument',
@@ -261,7 +281,16 @@ describe('testaments are authorized as the PUBLISH they will become', () => {
 
   /** Test-only authentication: the client names its role in authextra. */
   const roleFromHello: TransportAuth = new Map([
-    ['anonymous', { ...anonymousAuthenticator(), start: (r) => ({ kind: 'welcome', principal: { authid: r.authid ?? 'x', authrole: r.authextra.role as string, authprovider: 'static' } }) }],
+    [
+      'anonymous',
+      {
+        ...anonymousAuthenticator(),
+        start: (r) => ({
+          kind: 'welcome',
+          principal: { authid: r.authid ?? 'x', authrole: r.authextra.role as string, authprovider: 'static' },
+        }),
+      },
+    ],
   ]);
   const setup = () => {
     const router = metaRouter({ authorizer: buildAuthorizer('realm1', roles, {} as InternalCaller) });
@@ -281,10 +310,13 @@ describe('testaments are authorized as the PUBLISH they will become', () => {
     assert.equal(await result(app, 'wamp.session.flush_testaments', [], { scope: 'destroyed' }), 1, 'only the allowed one was kept');
     await addTestament(app, 'com.example.t', ['yes again'], {});
     app.disconnect();
-    assert.deepEqual(eventsOf(listener.take()).map((e) => e[2]), [['yes again']]);
+    assert.deepEqual(
+      eventsOf(listener.take()).map((e) => e[2]),
+      [['yes again']],
+    );
   });
 
-  it('the role\'s disclose.publisher applies to its testaments, as to its publications', async () => {
+  it("the role's disclose.publisher applies to its testaments, as to its publications", async () => {
     const { join } = setup();
     const listener = join('listener');
     listener.subscribe('com.example.t');
@@ -292,7 +324,10 @@ describe('testaments are authorized as the PUBLISH they will become', () => {
     const { id, authid } = loud.session;
     await addTestament(loud, 'com.example.t', ['bye'], {});
     loud.disconnect();
-    assert.deepEqual(eventsOf(listener.take()).map((e) => e[1]), [{ publisher: id, publisher_authid: authid, publisher_authrole: 'loud' }]);
+    assert.deepEqual(
+      eventsOf(listener.take()).map((e) => e[1]),
+      [{ publisher: id, publisher_authid: authid, publisher_authrole: 'loud' }],
+    );
   });
 });
 
@@ -328,10 +363,13 @@ describe('testament limits', () => {
     assert.equal(await result(t, 'wamp.session.flush_testaments'), 1);
     await addTestament(t, 'com.example.t', [big], {}, { scope: 'detached' });
     t.disconnect();
-    assert.deepEqual(eventsOf(sub.take()).map((e) => [e[0], (e[2] as string[])[0].length]), [
-      [id, 5],
-      [id, big.length],
-    ]);
+    assert.deepEqual(
+      eventsOf(sub.take()).map((e) => [e[0], (e[2] as string[])[0].length]),
+      [
+        [id, 5],
+        [id, big.length],
+      ],
+    );
   });
 
   it('the configured limits apply, and a refused testament costs nothing', async () => {

@@ -20,7 +20,12 @@ function config(secret: string | undefined): object {
           {
             type: 'websocket',
             endpoint: { type: 'tcp', port: 0, interface: '127.0.0.1' },
-            auth: { wampcra: { type: 'static', users: { alice: { secret: 'alice-pw', role: 'user', salt: 'c29tZXNhbHQ=', iterations: 1000, keylen: 32 } } } },
+            auth: {
+              wampcra: {
+                type: 'static',
+                users: { alice: { secret: 'alice-pw', role: 'user', salt: 'c29tZXNhbHQ=', iterations: 1000, keylen: 32 } },
+              },
+            },
           },
         ],
       },

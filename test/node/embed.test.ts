@@ -14,7 +14,10 @@ const config = {
         {
           name: 'realm1',
           roles: [
-            { name: 'anonymous', permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }] },
+            {
+              name: 'anonymous',
+              permissions: [{ uri: '', match: 'prefix', allow: { call: true, register: true, publish: true, subscribe: true } }],
+            },
             { name: 'reader', permissions: [{ uri: 'com.example.', match: 'prefix', allow: { call: true, subscribe: true } }] },
           ],
         },
@@ -54,7 +57,10 @@ describe('createRouter and in-process sessions', () => {
 
   it('offers procedures to WebSocket clients, with results and WAMP errors', async () => {
     const session = await node.session('realm1');
-    await session.register('com.example.greet', ([name], kwargs) => new Result([`hello ${String(name)}`], { polite: kwargs.polite === true }));
+    await session.register(
+      'com.example.greet',
+      ([name], kwargs) => new Result([`hello ${String(name)}`], { polite: kwargs.polite === true }),
+    );
     await session.register('com.example.fail', () => {
       throw new WampError('com.example.error.nope', ['not today']);
     });
@@ -98,11 +104,14 @@ describe('createRouter and in-process sessions', () => {
     const { args } = await session.call('wamp.session.get', [session.id]);
     assert.equal((args[0] as { authrole: string }).authrole, 'trusted');
     const reader = await node.session('realm1', { authid: 'dashboard', authrole: 'reader' });
-    await assert.rejects(reader.register('com.example.mine', () => 1), (err: unknown) => {
-      assert.ok(err instanceof WampError, 'a WampError');
-      assert.equal(err.uri, 'wamp.error.not_authorized');
-      return true;
-    });
+    await assert.rejects(
+      reader.register('com.example.mine', () => 1),
+      (err: unknown) => {
+        assert.ok(err instanceof WampError, 'a WampError');
+        assert.equal(err.uri, 'wamp.error.not_authorized');
+        return true;
+      },
+    );
     await assert.rejects(node.session('realm1', { authrole: 'nobody' }), /wamp\.error\.no_such_role/);
     await assert.rejects(node.session('nowhere'), /wamp\.error\.no_such_realm/);
     await reader.close();
@@ -120,13 +129,16 @@ describe('createRouter and in-process sessions', () => {
   });
 
   it('refuses an invalid config with every problem', async () => {
-    await assert.rejects(createRouter({ version: 2, workers: [{ type: 'router', realms: [], transports: [{ type: 'flashpolicy' }] }] }), (err: unknown) => {
-      assert.ok(err instanceof ConfigError, 'a ConfigError');
-      assert.deepEqual(err.problems.map((p) => `${p.path}: ${p.message}`), [
-        'workers[0].realms: must have at least 1 item',
-        'workers[0].transports[0].type: "flashpolicy" is not supported by Kreuz',
-      ]);
-      return true;
-    });
+    await assert.rejects(
+      createRouter({ version: 2, workers: [{ type: 'router', realms: [], transports: [{ type: 'flashpolicy' }] }] }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError, 'a ConfigError');
+        assert.deepEqual(
+          err.problems.map((p) => `${p.path}: ${p.message}`),
+          ['workers[0].realms: must have at least 1 item', 'workers[0].transports[0].type: "flashpolicy" is not supported by Kreuz'],
+        );
+        return true;
+      },
+    );
   });
 });

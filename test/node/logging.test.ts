@@ -24,7 +24,10 @@ describe('logging', () => {
     const text = capture();
     createLogger({ destination: text.destination }).info({ realm: 'realm1', session: 42, note: 'two words' }, 'session joined');
     assert.equal(text.lines.length, 1);
-    assert.match(text.lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  session joined realm=realm1 session=42 note="two words"\n$/);
+    assert.match(
+      text.lines[0],
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}session joined realm=realm1 session=42 note="two words"\n$/,
+    );
     const json = capture();
     createLogger({ destination: json.destination, format: 'json' }).warn({ session: 1 }, 'x');
     const entry = JSON.parse(json.lines[0]);
@@ -38,7 +41,7 @@ describe('logging', () => {
     logger.warn({}, 'shown');
     createLogger({ destination: out.destination, level: 'silent' }).fatal({}, 'never');
     assert.equal(out.lines.length, 1);
-    assert.match(out.lines[0], /WARN  shown/);
+    assert.match(out.lines[0], /WARN {2}shown/);
   });
 
   it('never writes tickets, secrets, passwords or keys, wherever they sit', () => {
@@ -54,13 +57,18 @@ describe('logging', () => {
       'with secrets',
     );
     const line = out.lines[0];
-    for (const secret of ['x-T1', 'x-S1', 'x-P1', 'x-K1', 'x-T2', 'PEM', 'x-PW', 'x-SK', 'x-VK']) assert.ok(!line.includes(secret), `${secret} leaked: ${line}`);
+    for (const secret of ['x-T1', 'x-S1', 'x-P1', 'x-K1', 'x-T2', 'PEM', 'x-PW', 'x-SK', 'x-VK'])
+      assert.ok(!line.includes(secret), `${secret} leaked: ${line}`);
     assert.ok(line.includes('[redacted]'), 'redacted values are marked');
   });
 
   it("puts the realm and session ID on the router's lines about a session", async () => {
     const out = capture();
-    const node = await startNode({ host: '127.0.0.1', port: 0, logger: createLogger({ destination: out.destination, format: 'json', level: 'debug' }) });
+    const node = await startNode({
+      host: '127.0.0.1',
+      port: 0,
+      logger: createLogger({ destination: out.destination, format: 'json', level: 'debug' }),
+    });
     try {
       const client = await RawClient.open(node.url);
       client.send([1, 'realm1', { roles: { caller: {} } }]);

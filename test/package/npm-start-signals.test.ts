@@ -36,12 +36,18 @@ interface NpmStart {
 /** `npm start -- --port 0 --realm <unique>`, in its own process group; resolves once the router listens. */
 function npmStart(): Promise<NpmStart> {
   const marker = `signals-${randomBytes(6).toString('hex')}`;
-  const npm = spawn('npm', ['start', '--', '--port', '0', '--realm', marker], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const npm = spawn('npm', ['start', '--', '--port', '0', '--realm', marker], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   groups.add(npm.pid!);
   let out = '';
   npm.stdout!.on('data', (d) => (out += d));
   npm.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => npm.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    npm.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not listen within 30 s:\n${out}`)), 30_000);
     npm.stdout!.on('data', () => {
@@ -104,7 +110,5 @@ describe('npm start and signals', () => {
 
   // A terminal's Ctrl-C signals the whole foreground process group: the router gets SIGINT from the
   // terminal and again from npm, which forwards it, and takes the second as "stop at once".
-  it('SIGINT to the process group (Ctrl-C in a terminal) stops the router gracefully', () =>
-    stopsGracefully('SIGINT', 'group'),
-  );
+  it('SIGINT to the process group (Ctrl-C in a terminal) stops the router gracefully', () => stopsGracefully('SIGINT', 'group'));
 });

@@ -42,7 +42,8 @@ function mustRun(command: string, args: string[], options: SpawnSyncOptions = {}
 function consumerLock(tarball: string, integrity: string, devExtras: string[]) {
   const packages: Record<string, unknown> = {};
   for (const [path, entry] of Object.entries(repoLock.packages as Record<string, Record<string, unknown>>)) {
-    if (path !== '' && !entry.dev) packages[path] = { ...entry, devOptional: undefined, optional: entry.optional || entry.devOptional || undefined };
+    if (path !== '' && !entry.dev)
+      packages[path] = { ...entry, devOptional: undefined, optional: entry.optional || entry.devOptional || undefined };
   }
   const wanted = [...devExtras];
   while (wanted.length > 0) {
@@ -54,7 +55,10 @@ function consumerLock(tarball: string, integrity: string, devExtras: string[]) {
     packages[path] = { ...entry, dev: undefined };
     wanted.push(...Object.keys(entry.dependencies ?? {}));
   }
-  const dependencies = { kreuz: `file:${tarball}`, ...Object.fromEntries(devExtras.map((n) => [n, repoLock.packages[`node_modules/${n}`].version])) };
+  const dependencies = {
+    kreuz: `file:${tarball}`,
+    ...Object.fromEntries(devExtras.map((n) => [n, repoLock.packages[`node_modules/${n}`].version])),
+  };
   packages['node_modules/kreuz'] = {
     version: pkg.version,
     resolved: `file:${tarball}`,
@@ -66,7 +70,12 @@ function consumerLock(tarball: string, integrity: string, devExtras: string[]) {
   };
   return {
     manifest: { name: 'kreuz-consumer', private: true, type: 'module', dependencies, overrides: pkg.overrides },
-    lock: { name: 'kreuz-consumer', lockfileVersion: 3, requires: true, packages: { '': { name: 'kreuz-consumer', dependencies }, ...packages } },
+    lock: {
+      name: 'kreuz-consumer',
+      lockfileVersion: 3,
+      requires: true,
+      packages: { '': { name: 'kreuz-consumer', dependencies }, ...packages },
+    },
   };
 }
 
@@ -95,12 +104,24 @@ describe('the npm package', () => {
   });
 
   it('ships dist (.js, .d.ts, source maps), bin, schema, README and package.json, and no tests or sources', () => {
-    for (const file of ['package.json', 'README.md', 'bin/kreuz.js', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/cli/main.js', 'schema/kreuz-config.schema.json']) {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'bin/kreuz.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/index.js.map',
+      'dist/cli/main.js',
+      'schema/kreuz-config.schema.json',
+    ]) {
       assert.ok(packedFiles.includes(file), `${file} is not in the tarball`);
     }
     if (existsSync(join(root, 'LICENSE'))) assert.ok(packedFiles.includes('LICENSE'), 'LICENSE is not in the tarball');
     const unwanted = packedFiles.filter(
-      (f) => /^(test|src|bench|scripts|\.ci|node_modules)\//.test(f) || /\.test\.|fixtures|\.tsbuildinfo$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      (f) =>
+        /^(test|src|bench|scripts|\.ci|node_modules)\//.test(f) ||
+        /\.test\.|fixtures|\.tsbuildinfo$/.test(f) ||
+        (f.endsWith('.ts') && !f.endsWith('.d.ts')),
     );
     assert.deepEqual(unwanted, []);
     // Every module the package points at is in it.
@@ -176,7 +197,9 @@ export { ConfigError, called, options, startNode, twice, urls };
 await node.shutdown();
 `,
     );
-    const r = run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--listFiles'], { cwd: app });
+    const r = run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json', '--listFiles'], {
+      cwd: app,
+    });
     assert.doesNotMatch(r.stdout + r.stderr, /error TS\d+/, 'tsc reported errors');
     assert.equal(r.status, 0, r.stdout + r.stderr);
     // It checked the installed declarations, not the sources.

@@ -19,12 +19,14 @@ test('indefinite-length text and byte strings (cbor-x alone cannot decode them)'
   // Inside indefinite containers, and longer than a one-byte head.
   const long = 'y'.repeat(300);
   const chunk = (s: string) => '7818' + Buffer.from(s).toString('hex'); // 24-byte text chunks
-  const chunks = long.match(/.{1,24}/g)!.map((c) => (c.length === 24 ? chunk(c) : (0x60 + c.length).toString(16) + Buffer.from(c).toString('hex')));
+  const chunks = long
+    .match(/.{1,24}/g)!
+    .map((c) => (c.length === 24 ? chunk(c) : (0x60 + c.length).toString(16) + Buffer.from(c).toString('hex')));
   assert.deepEqual(decode('9f 7f' + chunks.join('') + 'ff ff'), [long]);
   assert.ok(Buffer.isBuffer((decode('81 5f 4101 ff') as unknown[])[0]));
 });
 
-test('tag 64 (Uint8Array, cbor-x\'s and node-cbor\'s default) decodes to a Buffer', () => {
+test("tag 64 (Uint8Array, cbor-x's and node-cbor's default) decodes to a Buffer", () => {
   const v = decode('82 d840 43010203 a1 6162 d840 40') as unknown[];
   assert.deepEqual(v, [Buffer.from([1, 2, 3]), { b: Buffer.alloc(0) }]);
   assert.ok(Buffer.isBuffer(v[0]));

@@ -9,11 +9,15 @@ import { cborSerializer } from '../../src/serializers/cbor.ts';
 const h = (s: string) => Buffer.from(s, 'hex');
 
 function rejects(decode: () => unknown, what: string): void {
-  assert.throws(decode, (err: unknown) => {
-    assert.ok(err instanceof SerializationError, `${what}: threw ${String(err)} instead of SerializationError`);
-    assert.equal(err.name, 'SerializationError');
-    return true;
-  }, what);
+  assert.throws(
+    decode,
+    (err: unknown) => {
+      assert.ok(err instanceof SerializationError, `${what}: threw ${String(err)} instead of SerializationError`);
+      assert.equal(err.name, 'SerializationError');
+      return true;
+    },
+    what,
+  );
 }
 
 const BAD: Record<string, [string, Buffer | string][]> = {
@@ -81,7 +85,14 @@ for (const ser of serializers) {
   });
 
   test(`${ser.name}: truncating a valid message at every byte throws SerializationError`, () => {
-    const whole = ser.encode([36, 2 ** 40, 5, { forward_for: [{ session: 2 ** 50 }] }, ['x'.repeat(40), Buffer.from('ab'), 1.5], { k: null }]);
+    const whole = ser.encode([
+      36,
+      2 ** 40,
+      5,
+      { forward_for: [{ session: 2 ** 50 }] },
+      ['x'.repeat(40), Buffer.from('ab'), 1.5],
+      { k: null },
+    ]);
     const bytes = typeof whole === 'string' ? Buffer.from(whole) : whole;
     for (let n = 0; n < bytes.length; n++) rejects(() => ser.decode(bytes.subarray(0, n)), `first ${n} bytes`);
   });
@@ -98,7 +109,7 @@ test('encode failures are SerializationErrors too', () => {
   assert.throws(() => jsonSerializer.encode([1n]), SerializationError);
 });
 
-test('decode returns whatever value is there: shape is the router\'s business', () => {
+test("decode returns whatever value is there: shape is the router's business", () => {
   assert.equal(jsonSerializer.decode('42'), 42);
   assert.deepEqual(msgpackSerializer.decode(h('81a161c3')), { a: true });
   assert.equal(cborSerializer.decode(h('6161')), 'a');

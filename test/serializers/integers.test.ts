@@ -13,19 +13,46 @@ test('msgpack: IDs above 32 bits are uint64 (0xcf), not float64', () => {
   assert.equal(hex(msgpackSerializer.encode([48, MAX_ID, {}, 'a.b'])), '9430cf002000000000000080a3612e62');
   assert.equal(hex(msgpackSerializer.encode([48, 2 ** 32, {}, 'a.b'])), '9430cf000000010000000080a3612e62');
   // Smaller ones keep the smallest head, like Python's msgpack.
-  assert.equal(hex(msgpackSerializer.encode([2 ** 32 - 1, 65536, 255, 127, -1, -33, -(2 ** 31)])), '97ceffffffffce00010000ccff7fffd0dfd280000000');
+  assert.equal(
+    hex(msgpackSerializer.encode([2 ** 32 - 1, 65536, 255, 127, -1, -33, -(2 ** 31)])),
+    '97ceffffffffce00010000ccff7fffd0dfd280000000',
+  );
   assert.equal(hex(msgpackSerializer.encode([-(2 ** 31) - 1, -(2 ** 53)])), '92d3ffffffff7fffffffd3ffe0000000000000');
 });
 
 test('cbor: IDs above 32 bits are unsigned ints (major type 0, 0x1b), not float64', () => {
   assert.equal(hex(cborSerializer.encode([48, MAX_ID, {}, 'a.b'])), '8418301b0020000000000000a063612e62');
   assert.equal(hex(cborSerializer.encode([48, 2 ** 32, {}, 'a.b'])), '8418301b0000000100000000a063612e62');
-  assert.equal(hex(cborSerializer.encode([2 ** 32 - 1, -(2 ** 32), -(2 ** 32) - 1, -(2 ** 53)])), '841affffffff3affffffff3b00000001000000003b001fffffffffffff');
+  assert.equal(
+    hex(cborSerializer.encode([2 ** 32 - 1, -(2 ** 32), -(2 ** 32) - 1, -(2 ** 53)])),
+    '841affffffff3affffffff3b00000001000000003b001fffffffffffff',
+  );
 });
 
 for (const ser of serializers) {
   test(`${ser.name}: integers decode to the same JS numbers, floats stay floats`, () => {
-    const values = [0, 1, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, -1, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 53), 1.5, -0.25, 1e300, 4294967296.5];
+    const values = [
+      0,
+      1,
+      23,
+      24,
+      255,
+      256,
+      65535,
+      65536,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 53 - 1,
+      2 ** 53,
+      -1,
+      -(2 ** 31),
+      -(2 ** 31) - 1,
+      -(2 ** 53),
+      1.5,
+      -0.25,
+      1e300,
+      4294967296.5,
+    ];
     const decoded = ser.decode(ser.encode([48, MAX_ID, {}, 'a.b', values])) as unknown[];
     assert.deepEqual(decoded, [48, MAX_ID, {}, 'a.b', values]);
     for (const v of decoded[4] as unknown[]) assert.equal(typeof v, 'number');
@@ -42,7 +69,11 @@ test('float64 stays float64 (no float32 shortening), non-integers are never patc
 
 test('wide integers inside strings, binaries and nested containers are found correctly', () => {
   // Bytes that look like a float64 head inside payloads must not be rewritten.
-  const tricky = ['\u00cb' + 'x'.repeat(40), Buffer.from([0xcb, 0xfb, 0x41, 0xf0, 0, 0, 0, 0, 0, 0]), { a: [2 ** 40, { b: -(2 ** 40) }], c: 0.5 }];
+  const tricky = [
+    '\u00cb' + 'x'.repeat(40),
+    Buffer.from([0xcb, 0xfb, 0x41, 0xf0, 0, 0, 0, 0, 0, 0]),
+    { a: [2 ** 40, { b: -(2 ** 40) }], c: 0.5 },
+  ];
   for (const ser of [msgpackSerializer, cborSerializer]) {
     assert.deepEqual(ser.decode(ser.encode([36, 2 ** 40, 2 ** 41, {}, tricky])), [36, 2 ** 40, 2 ** 41, {}, tricky]);
   }

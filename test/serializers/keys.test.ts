@@ -43,11 +43,15 @@ function check(decoded: unknown, v: Value, where: string): void {
   if (Array.isArray(v)) {
     assert.ok(Array.isArray(decoded), where);
     assert.equal(decoded.length, v.length, where);
-    v.forEach((item, i) => check(decoded[i], item as Value, `${where}[${i}]`));
+    for (const [i, item] of v.entries()) check(decoded[i], item as Value, `${where}[${i}]`);
   } else if (typeof v === 'object' && v !== null && !Buffer.isBuffer(v)) {
     assert.equal(Object.getPrototypeOf(decoded), Object.prototype, `${where}: prototype changed`);
     const obj = decoded as Record<string, unknown>;
-    assert.deepEqual(Object.keys(obj), v.dict.map(([k]) => k), `${where}: keys`);
+    assert.deepEqual(
+      Object.keys(obj),
+      v.dict.map(([k]) => k),
+      `${where}: keys`,
+    );
     for (const [k, item] of v.dict) {
       const desc = Object.getOwnPropertyDescriptor(obj, k);
       assert.ok(desc && 'value' in desc && desc.enumerable && desc.writable, `${where}.${k}: not an own data property`);
@@ -70,7 +74,14 @@ const VALUES: Value[] = [1, 'x', null, true, Buffer.from('bin'), [1, 2], dict(['
 function messages(key: string): Value[] {
   return VALUES.flatMap((value) => [
     [16, 1, dict([key, value]), 'com.example.topic'],
-    [48, 2, dict(['x', 1], [key, value], ['y', Buffer.of(0)]), 'a.b', [dict([key, dict([key, value])])], dict([key, value], ['z', [value]])],
+    [
+      48,
+      2,
+      dict(['x', 1], [key, value], ['y', Buffer.of(0)]),
+      'a.b',
+      [dict([key, dict([key, value])])],
+      dict([key, value], ['z', [value]]),
+    ],
   ]);
 }
 
@@ -89,7 +100,11 @@ for (const from of serializers) {
         for (const to of serializers) {
           const there = to.decode(to.encode(decoded as unknown[]));
           check(there, m, `${where} -> ${to.name}`);
-          assert.equal(Buffer.from(to.encode(decoded as unknown[])).toString('hex'), Buffer.from(wire(to.name, m)).toString('hex'), `${where} -> ${to.name}: bytes`);
+          assert.equal(
+            Buffer.from(to.encode(decoded as unknown[])).toString('hex'),
+            Buffer.from(wire(to.name, m)).toString('hex'),
+            `${where} -> ${to.name}: bytes`,
+          );
         }
         assertPrototypeClean(where);
       }
@@ -99,12 +114,19 @@ for (const from of serializers) {
 
 test('all prototype names in one map, with values of every kind (msgpackr calls toJSON when "constructor" is a key)', () => {
   for (const value of VALUES) {
-    for (const m of [[1, dict(...PROTOTYPE_NAMES.map((k): [string, Value] => [k, value]))], [1, dict(['constructor', value], ['toJSON', value])]] as Value[]) {
+    for (const m of [
+      [1, dict(...PROTOTYPE_NAMES.map((k): [string, Value] => [k, value]))],
+      [1, dict(['constructor', value], ['toJSON', value])],
+    ] as Value[]) {
       for (const from of serializers) {
         const decoded = from.decode(wire(from.name, m));
         check(decoded, m, from.name);
         for (const to of serializers) {
-          assert.equal(Buffer.from(to.encode(decoded as unknown[])).toString('hex'), Buffer.from(wire(to.name, m)).toString('hex'), `${from.name} -> ${to.name}`);
+          assert.equal(
+            Buffer.from(to.encode(decoded as unknown[])).toString('hex'),
+            Buffer.from(wire(to.name, m)).toString('hex'),
+            `${from.name} -> ${to.name}`,
+          );
         }
       }
     }
@@ -120,24 +142,42 @@ test('"__proto__" next to "__proto_" (the name the libraries would rename it to)
 test('cbor: a "__proto__" key in indefinite-length chunks, and in an indefinite-length map', () => {
   const key = cbor.open(3, [cbor.text('__pro'), cbor.text('to__')]);
   check(cborSerializer.decode(cbor.map([[key, cbor.uint(1)]])), dict(['__proto__', 1]), 'chunked key');
-  check(cborSerializer.decode(cbor.open(5, [cbor.text('__proto__'), cbor.uint(1), cbor.text('b'), cbor.uint(2)])), dict(['__proto__', 1], ['b', 2]), 'open map');
-  check(cborSerializer.decode(cbor.map([[cbor.open(3, [cbor.text('abcd'), cbor.text('efghi')]), cbor.uint(1)]])), dict(['abcdefghi', 1]), 'chunked 9-byte key');
+  check(
+    cborSerializer.decode(cbor.open(5, [cbor.text('__proto__'), cbor.uint(1), cbor.text('b'), cbor.uint(2)])),
+    dict(['__proto__', 1], ['b', 2]),
+    'open map',
+  );
+  check(
+    cborSerializer.decode(cbor.map([[cbor.open(3, [cbor.text('abcd'), cbor.text('efghi')]), cbor.uint(1)]])),
+    dict(['abcdefghi', 1]),
+    'chunked 9-byte key',
+  );
 });
 
 test('msgpack: a "__proto__" key as str8/str16/str32', () => {
   const body = Buffer.from('__proto__');
   for (const head of [Buffer.of(0xd9, 9), Buffer.of(0xda, 0, 9), Buffer.of(0xdb, 0, 0, 0, 9)]) {
-    check(msgpackSerializer.decode(Buffer.concat([Buffer.of(0x81), head, body, Buffer.of(1)])), dict(['__proto__', 1]), head.toString('hex'));
+    check(
+      msgpackSerializer.decode(Buffer.concat([Buffer.of(0x81), head, body, Buffer.of(1)])),
+      dict(['__proto__', 1]),
+      head.toString('hex'),
+    );
   }
 });
 
 test('msgpack: map keys that are not strings are refused', () => {
   const keys = ['01', 'ff', 'cc80', 'd0ff', 'c0', 'c2', 'c3', 'cb3ff8000000000000', 'c40161', '90', '80', 'd40001'];
-  for (const k of keys) refuses(() => msgpackSerializer.decode(hex(`92 01 81 ${k} 01`)), /^msgpack: map key must be a string \(WAMP dict keys are strings\)/, k);
+  for (const k of keys)
+    refuses(
+      () => msgpackSerializer.decode(hex(`92 01 81 ${k} 01`)),
+      /^msgpack: map key must be a string \(WAMP dict keys are strings\)/,
+      k,
+    );
 });
 
 test('cbor: map keys that are not text strings are refused', () => {
   const keys = ['01', '20', '4161', '80', 'a0', 'd9d9f76161', 'f4', 'f6', 'f93c00', '5f4161ff'];
-  for (const k of keys) refuses(() => cborSerializer.decode(hex(`82 01 a1 ${k} 01`)), /^cbor: map key must be a text string \(WAMP dict keys are strings\)/, k);
+  for (const k of keys)
+    refuses(() => cborSerializer.decode(hex(`82 01 a1 ${k} 01`)), /^cbor: map key must be a text string \(WAMP dict keys are strings\)/, k);
   assert.deepEqual(cborSerializer.decode(hex('bf 7f 6161 ff 01 ff')), { a: 1 }); // an indefinite-length text key is still text
 });

@@ -8,7 +8,10 @@ import { serializers } from '../../src/serializers/index.ts';
 // ±Infinity and -0 (JSON cannot carry them), and strings starting with
 // U+0000 (binary by WAMP's JSON convention). Keys are any strings,
 // Object.prototype's member names included (see keys.test.ts).
-const key = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'toJSON', 'valueOf', 'hasOwnProperty', 'toString'));
+const key = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('__proto__', 'constructor', 'toJSON', 'valueOf', 'hasOwnProperty', 'toString'),
+);
 const text = (unit: 'grapheme' | 'binary', maxLength: number) => fc.string({ unit, maxLength }).filter((s) => !s.startsWith('\0'));
 const leaf = fc.oneof(
   fc.maxSafeInteger(),

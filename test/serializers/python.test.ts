@@ -43,7 +43,14 @@ print(json.dumps(report))
 `;
 
 test('Python msgpack/cbor2 read our IDs as ints, bytes as bytes, strings as str, and vice versa', () => {
-  const message = [36, 2 ** 53, 4294967296, { publisher: 7814135, forward_for: [{ session: 2 ** 40 }] }, [Buffer.from([0, 0xff, 0x62]), 'text', 1.5, -(2 ** 40), true, null, { nested: 'x'.repeat(300) }], { k: [Buffer.alloc(0)] }];
+  const message = [
+    36,
+    2 ** 53,
+    4294967296,
+    { publisher: 7814135, forward_for: [{ session: 2 ** 40 }] },
+    [Buffer.from([0, 0xff, 0x62]), 'text', 1.5, -(2 ** 40), true, null, { nested: 'x'.repeat(300) }],
+    { k: [Buffer.alloc(0)] },
+  ];
   const input = JSON.stringify({
     msgpack: (msgpackSerializer.encode(message) as Buffer).toString('hex'),
     cbor: (cborSerializer.encode(message) as Buffer).toString('hex'),
@@ -53,7 +60,14 @@ test('Python msgpack/cbor2 read our IDs as ints, bytes as bytes, strings as str,
   assert.equal(run.status, 0, run.stderr);
   const report = JSON.parse(run.stdout);
 
-  const expectedTypes = ['int', 'int', 'int', { publisher: 'int', forward_for: [{ session: 'int' }] }, ['bytes', 'str', 'float', 'int', 'bool', 'NoneType', { nested: 'str' }], { k: ['bytes'] }];
+  const expectedTypes = [
+    'int',
+    'int',
+    'int',
+    { publisher: 'int', forward_for: [{ session: 'int' }] },
+    ['bytes', 'str', 'float', 'int', 'bool', 'NoneType', { nested: 'str' }],
+    { k: ['bytes'] },
+  ];
   for (const name of ['msgpack', 'cbor']) {
     assert.deepEqual(report[name].types, expectedTypes, name);
     assert.deepEqual(report[name].ids, [2 ** 53, 4294967296], name);
@@ -62,7 +76,14 @@ test('Python msgpack/cbor2 read our IDs as ints, bytes as bytes, strings as str,
     assert.equal(report[name].reencoded_identical, true, `${name}: Python re-encodes differently`);
   }
 
-  const fromPython = [36, 2 ** 53, 4294967296, { publisher: 7814135 }, [Buffer.from('\x00\xffbin', 'latin1'), 'text', 1.5, -(2 ** 40), true, null], { k: [Buffer.alloc(0)] }];
+  const fromPython = [
+    36,
+    2 ** 53,
+    4294967296,
+    { publisher: 7814135 },
+    [Buffer.from('\x00\xffbin', 'latin1'), 'text', 1.5, -(2 ** 40), true, null],
+    { k: [Buffer.alloc(0)] },
+  ];
   for (const ser of [msgpackSerializer, cborSerializer]) {
     const decoded = ser.decode(Buffer.from(report.from_python[ser.name], 'hex')) as unknown[];
     assert.deepEqual(decoded, fromPython, ser.name);

@@ -29,10 +29,31 @@ const NOT_OURS = new Set(['ubjson', 'flatbuffers']);
 // Message type name -> code, and attribute name -> position in the wire array,
 // from the WAMP message layouts (args/kwargs are optional trailing elements).
 const CODES: Record<string, number> = {
-  HELLO: 1, WELCOME: 2, ABORT: 3, CHALLENGE: 4, AUTHENTICATE: 5, GOODBYE: 6, ERROR: 8,
-  PUBLISH: 16, PUBLISHED: 17, SUBSCRIBE: 32, SUBSCRIBED: 33, UNSUBSCRIBE: 34, UNSUBSCRIBED: 35,
-  EVENT: 36, EVENT_RECEIVED: 337, CALL: 48, CANCEL: 49, RESULT: 50, REGISTER: 64, REGISTERED: 65,
-  UNREGISTER: 66, UNREGISTERED: 67, INVOCATION: 68, INTERRUPT: 69, YIELD: 70,
+  HELLO: 1,
+  WELCOME: 2,
+  ABORT: 3,
+  CHALLENGE: 4,
+  AUTHENTICATE: 5,
+  GOODBYE: 6,
+  ERROR: 8,
+  PUBLISH: 16,
+  PUBLISHED: 17,
+  SUBSCRIBE: 32,
+  SUBSCRIBED: 33,
+  UNSUBSCRIBE: 34,
+  UNSUBSCRIBED: 35,
+  EVENT: 36,
+  EVENT_RECEIVED: 337,
+  CALL: 48,
+  CANCEL: 49,
+  RESULT: 50,
+  REGISTER: 64,
+  REGISTERED: 65,
+  UNREGISTER: 66,
+  UNREGISTERED: 67,
+  INVOCATION: 68,
+  INTERRUPT: 69,
+  YIELD: 70,
 };
 const LAYOUT: Record<number, Record<string, number>> = {
   1: { realm: 1, details: 2 }, // HELLO [1, Realm, Details]
@@ -138,7 +159,10 @@ function checkSerializationSample(sample: SerializationSample, ser: Serializer, 
     // msgpack/cbor encodings come from Python's canonical encoders (smallest integer and
     // length heads, float64); the JSON lists include a compact variant.
     const hexes = listed.map((b) => b.toString('hex'));
-    assert.ok(hexes.includes(asBytes(ours).toString('hex')), `${where}: our bytes ${asBytes(ours).toString('hex')} not among ${hexes.join(', ')}`);
+    assert.ok(
+      hexes.includes(asBytes(ours).toString('hex')),
+      `${where}: our bytes ${asBytes(ours).toString('hex')} not among ${hexes.join(', ')}`,
+    );
   }
 }
 

@@ -48,15 +48,47 @@ export const cbor = {
 
 /** MessagePack (https://github.com/msgpack/msgpack/blob/master/spec.md). */
 export const msgpack = {
-  uint: (n: number) => (n < 0x80 ? Buffer.of(n) : n < 0x100 ? Buffer.of(0xcc, n) : n < 0x10000 ? Buffer.of(0xcd, n >> 8, n & 0xff) : u32(0xce, n)),
+  uint: (n: number) =>
+    n < 0x80 ? Buffer.of(n) : n < 0x100 ? Buffer.of(0xcc, n) : n < 0x10000 ? Buffer.of(0xcd, n >> 8, n & 0xff) : u32(0xce, n),
   str: (s: string) => {
     const b = Buffer.from(s);
-    const head = b.length < 32 ? Buffer.of(0xa0 | b.length) : b.length < 0x100 ? Buffer.of(0xd9, b.length) : b.length < 0x10000 ? Buffer.of(0xda, b.length >> 8, b.length & 0xff) : u32(0xdb, b.length);
+    const head =
+      b.length < 32
+        ? Buffer.of(0xa0 | b.length)
+        : b.length < 0x100
+          ? Buffer.of(0xd9, b.length)
+          : b.length < 0x10000
+            ? Buffer.of(0xda, b.length >> 8, b.length & 0xff)
+            : u32(0xdb, b.length);
     return cat([head, b]);
   },
-  bin: (u8: Uint8Array) => cat([u8.length < 0x100 ? Buffer.of(0xc4, u8.length) : u8.length < 0x10000 ? Buffer.of(0xc5, u8.length >> 8, u8.length & 0xff) : u32(0xc6, u8.length), u8]),
-  array: (items: readonly Uint8Array[]) => cat([items.length < 16 ? Buffer.of(0x90 | items.length) : items.length < 0x10000 ? Buffer.of(0xdc, items.length >> 8, items.length & 0xff) : u32(0xdd, items.length), ...items]),
-  map: (pairs: readonly [Uint8Array, Uint8Array][]) => cat([pairs.length < 16 ? Buffer.of(0x80 | pairs.length) : pairs.length < 0x10000 ? Buffer.of(0xde, pairs.length >> 8, pairs.length & 0xff) : u32(0xdf, pairs.length), ...pairs.flat()]),
+  bin: (u8: Uint8Array) =>
+    cat([
+      u8.length < 0x100
+        ? Buffer.of(0xc4, u8.length)
+        : u8.length < 0x10000
+          ? Buffer.of(0xc5, u8.length >> 8, u8.length & 0xff)
+          : u32(0xc6, u8.length),
+      u8,
+    ]),
+  array: (items: readonly Uint8Array[]) =>
+    cat([
+      items.length < 16
+        ? Buffer.of(0x90 | items.length)
+        : items.length < 0x10000
+          ? Buffer.of(0xdc, items.length >> 8, items.length & 0xff)
+          : u32(0xdd, items.length),
+      ...items,
+    ]),
+  map: (pairs: readonly [Uint8Array, Uint8Array][]) =>
+    cat([
+      pairs.length < 16
+        ? Buffer.of(0x80 | pairs.length)
+        : pairs.length < 0x10000
+          ? Buffer.of(0xde, pairs.length >> 8, pairs.length & 0xff)
+          : u32(0xdf, pairs.length),
+      ...pairs.flat(),
+    ]),
   /** An extension of `type` (-128..127) in the smallest form for `data`, or the one asked for. */
   ext(type: number, data: Uint8Array, form?: 'fixext' | 'ext8' | 'ext16' | 'ext32'): Buffer {
     const fixed = [1, 2, 4, 8, 16].indexOf(data.length);
@@ -95,7 +127,8 @@ function u32(type: number, n: number): Buffer {
 
 /** Nesting `depth` levels deep in `ser`'s format: arrays, or maps under the key "k" with an array in the middle. */
 export function nested(ser: Serializer['name'], depth: number, kind: 'array' | 'map' = 'array'): Buffer | string {
-  if (ser === 'json') return kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"k":'.repeat(depth - 1) + '[]' + '}'.repeat(depth - 1);
+  if (ser === 'json')
+    return kind === 'array' ? '['.repeat(depth) + ']'.repeat(depth) : '{"k":'.repeat(depth - 1) + '[]' + '}'.repeat(depth - 1);
   const parts: Uint8Array[] = [];
   for (let i = 1; i < depth; i++) {
     if (kind === 'array') parts.push(Buffer.of(ser === 'msgpack' ? 0x91 : 0x81));
@@ -107,9 +140,13 @@ export function nested(ser: Serializer['name'], depth: number, kind: 'array' | '
 
 /** Asserts that `decode` throws a SerializationError whose message matches `message`. */
 export function refuses(decode: () => unknown, message: RegExp, what = message.source): void {
-  assert.throws(decode, (err: unknown) => {
-    assert.ok(err instanceof SerializationError, `${what}: threw ${String(err)} instead of SerializationError`);
-    assert.match(err.message, message, what);
-    return true;
-  }, what);
+  assert.throws(
+    decode,
+    (err: unknown) => {
+      assert.ok(err instanceof SerializationError, `${what}: threw ${String(err)} instead of SerializationError`);
+      assert.match(err.message, message, what);
+      return true;
+    },
+    what,
+  );
 }

@@ -62,7 +62,10 @@ describe('containment at the transport edge', () => {
       assert.deepEqual([abort[0], abort[2]], [ABORT, 'wamp.error.protocol_violation'], serializer);
       await victim.closed;
     }
-    assert.ok(logger.lines.some((l) => l.level === 'error' && /session ended/.test(l.message)), 'logged');
+    assert.ok(
+      logger.lines.some((l) => l.level === 'error' && /session ended/.test(l.message)),
+      'logged',
+    );
     assert.equal(router.counters.sessionsFailed, 3);
 
     // The bystanders' call in flight completes, and new calls work.
@@ -76,7 +79,7 @@ describe('containment at the transport edge', () => {
     caller.close();
   });
 
-  it('a value a subscriber\'s serializer cannot express fails that delivery only; the others get it, and the next event reaches all', async () => {
+  it("a value a subscriber's serializer cannot express fails that delivery only; the others get it, and the next event reaches all", async () => {
     const json = await RawClient.join(url, 'json');
     const msgpack = await RawClient.join(url, 'msgpack');
     for (const s of [json, msgpack]) {
@@ -125,10 +128,17 @@ describe('containment at the transport edge', () => {
 });
 
 describe('opening timeout with a CHALLENGE pending', () => {
-  const router = new Router({ realms: [{ name: 'realm1', authorizer: { authorize: () => ({ allow: true }), hasRole: () => true } }], limits: { openingTimeout: 300 } });
+  const router = new Router({
+    realms: [{ name: 'realm1', authorizer: { authorize: () => ({ allow: true }), hasRole: () => true } }],
+    limits: { openingTimeout: 300 },
+  });
   let ws: Listener;
   before(async () => {
-    ws = await listenWebSocket(router, { port: 0 }, { auth: new Map([['ticket', staticTicket(new Map([['joe', { ticket: 'secret', role: 'user' }]]))]]) });
+    ws = await listenWebSocket(
+      router,
+      { port: 0 },
+      { auth: new Map([['ticket', staticTicket(new Map([['joe', { ticket: 'secret', role: 'user' }]]))]]) },
+    );
   });
   after(() => ws.close());
 

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Router } from '../../src/core/router.ts';
+import type { Router } from '../../src/core/router.ts';
 import { frame, lengthExponent, listenRawSocket } from '../../src/transports/rawsocket.ts';
 import type { Listener } from '../../src/transports/listen.ts';
 import { jsonSerializer } from '../../src/serializers/index.ts';

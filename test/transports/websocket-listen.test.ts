@@ -34,7 +34,10 @@ function registered(uri: string): boolean {
 }
 
 /** Opens a WebSocket; resolves with 'open' or the HTTP status of a refused handshake. */
-function handshake(url: string, options: WebSocket.ClientOptions = {}): Promise<{ open: true; ws: WebSocket } | { open: false; status: number; body: string }> {
+function handshake(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ open: true; ws: WebSocket } | { open: false; status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ['wamp.2.json'], options);
     const timer = setTimeout(() => reject(new Error('no handshake answer within 2 s')), 2000);

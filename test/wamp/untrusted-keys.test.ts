@@ -25,7 +25,8 @@ const WITH_OPTIONS: Array<[string, (options: object) => unknown[]]> = [
 
 describe('untrusted keys', () => {
   it('knows the prototype names it guards against', () => {
-    for (const name of ['__proto__', 'constructor', 'valueOf', 'hasOwnProperty', 'toString', 'isPrototypeOf']) assert.ok(PROTOTYPE_NAMES.includes(name));
+    for (const name of ['__proto__', 'constructor', 'valueOf', 'hasOwnProperty', 'toString', 'isPrototypeOf'])
+      assert.ok(PROTOTYPE_NAMES.includes(name));
   });
 
   for (const [type, build] of WITH_OPTIONS) {
@@ -34,7 +35,10 @@ describe('untrusted keys', () => {
         for (const value of [1, 'x', null, {}, [], true]) {
           const options = JSON.parse(`{${JSON.stringify(name)}: ${JSON.stringify(value)}}`);
           const checked = checkInbound(build(options));
-          assert.ok(!(checked instanceof ShapeError), `${type} with option ${name}=${JSON.stringify(value)}: ${(checked as ShapeError).reason}`);
+          assert.ok(
+            !(checked instanceof ShapeError),
+            `${type} with option ${name}=${JSON.stringify(value)}: ${(checked as ShapeError).reason}`,
+          );
         }
       }
       assert.equal(({} as Record<string, unknown>).polluted, undefined);

@@ -25,7 +25,9 @@ export type TransportOptions = ReturnType<Types[number]['toOptions']>;
 /** A transport entry of a checked config. */
 export type TransportConfig = z.infer<Types[number]['schema']>;
 
-const byName = new Map<string, TransportType>(TRANSPORT_TYPES.map((t) => [[...t.schema.shape.type._zod.def.values][0] as string, t as unknown as TransportType]));
+const byName = new Map<string, TransportType>(
+  TRANSPORT_TYPES.map((t) => [[...t.schema.shape.type._zod.def.values][0] as string, t as unknown as TransportType]),
+);
 
 /** The table entry for a type; the schema (or, for options, TypeScript) has made sure there is one. */
 function typeOf(type: string): TransportType {

@@ -32,6 +32,12 @@ export const rawsocketTransport = transportType({
   async start({ type, endpoint, tls, ...service }, where, ctx) {
     const listener = await listenRawSocket(ctx.router, endpoint, rawsocketListenerOptions(service, ctx, `${where}.auth`), tls);
     ctx.metrics?.trackSockets(listener.server, type);
-    return { type, urls: [listener.url], port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
+    return {
+      type,
+      urls: [listener.url],
+      port: portOf(listener.address),
+      stopAccepting: () => listener.stopAccepting(),
+      close: () => listener.close(),
+    };
   },
 });

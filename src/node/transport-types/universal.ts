@@ -41,7 +41,12 @@ export const universalTransport = transportType({
       id: z.string().optional(),
       endpoint: tcpEndpoint,
       rawsocket: z
-        .strictObject({ serializers: serializers.optional(), options: rawsocketOptions.optional(), auth: auth.optional(), ...crossbarOnly(['debug']) })
+        .strictObject({
+          serializers: serializers.optional(),
+          options: rawsocketOptions.optional(),
+          auth: auth.optional(),
+          ...crossbarOnly(['debug']),
+        })
         .optional()
         .describe('RawSocket on this port; without it, RawSocket clients are dropped.'),
       websocket: z
@@ -79,7 +84,9 @@ export const universalTransport = transportType({
     const web = Object.keys(t.web?.paths ?? {});
     checkPathsOnce(web, ['web', 'paths'], problem);
     const wsPaths = new Set(ws.map(normalizeUrlPath));
-    for (const p of web) if (wsPaths.has(normalizeUrlPath(p))) problem(['web', 'paths', p], `path ${normalizeUrlPath(p)} is already a websocket path of this transport`);
+    for (const p of web)
+      if (wsPaths.has(normalizeUrlPath(p)))
+        problem(['web', 'paths', p], `path ${normalizeUrlPath(p)} is already a websocket path of this transport`);
   },
 
   async start(t, where, ctx) {
@@ -90,12 +97,21 @@ export const universalTransport = transportType({
       tls: t.tls,
       websocket,
       rawsocket: t.rawsocket ? rawsocketListenerOptions(t.rawsocket, ctx, `${where}.rawsocket.auth`) : false,
-      httpHandler: ctx.httpHandler(websocket.map((w) => w.path!), infoPaths),
+      httpHandler: ctx.httpHandler(
+        websocket.map((w) => w.path!),
+        infoPaths,
+      ),
       handshakeTimeout: t.handshakeTimeout,
       logger: ctx.logger,
     });
     ctx.metrics?.trackSockets(listener.server, t.type);
     const urls = [...listener.websocketUrls, ...(listener.rawsocketUrl ? [listener.rawsocketUrl] : [])];
-    return { type: t.type, urls, port: portOf(listener.address), stopAccepting: () => listener.stopAccepting(), close: () => listener.close() };
+    return {
+      type: t.type,
+      urls,
+      port: portOf(listener.address),
+      stopAccepting: () => listener.stopAccepting(),
+      close: () => listener.close(),
+    };
   },
 });

@@ -1,6 +1,15 @@
 /** Crossbar's "web" transport: an HTTP server with services by URL path (WebSocket endpoints, node info). */
 import { z } from 'zod';
-import { checkPathsOnce, endpoint, handshakeTimeout, listening, pathServiceOptions, paths, webOptions, webPathServices } from '../../config/transport-pieces.ts';
+import {
+  checkPathsOnce,
+  endpoint,
+  handshakeTimeout,
+  listening,
+  pathServiceOptions,
+  paths,
+  webOptions,
+  webPathServices,
+} from '../../config/transport-pieces.ts';
 import { startWeb } from '../listeners.ts';
 import { withoutUndefined, type Listening, type PathService } from '../options.ts';
 import { transportType } from '../transport-type.ts';
@@ -23,7 +32,12 @@ export const webTransport = transportType({
     .meta({ id: 'WebTransport' }),
 
   toOptions: (t, baseDir): WebTransportOptions =>
-    withoutUndefined({ type: 'web' as const, ...listening(t.endpoint, baseDir), paths: pathServiceOptions(t.paths), handshakeTimeout: handshakeTimeout(t.paths) }),
+    withoutUndefined({
+      type: 'web' as const,
+      ...listening(t.endpoint, baseDir),
+      paths: pathServiceOptions(t.paths),
+      handshakeTimeout: handshakeTimeout(t.paths),
+    }),
 
   services: (t) => webPathServices(t.paths, ['paths']),
 

@@ -40,7 +40,11 @@ export const websocketTransport = transportType({
   services: (t) => [{ auth: t.auth, path: ['auth'] }],
 
   start: ({ type: _type, endpoint, tls, path, handshakeTimeout, ...service }, where, ctx) =>
-    startWeb(ctx, { type: 'websocket', endpoint, tls, handshakeTimeout, paths: { [path ?? '/ws']: { type: 'websocket', ...service } } }, () => `${where}.auth`),
+    startWeb(
+      ctx,
+      { type: 'websocket', endpoint, tls, handshakeTimeout, paths: { [path ?? '/ws']: { type: 'websocket', ...service } } },
+      () => `${where}.auth`,
+    ),
 });
 
 /** The path of the transport's public `url` ("/ws" when it has none). */
