@@ -1,7 +1,11 @@
-/** The `kreuz` command, run as a user runs it: child processes in a temporary directory, real ports on 127.0.0.1. */
+/**
+ * The `kreuz` command, run as a user runs it: child processes in a temporary directory, real ports on 127.0.0.1.
+ * Each start of the command costs a Node process loading dist/ (bin/kreuz.js), so the tests of a
+ * suite run at the same time (each in its own directory), and so do independent commands of one test.
+ */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,9 +40,36 @@ function writeConfig(dir: string, text = INIT_CONFIG, cbdir = '.kreuz'): string 
   return file;
 }
 
-function run(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+interface Ran {
+  /** The exit code (null when it was killed after 20 s). */
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `kreuz ...args` to its end (killed after 20 s). */
+function run(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  children.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      resolve({ status: code, stdout, stderr });
+    });
+  });
+}
+
+/** Waits (at most `ms`) until `done()` holds. */
+async function until(done: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 interface Started {
@@ -52,7 +83,11 @@ interface Started {
 
 /** Starts `kreuz start ...args` and resolves once it logged where it listens. */
 function start(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = spawn(process.execPath, [bin, 'start', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [bin, 'start', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   let out = '';
   let err = '';
@@ -83,14 +118,14 @@ function start(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}): Promise
   });
 }
 
-describe('kreuz command', () => {
+describe('kreuz command', { concurrency: true }, () => {
   it('package.json names the bin "kreuz" and npm start runs it', () => {
     assert.equal(pkg.bin.kreuz, 'bin/kreuz.js');
     assert.match(pkg.scripts.start, /bin\/kreuz\.js start$/);
   });
 
-  it('prints router, Node and ws versions', () => {
-    const r = run(['version']);
+  it('prints router, Node and ws versions', async () => {
+    const r = await run(['version']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^kreuz ${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
     assert.match(r.stdout, new RegExp(`^node ${process.versions.node.replace(/\./g, '\\.')}$`, 'm'));
@@ -102,7 +137,14 @@ describe('kreuz command', () => {
     const url = node.line.match(/ws:\/\/127\.0\.0\.1:\d+\/ws/)?.[0];
     assert.ok(url, node.line);
     assert.match(node.line, /testrealm/);
-    assert.equal(node.output().split('\n').filter((l) => l.trim()).length, 1, `one log line: ${node.output()}`);
+    assert.equal(
+      node
+        .output()
+        .split('\n')
+        .filter((l) => l.trim()).length,
+      1,
+      `one log line: ${node.output()}`,
+    );
     const client = await RawClient.join(url, 'json', 'testrealm');
     client.close();
     const other = await RawClient.open(url, 'json');
@@ -112,20 +154,19 @@ describe('kreuz command', () => {
     assert.equal(await node.exited, 0);
   });
 
-  it('rejects a bad port and a bad log level with a clear message', () => {
-    const port = run(['start', '--port', 'eighty']);
+  it('rejects a bad port and a bad log level with a clear message', async () => {
+    const [port, level] = await Promise.all([run(['start', '--port', 'eighty']), run(['start', '--loglevel', 'loud'])]);
     assert.notEqual(port.status, 0);
     assert.match(port.stderr, /port/);
-    const level = run(['start', '--loglevel', 'loud']);
     assert.notEqual(level.status, 0);
     assert.match(level.stderr, /none, critical, error, warn, info, debug, trace/);
   });
 });
 
-describe('kreuz init and check', () => {
-  it('init writes a commented .kreuz/config.yaml and refuses to overwrite it', () => {
+describe('kreuz init and check', { concurrency: true }, () => {
+  it('init writes a commented .kreuz/config.yaml and refuses to overwrite it', async () => {
     const dir = tempDir();
-    const first = run(['init'], dir);
+    const first = await run(['init'], dir);
     assert.equal(first.status, 0, first.stderr);
     const file = join(dir, '.kreuz', 'config.yaml');
     assert.match(first.stdout, /wrote \.kreuz\/config\.yaml/);
@@ -133,19 +174,18 @@ describe('kreuz init and check', () => {
     assert.equal(text, INIT_CONFIG);
     assert.match(text, /^# /m, 'commented');
     writeFileSync(file, `${text}# my change\n`);
-    const second = run(['init'], dir);
+    const [second, elsewhere] = await Promise.all([run(['init'], dir), run(['init', '--cbdir', 'node1'], dir)]);
     assert.equal(second.status, 1);
     assert.match(second.stderr, /config\.yaml already exists: not overwritten/);
     assert.match(readFileSync(file, 'utf8'), /# my change\n$/, 'the existing file is untouched');
-    const elsewhere = run(['init', '--cbdir', 'node1'], dir);
     assert.equal(elsewhere.status, 0, elsewhere.stderr);
     assert.ok(existsSync(join(dir, 'node1', 'config.yaml')), 'written into --cbdir');
   });
 
-  it('check says ok for the init config, and names each broken field with the reason', () => {
+  it('check says ok for the init config, and names each broken field with the reason', async () => {
     const dir = tempDir();
-    assert.equal(run(['init'], dir).status, 0);
-    const ok = run(['check'], dir);
+    assert.equal((await run(['init'], dir)).status, 0);
+    const ok = await run(['check'], dir);
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /config\.yaml: ok \(1 realm, 2 transports\)/);
 
@@ -155,7 +195,7 @@ describe('kreuz init and check', () => {
       .replace('          info:\n            type: nodeinfo', '          "/":\n            type: static\n            directory: ../web')
       .replace('max_message_size: 1048576     # bytes', 'max_mesage_size: 1048576');
     writeFileSync(file, broken);
-    const bad = run(['check'], dir);
+    const bad = await run(['check'], dir);
     assert.equal(bad.status, 1);
     assert.deepEqual(bad.stdout.trim().split('\n'), [
       'workers[0].transports[0].paths.ws.options.max_mesage_size: unknown key (known here: max_message_size, auto_ping_interval, auto_ping_timeout, compression, allowed_origins, open_handshake_timeout, require_websocket_subprotocol, max_send_buffer, trusted_proxies)',
@@ -165,8 +205,8 @@ describe('kreuz init and check', () => {
     ]);
   });
 
-  it("check names every key of Crossbar's documentation example that Kreuz does not support", () => {
-    const r = run(['check', '--config', crossbarExample], tempDir());
+  it("check names every key of Crossbar's documentation example that Kreuz does not support", async () => {
+    const r = await run(['check', '--config', crossbarExample], tempDir());
     assert.equal(r.status, 1);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.at(-1), `${crossbarExample}: 9 problems`);
@@ -174,22 +214,21 @@ describe('kreuz init and check', () => {
     assert.ok(lines.includes('workers[0].transports[0].paths.lp.type: "longpoll" is not supported by Kreuz'), r.stdout);
   });
 
-  it('check and start say where they looked when there is no config', () => {
+  it('check and start say where they looked when there is no config', async () => {
     const dir = tempDir();
-    const r = run(['check'], dir);
+    const [r, s] = await Promise.all([run(['check'], dir), run(['start', '--cbdir', 'missing'], dir)]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /no config in .*\.kreuz \(looked for config\.yaml, config\.yml, config\.json\); create one with: kreuz init/);
-    const s = run(['start', '--cbdir', 'missing'], dir);
     assert.equal(s.status, 1);
     assert.match(s.stderr, /no config in .*missing/);
   });
 });
 
-describe('kreuz start, status and stop', () => {
+describe('kreuz start, status and stop', { concurrency: true }, () => {
   it('runs the config of the node directory; status and stop find it by its pid file', async () => {
     const dir = tempDir();
     writeConfig(dir);
-    const notRunning = run(['status'], dir);
+    const notRunning = await run(['status'], dir);
     assert.equal(notRunning.status, 3);
     assert.match(notRunning.stdout, /kreuz is not running from .*\.kreuz/);
 
@@ -198,21 +237,21 @@ describe('kreuz start, status and stop', () => {
     const client = await RawClient.join(node.urls[0]);
     client.close();
 
-    const status = run(['status'], dir);
+    const status = await run(['status'], dir);
     assert.equal(status.status, 0, status.stdout + status.stderr);
     assert.match(status.stdout, new RegExp(`kreuz is running from .*\\.kreuz \\(pid ${node.child.pid}, since .*\\), listening on ws://`));
-    const again = run(['start'], dir);
+    const again = await run(['start'], dir);
     assert.equal(again.status, 1);
     assert.match(again.stderr, new RegExp(`a node is already running from .* \\(pid ${node.child.pid}\\)`));
 
-    const stop = run(['stop'], dir);
+    const stop = await run(['stop'], dir);
     assert.equal(stop.status, 0, stop.stdout + stop.stderr);
     assert.match(stop.stdout, new RegExp(`kreuz stopped \\(pid ${node.child.pid}\\)`));
     assert.equal(await node.exited, 0, 'exits 0 after SIGTERM');
-    assert.match(node.output(), /INFO  stopping signal=SIGTERM/);
+    assert.match(node.output(), /INFO {2}stopping signal=SIGTERM/);
     assert.ok(!existsSync(join(dir, '.kreuz', 'node.pid')), 'the pid file is removed');
-    assert.equal(run(['status'], dir).status, 3);
-    const stopAgain = run(['stop'], dir);
+    const [statusAfter, stopAgain] = await Promise.all([run(['status'], dir), run(['stop'], dir)]);
+    assert.equal(statusAfter.status, 3);
     assert.equal(stopAgain.status, 3);
     assert.match(stopAgain.stdout, /not running/);
   });
@@ -220,7 +259,7 @@ describe('kreuz start, status and stop', () => {
   it('takes ${VAR} values from the environment, and names a variable that is not set', async () => {
     const dir = tempDir();
     writeConfig(dir, INIT_CONFIG.replace('- name: realm1', '- name: ${KREUZ_TEST_REALM}'));
-    const missing = run(['start'], dir, { KREUZ_TEST_REALM: undefined });
+    const missing = await run(['start'], dir, { KREUZ_TEST_REALM: undefined });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /^workers\[0\]\.realms\[0\]\.name: environment variable KREUZ_TEST_REALM is not set$/m);
     assert.match(missing.stderr, /nothing started/);
@@ -240,7 +279,10 @@ describe('kreuz start, status and stop', () => {
     client.close();
     const deadline = Date.now() + 5000;
     while (!debug.output().includes('"msg":"session joined"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    const joined = debug.output().split('\n').find((l) => l.includes('"msg":"session joined"'));
+    const joined = debug
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"session joined"'));
     assert.ok(joined, debug.output());
     const entry = JSON.parse(joined);
     assert.deepEqual([entry.level, entry.realm, typeof entry.session], [20, 'realm1', 'number']);
@@ -252,13 +294,15 @@ describe('kreuz start, status and stop', () => {
     let output = '';
     quiet.stdout!.on('data', (d) => (output += d));
     const quietExit = new Promise<number | null>((resolve) => quiet.once('exit', resolve));
-    let status = run(['status'], dir);
+    // It logs nothing to wait for: wait for its pid file (cheap), then ask `status` (until it says running).
+    await until(() => existsSync(join(dir, '.kreuz', 'node.pid')));
+    let status = await run(['status'], dir);
     for (let i = 0; i < 100 && status.status !== 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      status = run(['status'], dir);
+      status = await run(['status'], dir);
     }
     assert.equal(status.status, 0, 'running');
-    assert.equal(run(['stop'], dir).status, 0);
+    assert.equal((await run(['stop'], dir)).status, 0);
     assert.equal(await quietExit, 0);
     assert.equal(output, '', 'nothing below critical was logged');
   });
@@ -283,10 +327,14 @@ describe('kreuz start, status and stop', () => {
     assert.equal(await node.exited, 0);
   });
 
-  it('a second SIGTERM stops at once (exit 1), without waiting for the call in flight or the shutdown timeout', { timeout: 30_000 }, async () => {
+  it('a second SIGTERM stops at once (exit 1), without waiting for the call in flight or the shutdown timeout', {
+    timeout: 30_000,
+  }, async () => {
     const dir = tempDir();
     writeConfig(dir, INIT_CONFIG.replace(/^ {4}timeout: 10000/m, '    timeout: 600000'));
-    const node = await start([], dir);
+    // Not as under npm (npm test sets npm_lifecycle_event): there, a second signal within 500 ms
+    // counts as the doubled Ctrl-C of a terminal and is ignored.
+    const node = await start([], dir, { npm_lifecycle_event: undefined });
     const callee = await RawClient.join(node.urls[0]);
     const caller = await RawClient.join(node.urls[0]);
     callee.send([64, 1, {}, 'com.example.never']);
@@ -294,7 +342,9 @@ describe('kreuz start, status and stop', () => {
     caller.send([48, 2, {}, 'com.example.never']);
     assert.equal((await callee.next())[0], 68);
     node.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The second signal only once the first was handled: two sent before the process runs again
+    // would arrive as one (a fixed 200 ms was not always enough on a busy machine).
+    await until(() => /stopping signal=SIGTERM/.test(node.output()));
     node.child.kill('SIGTERM');
     assert.equal(await node.exited, 1);
     assert.match(node.output(), /second signal: stopping at once/);
@@ -303,17 +353,29 @@ describe('kreuz start, status and stop', () => {
 });
 
 describe('kreuz keygen', () => {
-  it('prints a new Ed25519 key pair for cryptosign as hex: a 32-byte seed and its 32-byte public key', () => {
-    const r = run(['keygen']);
+  it('prints a new Ed25519 key pair for cryptosign as hex: a 32-byte seed and its 32-byte public key', async () => {
+    const [r, other] = await Promise.all([run(['keygen']), run(['keygen'])]);
     assert.equal(r.status, 0, r.stderr);
     const seed = r.stdout.match(/^private key: ([0-9a-f]{64})$/m)?.[1];
     const pub = r.stdout.match(/^public key: {2}([0-9a-f]{64})$/m)?.[1];
     assert.ok(seed && pub, r.stdout);
     const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
     const privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64(seed), x: b64(pub) }, format: 'jwk' });
-    assert.equal(Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url').toString('hex'), pub, 'the public key belongs to the seed');
+    assert.equal(
+      Buffer.from(createPublicKey(privateKey).export({ format: 'jwk' }).x!, 'base64url').toString('hex'),
+      pub,
+      'the public key belongs to the seed',
+    );
     const message = Buffer.from('challenge');
-    assert.ok(verify(null, message, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64(pub) }, format: 'jwk' }), sign(null, message, privateKey)), 'signs and verifies');
-    assert.notEqual(run(['keygen']).stdout, r.stdout, 'a new pair each time');
+    assert.ok(
+      verify(
+        null,
+        message,
+        createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64(pub) }, format: 'jwk' }),
+        sign(null, message, privateKey),
+      ),
+      'signs and verifies',
+    );
+    assert.notEqual(other.stdout, r.stdout, 'a new pair each time');
   });
 });

@@ -108,8 +108,18 @@ const CONFIG = {
 describe('Autobahn|JS: ticket', () => {
   it('right ticket: joined; WELCOME as the client sees it', () =>
     withRouter(CONFIG, async ({ url }) => {
-      const r = await open(url, { authmethods: ['ticket'], authid: 'joe', onchallenge: (_s, method) => (method === 'ticket' ? 'secret!!!' : '') });
-      assert.deepEqual(welcomeOf(r), { authid: 'joe', authrole: 'frontend', authmethod: 'ticket', authprovider: 'static', authextra: undefined });
+      const r = await open(url, {
+        authmethods: ['ticket'],
+        authid: 'joe',
+        onchallenge: (_s, method) => (method === 'ticket' ? 'secret!!!' : ''),
+      });
+      assert.deepEqual(welcomeOf(r), {
+        authid: 'joe',
+        authrole: 'frontend',
+        authmethod: 'ticket',
+        authprovider: 'static',
+        authextra: undefined,
+      });
       await (r as Joined).close();
     }));
 
@@ -138,7 +148,13 @@ describe('Autobahn|JS: wampcra', () => {
   it('plain secret: joined; wrong secret: not_authorized', () =>
     withRouter(CONFIG, async ({ url }) => {
       const ok = await open(url, { authmethods: ['wampcra'], authid: 'peter', onchallenge: sign('secret2') });
-      assert.deepEqual(welcomeOf(ok), { authid: 'peter', authrole: 'frontend', authmethod: 'wampcra', authprovider: 'static', authextra: undefined });
+      assert.deepEqual(welcomeOf(ok), {
+        authid: 'peter',
+        authrole: 'frontend',
+        authmethod: 'wampcra',
+        authprovider: 'static',
+        authextra: undefined,
+      });
       await (ok as Joined).close();
       const bad = refusal(await open(url, { authmethods: ['wampcra'], authid: 'peter', onchallenge: sign('secret3') }));
       assert.equal(bad.reason, 'wamp.error.not_authorized');
@@ -147,7 +163,13 @@ describe('Autobahn|JS: wampcra', () => {
   it('salted secret (derive_key, base64 text as the HMAC key): joined; wrong password: not_authorized', () =>
     withRouter(CONFIG, async ({ url }) => {
       const ok = await open(url, { authmethods: ['wampcra'], authid: 'salty', onchallenge: sign('secret1') });
-      assert.deepEqual(welcomeOf(ok), { authid: 'salty', authrole: 'backend', authmethod: 'wampcra', authprovider: 'static', authextra: undefined });
+      assert.deepEqual(welcomeOf(ok), {
+        authid: 'salty',
+        authrole: 'backend',
+        authmethod: 'wampcra',
+        authprovider: 'static',
+        authextra: undefined,
+      });
       await (ok as Joined).close();
       const bad = refusal(await open(url, { authmethods: ['wampcra'], authid: 'salty', onchallenge: sign('secret2') }));
       assert.equal(bad.reason, 'wamp.error.not_authorized');
@@ -165,7 +187,13 @@ describe('Autobahn|JS: cryptosign (tweetnacl)', () => {
   it('authorized key with authid: joined (Autobahn sends the 96-byte form)', () =>
     withRouter(CONFIG, async ({ url }) => {
       const r = await open(url, { connection: cryptosignConnection(url, ALICE, 'client01@example.com') });
-      assert.deepEqual(welcomeOf(r), { authid: 'client01@example.com', authrole: 'device', authmethod: 'cryptosign', authprovider: 'static', authextra: undefined });
+      assert.deepEqual(welcomeOf(r), {
+        authid: 'client01@example.com',
+        authrole: 'device',
+        authmethod: 'cryptosign',
+        authprovider: 'static',
+        authextra: undefined,
+      });
       await (r as Joined).close();
     }));
 
@@ -234,7 +262,13 @@ describe('Autobahn|JS: dynamic authenticator registered by an Autobahn|JS sessio
         });
 
         const ok = await open(url, { authmethods: ['ticket'], authid: 'ali-baba', onchallenge: () => 'open sesame' });
-        assert.deepEqual(welcomeOf(ok), { authid: 'ali', authrole: 'frontend', authmethod: 'ticket', authprovider: 'dynamic', authextra: { greeting: 'hello' } });
+        assert.deepEqual(welcomeOf(ok), {
+          authid: 'ali',
+          authrole: 'frontend',
+          authmethod: 'ticket',
+          authprovider: 'dynamic',
+          authextra: { greeting: 'hello' },
+        });
         await (ok as Joined).close();
         assert.equal(seen[0].realm, 'realm1');
         assert.equal(seen[0].authid, 'ali-baba');
@@ -252,10 +286,20 @@ describe('Autobahn|JS: dynamic authenticator registered by an Autobahn|JS sessio
           authid: 'pat',
           onchallenge: (_s, _m, extra) => autobahn.auth_cra.sign('dyn-secret', extra.challenge),
         });
-        assert.deepEqual(welcomeOf(cra), { authid: 'pat@dyn', authrole: 'frontend', authmethod: 'wampcra', authprovider: 'dynamic', authextra: undefined });
+        assert.deepEqual(welcomeOf(cra), {
+          authid: 'pat@dyn',
+          authrole: 'frontend',
+          authmethod: 'wampcra',
+          authprovider: 'dynamic',
+          authextra: undefined,
+        });
         await (cra as Joined).close();
         const craBad = refusal(
-          await open(url, { authmethods: ['wampcra'], authid: 'pat', onchallenge: (_s, _m, extra) => autobahn.auth_cra.sign('other', extra.challenge) }),
+          await open(url, {
+            authmethods: ['wampcra'],
+            authid: 'pat',
+            onchallenge: (_s, _m, extra) => autobahn.auth_cra.sign('other', extra.challenge),
+          }),
         );
         assert.equal(craBad.reason, 'wamp.error.not_authorized');
         await (backend as Joined).close();

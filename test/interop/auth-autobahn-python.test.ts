@@ -5,7 +5,8 @@
  * WELCOME details are checked as the client reports them. SCRAM needs
  * python3-argon2 (and python3-passlib); cryptosign with tls-unique channel
  * binding runs over wss with a throw-away certificate made by openssl
- * (test/helpers/tls-cert.ts).
+ * (test/helpers/tls-cert.ts). The client runs go to one Python process
+ * (runShared: auth_client.py --serve), one after another.
  *
  * Each test has its own router, so failures of one do not slow the next.
  */
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { deriveScramCredential } from '../../src/auth/index.ts';
 import { autobahn } from '../helpers/autobahn-js.ts';
 import { withAuthRouter, type AuthRouter, type AuthRouterOptions } from '../helpers/auth-router.ts';
-import { pythonProblem, runPython, type PythonRequirement } from '../helpers/python.ts';
+import { pythonProblem, runShared, type PythonRequirement } from '../helpers/python.ts';
 import { makeTestCert, type TestCert } from '../helpers/tls-cert.ts';
 
 const SCRIPT = fileURLToPath(new URL('./python/auth_client.py', import.meta.url));
@@ -37,7 +38,7 @@ interface Authenticator {
 
 function runClient(url: string, authenticators: Authenticator[], realm = 'realm1'): Promise<Outcome> {
   const spec = JSON.stringify({ realm, serializer: 'json', authenticators });
-  return runPython<Outcome>(SCRIPT, [url, spec], {
+  return runShared<Outcome>(SCRIPT, [url, spec], {
     timeoutMs: SCRIPT_TIMEOUT_MS,
     label: 'auth_client.py',
     killed: (signal) => `killed by ${signal}`,
@@ -64,8 +65,15 @@ function refused(o: Outcome, reason: string): void {
 /** An Ed25519 key from a seed: private seed hex (for Autobahn|Python) and public key hex. */
 function ed25519(seedByte: number): { privkey: string; pubkey: string } {
   const seed = Buffer.alloc(32, seedByte);
-  const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]), format: 'der', type: 'pkcs8' });
-  return { privkey: seed.toString('hex'), pubkey: createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex') };
+  const key = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return {
+    privkey: seed.toString('hex'),
+    pubkey: createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex'),
+  };
 }
 
 const ALICE = ed25519(7);
@@ -99,7 +107,14 @@ describe('Autobahn|Python: ticket', () => {
   it('right ticket: joined; wrong ticket: not_authorized', () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
       const ok = await runClient(url, [{ method: 'ticket', args: { authid: 'joe', ticket: 'secret!!!' } }]);
-      assert.deepEqual(joined(ok), { authid: 'joe', authrole: 'frontend', authmethod: 'ticket', authprovider: 'static', authextra: null, realm: 'realm1' });
+      assert.deepEqual(joined(ok), {
+        authid: 'joe',
+        authrole: 'frontend',
+        authmethod: 'ticket',
+        authprovider: 'static',
+        authextra: null,
+        realm: 'realm1',
+      });
       refused(await runClient(url, [{ method: 'ticket', args: { authid: 'joe', ticket: 'secret!!' } }]), 'wamp.error.not_authorized');
     }));
 });
@@ -108,14 +123,28 @@ describe('Autobahn|Python: wampcra', () => {
   it('plain secret: joined; wrong: not_authorized', () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
       const ok = await runClient(url, [{ method: 'wampcra', args: { authid: 'peter', secret: 'secret2' } }]);
-      assert.deepEqual(joined(ok), { authid: 'peter', authrole: 'frontend', authmethod: 'wampcra', authprovider: 'static', authextra: null, realm: 'realm1' });
+      assert.deepEqual(joined(ok), {
+        authid: 'peter',
+        authrole: 'frontend',
+        authmethod: 'wampcra',
+        authprovider: 'static',
+        authextra: null,
+        realm: 'realm1',
+      });
       refused(await runClient(url, [{ method: 'wampcra', args: { authid: 'peter', secret: 'secret3' } }]), 'wamp.error.not_authorized');
     }));
 
   it('salted secret (Autobahn derive_key): joined with extra; wrong password: not_authorized', () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
       const ok = await runClient(url, [{ method: 'wampcra', args: { authid: 'salty', secret: 'secret1' } }]);
-      assert.deepEqual(joined(ok), { authid: 'salty', authrole: 'backend', authmethod: 'wampcra', authprovider: 'static', authextra: { tier: 'gold' }, realm: 'realm1' });
+      assert.deepEqual(joined(ok), {
+        authid: 'salty',
+        authrole: 'backend',
+        authmethod: 'wampcra',
+        authprovider: 'static',
+        authextra: { tier: 'gold' },
+        realm: 'realm1',
+      });
       refused(await runClient(url, [{ method: 'wampcra', args: { authid: 'salty', secret: 'secret2' } }]), 'wamp.error.not_authorized');
     }));
 });
@@ -124,15 +153,30 @@ describe('Autobahn|Python: cryptosign (PyNaCl)', () => {
   it('authorized key: joined (with and without authid); another key: not_authorized', () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
       const ok = await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: ALICE.privkey } }]);
-      assert.deepEqual(joined(ok), { authid: 'client01@example.com', authrole: 'device', authmethod: 'cryptosign', authprovider: 'static', authextra: null, realm: 'realm1' });
+      assert.deepEqual(joined(ok), {
+        authid: 'client01@example.com',
+        authrole: 'device',
+        authmethod: 'cryptosign',
+        authprovider: 'static',
+        authextra: null,
+        realm: 'realm1',
+      });
       const byKey = await runClient(url, [{ method: 'cryptosign', args: { privkey: ALICE.privkey } }]);
       assert.equal(joined(byKey).authid, 'client01@example.com');
-      refused(await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: MALLORY.privkey } }]), 'wamp.error.not_authorized');
+      refused(
+        await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: MALLORY.privkey } }]),
+        'wamp.error.not_authorized',
+      );
     }));
 
   it('tls-unique asked over plain ws: refused, saying the transport has no TLS channel id', () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
-      const o = await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: ALICE.privkey, authextra: { channel_binding: 'tls-unique' } } }]);
+      const o = await runClient(url, [
+        {
+          method: 'cryptosign',
+          args: { authid: 'client01@example.com', privkey: ALICE.privkey, authextra: { channel_binding: 'tls-unique' } },
+        },
+      ]);
       refused(o, 'wamp.error.not_authorized');
       assert.match(o.message, /no TLS channel id/);
     }));
@@ -149,13 +193,26 @@ describe('Autobahn|Python: cryptosign (PyNaCl)', () => {
     it('the client signs challenge XOR its channel id: joined; another key: refused', () =>
       withRouter({ auth: CONFIG, tls }, async ({ url, connections }) => {
         assert.match(url, /^wss:/);
-        const ok = await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: ALICE.privkey, authextra: { channel_binding: 'tls-unique' } } }]);
+        const ok = await runClient(url, [
+          {
+            method: 'cryptosign',
+            args: { authid: 'client01@example.com', privkey: ALICE.privkey, authextra: { channel_binding: 'tls-unique' } },
+          },
+        ]);
         assert.equal(joined(ok).authmethod, 'cryptosign');
-        assert.ok(connections.at(-1) && (connections.at(-1) as any).channelId?.['tls-unique']?.length === 32, 'the listener saw a tls-unique channel id');
+        assert.ok(
+          connections.at(-1) && (connections.at(-1) as any).channelId?.['tls-unique']?.length === 32,
+          'the listener saw a tls-unique channel id',
+        );
         // without binding over the same kind of connection: also fine
         joined(await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: ALICE.privkey } }]));
         refused(
-          await runClient(url, [{ method: 'cryptosign', args: { authid: 'client01@example.com', privkey: MALLORY.privkey, authextra: { channel_binding: 'tls-unique' } } }]),
+          await runClient(url, [
+            {
+              method: 'cryptosign',
+              args: { authid: 'client01@example.com', privkey: MALLORY.privkey, authextra: { channel_binding: 'tls-unique' } },
+            },
+          ]),
           'wamp.error.not_authorized',
         );
       }));
@@ -163,24 +220,36 @@ describe('Autobahn|Python: cryptosign (PyNaCl)', () => {
 });
 
 describe('Autobahn|Python: scram (argon2id-13)', () => {
-  it('right password: joined, the client verified scram_server_signature; WELCOME authextra carries it and the spec\'s verifier', () =>
+  it("right password: joined, the client verified scram_server_signature; WELCOME authextra carries it and the spec's verifier", () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
       const ok = await runClient(url, [{ method: 'scram', args: { authid: 'alice', password: 'correct horse' } }]);
       const w = joined(ok);
-      assert.deepEqual({ ...w, authextra: undefined }, { authid: 'alice', authrole: 'backend', authmethod: 'scram', authprovider: 'static', authextra: undefined, realm: 'realm1' });
+      assert.deepEqual(
+        { ...w, authextra: undefined },
+        { authid: 'alice', authrole: 'backend', authmethod: 'scram', authprovider: 'static', authextra: undefined, realm: 'realm1' },
+      );
       assert.match(w.authextra.scram_server_signature, /^[A-Za-z0-9+/]{43}=$/);
       assert.equal(w.authextra.verifier, `v=${w.authextra.scram_server_signature}`);
     }));
 
   it('wrong password, unknown user: not_authorized', () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
-      refused(await runClient(url, [{ method: 'scram', args: { authid: 'alice', password: 'battery staple' } }]), 'wamp.error.not_authorized');
-      refused(await runClient(url, [{ method: 'scram', args: { authid: 'nobody', password: 'correct horse' } }]), 'wamp.error.not_authorized');
+      refused(
+        await runClient(url, [{ method: 'scram', args: { authid: 'alice', password: 'battery staple' } }]),
+        'wamp.error.not_authorized',
+      );
+      refused(
+        await runClient(url, [{ method: 'scram', args: { authid: 'nobody', password: 'correct horse' } }]),
+        'wamp.error.not_authorized',
+      );
     }));
 
-  it('a credential derived the spec\'s way (raw Argon2 SaltedPassword) does not match Autobahn|Python\'s (base64 text) derivation', () =>
+  it("a credential derived the spec's way (raw Argon2 SaltedPassword) does not match Autobahn|Python's (base64 text) derivation", () =>
     withRouter({ auth: CONFIG }, async ({ url }) => {
-      refused(await runClient(url, [{ method: 'scram', args: { authid: 'spec', password: 'correct horse' } }]), 'wamp.error.not_authorized');
+      refused(
+        await runClient(url, [{ method: 'scram', args: { authid: 'spec', password: 'correct horse' } }]),
+        'wamp.error.not_authorized',
+      );
     }));
 });
 
@@ -205,7 +274,13 @@ describe('Autobahn|Python: dynamic SCRAM and ticket, authenticator registered by
         realms: ['realm1', 'auth'],
       },
       async ({ url }) => {
-        const connection = new autobahn.Connection({ url, realm: 'auth', authmethods: ['anonymous'], max_retries: 0, retry_if_unreachable: false });
+        const connection = new autobahn.Connection({
+          url,
+          realm: 'auth',
+          authmethods: ['anonymous'],
+          max_retries: 0,
+          retry_if_unreachable: false,
+        });
         const session: any = await new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('authenticator session did not join in 5 s')), 5000);
           connection.onopen = (s: any) => {
@@ -230,12 +305,21 @@ describe('Autobahn|Python: dynamic SCRAM and ticket, authenticator registered by
             throw new autobahn.Error('com.example.no_such_user', [`unknown user ${authid}`]);
           });
           const ok = joined(await runClient(url, [{ method: 'scram', args: { authid: 'dyn-alice', password: 'correct horse' } }]));
-          assert.deepEqual([ok.authid, ok.authrole, ok.authmethod, ok.authprovider, ok.authextra.source], ['dyn-alice', 'backend', 'scram', 'dynamic', 'dynamic']);
-          refused(await runClient(url, [{ method: 'scram', args: { authid: 'dyn-alice', password: 'nope' } }]), 'wamp.error.not_authorized');
+          assert.deepEqual(
+            [ok.authid, ok.authrole, ok.authmethod, ok.authprovider, ok.authextra.source],
+            ['dyn-alice', 'backend', 'scram', 'dynamic', 'dynamic'],
+          );
+          refused(
+            await runClient(url, [{ method: 'scram', args: { authid: 'dyn-alice', password: 'nope' } }]),
+            'wamp.error.not_authorized',
+          );
           const unknown = await runClient(url, [{ method: 'scram', args: { authid: 'bob', password: 'x' } }]);
           refused(unknown, 'com.example.no_such_user');
           assert.equal(unknown.message, 'unknown user bob');
-          assert.equal(joined(await runClient(url, [{ method: 'ticket', args: { authid: 'pyt', ticket: 'py-ticket' } }])).authprovider, 'dynamic');
+          assert.equal(
+            joined(await runClient(url, [{ method: 'ticket', args: { authid: 'pyt', ticket: 'py-ticket' } }])).authprovider,
+            'dynamic',
+          );
           refused(await runClient(url, [{ method: 'ticket', args: { authid: 'pyt', ticket: 'other' } }]), 'com.example.bad_ticket');
         } finally {
           await new Promise<void>((done) => {

@@ -262,15 +262,33 @@ for (const serializer of SERIALIZERS) {
       const aRaw = subs.get(a)!.raw();
       const [, , unackedPublication] = aRaw[aRaw.length - 3];
       assertId(unackedPublication, 'EVENT.Publication of an unacknowledged publish');
-      assert.deepEqual(aRaw.slice(-3).map((m) => m[4][0]), ['unacknowledged', 'ack_false', 'acknowledged']);
+      assert.deepEqual(
+        aRaw.slice(-3).map((m) => m[4][0]),
+        ['unacknowledged', 'ack_false', 'acknowledged'],
+      );
       assert.deepEqual(aRaw[aRaw.length - 1], [EVENT, subs.get(a)!.id, acked.id, {}, ['acknowledged'], {}]);
 
       // disclose_me: the publisher's session ID, authid and authrole in EVENT.Details.
-      const disclosed = await within<any>(p.session.publish(topic, ['disclosed'], { k: 1 }, { acknowledge: true, disclose_me: true }), 3000, 'disclose_me');
-      const hidden = await within<any>(p.session.publish(topic, ['hidden'], {}, { acknowledge: true, disclose_me: false }), 3000, 'disclose_me false');
+      const disclosed = await within<any>(
+        p.session.publish(topic, ['disclosed'], { k: 1 }, { acknowledge: true, disclose_me: true }),
+        3000,
+        'disclose_me',
+      );
+      const hidden = await within<any>(
+        p.session.publish(topic, ['hidden'], {}, { acknowledge: true, disclose_me: false }),
+        3000,
+        'disclose_me false',
+      );
       await barrier.pass(p);
       assert.deepEqual(subs.get(a)!.raw().slice(-2), [
-        [EVENT, subs.get(a)!.id, disclosed.id, { publisher: p.id, publisher_authid: p.authid, publisher_authrole: 'anonymous' }, ['disclosed'], { k: 1 }],
+        [
+          EVENT,
+          subs.get(a)!.id,
+          disclosed.id,
+          { publisher: p.id, publisher_authid: p.authid, publisher_authrole: 'anonymous' },
+          ['disclosed'],
+          { k: 1 },
+        ],
         [EVENT, subs.get(a)!.id, hidden.id, {}, ['hidden'], {}],
       ]);
       const [shown, notShown] = subs.get(b)!.delivered.slice(-2);
@@ -286,7 +304,11 @@ for (const serializer of SERIALIZERS) {
       const base = uri('retain');
       const topic = `${base}.t`;
       const p = await peer();
-      const old = await within<any>(p.session.publish(topic, ['old', 1], { v: 'old' }, { acknowledge: true, retain: true }), 3000, 'retain 1');
+      const old = await within<any>(
+        p.session.publish(topic, ['old', 1], { v: 'old' }, { acknowledge: true, retain: true }),
+        3000,
+        'retain 1',
+      );
       const kept = await within<any>(
         p.session.publish(topic, ['new', 2, { deep: [true, null] }], { v: 'new', n: 2.5 }, { acknowledge: true, retain: true }),
         3000,
@@ -309,7 +331,10 @@ for (const serializer of SERIALIZERS) {
       const raw = withRetained.raw();
       assert.equal(raw.length, 1, `one retained event, got ${JSON.stringify(raw)}`);
       const [type, subscription, publication, details, ...payload] = raw[0];
-      assert.deepEqual([type, subscription, details, payload], [EVENT, withRetained.id, { retained: true }, [['new', 2, { deep: [true, null] }], { v: 'new', n: 2.5 }]]);
+      assert.deepEqual(
+        [type, subscription, details, payload],
+        [EVENT, withRetained.id, { retained: true }, [['new', 2, { deep: [true, null] }], { v: 'new', n: 2.5 }]],
+      );
       assertId(publication, 'retained EVENT.Publication');
       assert.deepEqual(withRetained.delivered, [
         {
@@ -345,7 +370,11 @@ for (const serializer of SERIALIZERS) {
       const s = await peer();
       const sub = await subscribe(s, topic);
       const left: number[] = [];
-      await within(s.session.subscribe('wamp.session.on_leave', (args: number[]) => left.push(args[0])), 3000, 'on_leave');
+      await within(
+        s.session.subscribe('wamp.session.on_leave', (args: number[]) => left.push(args[0])),
+        3000,
+        'on_leave',
+      );
 
       const t = await peer();
       assert.equal(await call(t, 'wamp.session.add_testament', [topic, ['bye'], { who: 'T' }]), null);
@@ -353,7 +382,10 @@ for (const serializer of SERIALIZERS) {
       await until(() => left.includes(t.id), 3000, "T's on_leave");
       assert.deepEqual(sub.raw(), [[EVENT, sub.id, sub.raw()[0]?.[2], {}, ['bye'], { who: 'T' }]]);
       assertId(sub.raw()[0][2], 'testament EVENT.Publication');
-      assert.deepEqual(sub.delivered.map((d) => [d.args, d.kwargs]), [[['bye'], { who: 'T' }]]);
+      assert.deepEqual(
+        sub.delivered.map((d) => [d.args, d.kwargs]),
+        [[['bye'], { who: 'T' }]],
+      );
 
       const t2 = await peer();
       assert.equal(await call(t2, 'wamp.session.add_testament', [topic, ['flushed'], { who: 'T2' }]), null);
@@ -400,16 +432,34 @@ for (const serializer of SERIALIZERS) {
 
       const exact = await subscribe(a, topic);
       const exactDetails = await details(exact, topic, 'exact');
-      await expectNext([['on_create', [a.id, exactDetails]], ['on_subscribe', [a.id, exact.id]]], 'first SUBSCRIBE');
+      await expectNext(
+        [
+          ['on_create', [a.id, exactDetails]],
+          ['on_subscribe', [a.id, exact.id]],
+        ],
+        'first SUBSCRIBE',
+      );
       const sameAgain = await subscribe(b, topic);
       assert.equal(sameAgain.id, exact.id, 'B joins the same subscription');
       await expectNext([['on_subscribe', [b.id, exact.id]]], 'second subscriber');
       const prefix = await subscribe(a, `${base}.x`, { match: 'prefix' });
       const prefixDetails = await details(prefix, `${base}.x`, 'prefix');
-      await expectNext([['on_create', [a.id, prefixDetails]], ['on_subscribe', [a.id, prefix.id]]], 'prefix SUBSCRIBE');
+      await expectNext(
+        [
+          ['on_create', [a.id, prefixDetails]],
+          ['on_subscribe', [a.id, prefix.id]],
+        ],
+        'prefix SUBSCRIBE',
+      );
       const wildcard = await subscribe(b, `${base}..y`, { match: 'wildcard' });
       const wildcardDetails = await details(wildcard, `${base}..y`, 'wildcard');
-      await expectNext([['on_create', [b.id, wildcardDetails]], ['on_subscribe', [b.id, wildcard.id]]], 'wildcard SUBSCRIBE');
+      await expectNext(
+        [
+          ['on_create', [b.id, wildcardDetails]],
+          ['on_subscribe', [b.id, wildcard.id]],
+        ],
+        'wildcard SUBSCRIBE',
+      );
 
       // list: every session's subscriptions (W's wamp.* ones are hidden), or one session's.
       assert.deepEqual(await call(w, 'wamp.subscription.list'), { exact: [exact.id], prefix: [prefix.id], wildcard: [wildcard.id] });
@@ -459,7 +509,13 @@ for (const serializer of SERIALIZERS) {
       const bRevocations = tap(b.session, 35);
       assert.equal(await call(w, 'wamp.subscription.remove_subscriber', [prefix.id, a.id], { reason: 'com.example.go_away' }), null);
       assert.equal(await within(prefix.subscription.on_unsubscribe, 3000, "A's revocation"), 'com.example.go_away');
-      await expectNext([['on_unsubscribe', [a.id, prefix.id]], ['on_delete', [a.id, prefix.id]]], 'remove_subscriber of the last subscriber');
+      await expectNext(
+        [
+          ['on_unsubscribe', [a.id, prefix.id]],
+          ['on_delete', [a.id, prefix.id]],
+        ],
+        'remove_subscriber of the last subscriber',
+      );
       assert.deepEqual(bRevocations, [], 'B was not told about A');
 
       const barrier = new Barrier(uri('barrier'));
@@ -467,7 +523,11 @@ for (const serializer of SERIALIZERS) {
       const barrierId = barrier.subs.get(a)!.id;
       const barrierDetails = await details(barrier.subs.get(a)!, barrier.topic, 'exact');
       await expectNext(
-        [['on_create', [a.id, barrierDetails]], ['on_subscribe', [a.id, barrierId]], ['on_subscribe', [b.id, barrierId]]],
+        [
+          ['on_create', [a.id, barrierDetails]],
+          ['on_subscribe', [a.id, barrierId]],
+          ['on_subscribe', [b.id, barrierId]],
+        ],
         'barrier SUBSCRIBEs',
       );
       const afterRevoke = await within<any>(w.session.publish(topic, ['after'], {}, { acknowledge: true }), 3000, 'publish');
@@ -481,7 +541,13 @@ for (const serializer of SERIALIZERS) {
 
       // The last subscriber unsubscribes: on_unsubscribe, then on_delete; the subscription is gone.
       await within(a.session.unsubscribe(exact.subscription), 3000, 'unsubscribe');
-      await expectNext([['on_unsubscribe', [a.id, exact.id]], ['on_delete', [a.id, exact.id]]], 'UNSUBSCRIBE of the last subscriber');
+      await expectNext(
+        [
+          ['on_unsubscribe', [a.id, exact.id]],
+          ['on_delete', [a.id, exact.id]],
+        ],
+        'UNSUBSCRIBE of the last subscriber',
+      );
       for (const procedure of ['get', 'list_subscribers', 'count_subscribers']) {
         assert.equal(
           (await rejection(call(w, `wamp.subscription.${procedure}`, [exact.id]))).error,
@@ -497,7 +563,10 @@ for (const serializer of SERIALIZERS) {
       const fromB = await next(3, "meta events of B's GOODBYE");
       // Its two subscriptions go in either order; the barrier one is still A's, so it is not deleted.
       const wildcardFirst = fromB[0][1][1] === wildcard.id;
-      const wildcardEvents: [string, unknown[]][] = [['on_unsubscribe', [b.id, wildcard.id]], ['on_delete', [b.id, wildcard.id]]];
+      const wildcardEvents: [string, unknown[]][] = [
+        ['on_unsubscribe', [b.id, wildcard.id]],
+        ['on_delete', [b.id, wildcard.id]],
+      ];
       const barrierEvents: [string, unknown[]][] = [['on_unsubscribe', [b.id, barrierId]]];
       assert.deepEqual(fromB, wildcardFirst ? [...wildcardEvents, ...barrierEvents] : [...barrierEvents, ...wildcardEvents]);
       assert.deepEqual(await call(w, 'wamp.subscription.list'), { exact: [barrierId], prefix: [], wildcard: [] });
@@ -523,7 +592,10 @@ for (const serializer of SERIALIZERS) {
       const barrier = new Barrier(uri('barrier'));
       await barrier.add(...subscribers);
       await barrier.pass(pub);
-      assert.deepEqual(received.map((r) => r.length), [COUNT, COUNT, COUNT]);
+      assert.deepEqual(
+        received.map((r) => r.length),
+        [COUNT, COUNT, COUNT],
+      );
     });
   });
 }
@@ -547,7 +619,11 @@ describe('Autobahn|JS event history (router with eventHistory limit 5)', () => {
           payloads.push([args, kwargs]);
           ids.push((await within<any>(pub.session.publish(topic, args, kwargs, { acknowledge: true }), 3000, `publish ${i}`)).id);
         }
-        const subscription = await within<any>(sub.session.subscribe(topic, () => {}), 3000, 'subscribe');
+        const subscription = await within<any>(
+          sub.session.subscribe(topic, () => {}),
+          3000,
+          'subscribe',
+        );
         const events = await within<any>(sub.session.call('wamp.subscription.get_events', [subscription.id, 3]), 3000, 'get_events');
         assert.ok(Array.isArray(events), `get_events returns a list, got ${JSON.stringify(events)}`);
         assert.equal(events.length, 3);
@@ -627,7 +703,11 @@ describe('a subscriber that stops reading is cut off (maxSendBuffer 256 KiB)', (
         // The router keeps serving the others.
         for (let i = 0; i < 4 * BATCH; i++) pub.session.publish(topic, [published++, PAYLOAD]);
         await until(() => seen.length === published, 5000, 'the normal subscriber got the events after the cut-off');
-        assert.deepEqual(seen, Array.from({ length: published }, (_, i) => i), 'the normal subscriber got every event in order');
+        assert.deepEqual(
+          seen,
+          Array.from({ length: published }, (_, i) => i),
+          'the normal subscriber got every event in order',
+        );
         assert.ok(bytesOk, 'every payload arrived intact');
         assert.ok(
           rssPeak - rssBefore < 200 * 1024 * 1024,
@@ -649,7 +729,11 @@ describe('a subscriber that stops reading is cut off (maxSendBuffer 256 KiB)', (
           if (message[0] === EVENT) slowSeen.push((message[4] as number[])[0]);
           else assert.fail(`the slow client got ${JSON.stringify(message).slice(0, 200)}`);
         }
-        assert.deepEqual(slowSeen, Array.from({ length: slowSeen.length }, (_, i) => i), 'what reached the slow client is in order');
+        assert.deepEqual(
+          slowSeen,
+          Array.from({ length: slowSeen.length }, (_, i) => i),
+          'what reached the slow client is in order',
+        );
         assert.ok(slowSeen.length < droppedAfter, `the slow client got ${slowSeen.length} of ${droppedAfter} events before the cut-off`);
         t.diagnostic(
           `${serializer}: slow subscriber dropped after ${droppedAfter} events; it had read ${slowSeen.length}; ` +

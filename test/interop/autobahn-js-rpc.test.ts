@@ -180,7 +180,11 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
     const assertCycle = (seq: string[], order: string[], what: string) => {
       const start = order.indexOf(seq[0]);
       assert.ok(start >= 0, `${what}: ${seq[0]} is not a callee`);
-      assert.deepEqual(seq, seq.map((_, i) => order[(start + i) % order.length]), what);
+      assert.deepEqual(
+        seq,
+        seq.map((_, i) => order[(start + i) % order.length]),
+        what,
+      );
     };
 
     it('invoke roundrobin: in registration order, following callees that leave and join', async () => {
@@ -247,7 +251,11 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       const caller = await client();
       await shared(proc, 'single', 'A');
       const b = await client();
-      const err = await rejection(b.session.register(proc, () => 'B', { invoke: 'single' }), 3000, 'register');
+      const err = await rejection(
+        b.session.register(proc, () => 'B', { invoke: 'single' }),
+        3000,
+        'register',
+      );
       assert.equal(err.error, 'wamp.error.procedure_already_exists');
       assert.deepEqual(await callMany(caller, proc, 3), ['A', 'A', 'A']);
     });
@@ -259,7 +267,11 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       await a.session.register(single, () => 'A');
       const b = await client();
       for (const invoke of ['single', 'roundrobin', 'random', 'first', 'last']) {
-        const err = await rejection(b.session.register(single, () => 'B', { invoke }), 3000, `register ${invoke}`);
+        const err = await rejection(
+          b.session.register(single, () => 'B', { invoke }),
+          3000,
+          `register ${invoke}`,
+        );
         assert.equal(err.error, 'wamp.error.procedure_already_exists', invoke);
       }
 
@@ -270,7 +282,11 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       const reg2 = await r2.session.register(rr, () => 'R2', { invoke: 'roundrobin' });
       assert.equal(reg2.id, reg1.id, 'shared registration, one ID');
       for (const invoke of ['random', 'first', 'last', 'single']) {
-        const err = await rejection(b.session.register(rr, () => 'B', { invoke }), 3000, `register ${invoke}`);
+        const err = await rejection(
+          b.session.register(rr, () => 'B', { invoke }),
+          3000,
+          `register ${invoke}`,
+        );
         assert.equal(err.error, 'wamp.error.procedure_exists_with_different_invocation_policy', invoke);
       }
       // Every callee leaves (one by UNREGISTER, one by leaving the session): the next may pick another policy.
@@ -364,7 +380,11 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       // Without receive_progress: the callee is not offered progress, the caller gets only the result.
       const plain: unknown[] = [];
       const only = await within<any>(
-        caller.session.call(proc, [4]).then((value: unknown) => value, undefined, (chunk: unknown) => plain.push(chunk)),
+        caller.session.call(proc, [4]).then(
+          (value: unknown) => value,
+          undefined,
+          (chunk: unknown) => plain.push(chunk),
+        ),
         3000,
         'plain call',
       );
@@ -405,7 +425,7 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       await assertAlive(callee, 'the callee is still open');
     });
 
-    it('cancel mode kill with a callee that takes INTERRUPT: the call ends with the callee\'s answer', async () => {
+    it("cancel mode kill with a callee that takes INTERRUPT: the call ends with the callee's answer", async () => {
       const proc = uri('cancel.kill');
       const { raw } = await rawCallee();
       raw.send([64, 1, {}, proc]);
@@ -514,8 +534,10 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       const proc = uri('disclose');
       const callee = await client();
       const wire = tap(callee.session, INVOCATION);
-      await callee.session.register(proc, (_args: unknown[], _kwargs: object, details: any) =>
-        new autobahn.Result([details.caller ?? null, details.caller_authid ?? null, details.caller_authrole ?? null]),
+      await callee.session.register(
+        proc,
+        (_args: unknown[], _kwargs: object, details: any) =>
+          new autobahn.Result([details.caller ?? null, details.caller_authid ?? null, details.caller_authrole ?? null]),
       );
       const caller = await client();
       const disclosed = await caller.session.call(proc, [], {}, { disclose_me: true });
@@ -580,13 +602,16 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       const created = Date.parse(details.created);
       assert.ok(created >= before - 1000 && created <= Date.now() + 1000, `created ${details.created} is now`);
       const prefixDetails = await meta(caller, 'wamp.registration.get', [regPrefixA.id]);
-      assert.deepEqual({ ...prefixDetails, created: undefined }, {
-        id: regPrefixA.id,
-        created: undefined,
-        uri: prefixUri,
-        match: 'prefix',
-        invoke: 'roundrobin',
-      });
+      assert.deepEqual(
+        { ...prefixDetails, created: undefined },
+        {
+          id: regPrefixA.id,
+          created: undefined,
+          uri: prefixUri,
+          match: 'prefix',
+          invoke: 'roundrobin',
+        },
+      );
       assert.equal((await meta(caller, 'wamp.registration.get', [regWild.id])).match, 'wildcard');
       assert.equal((await rejection(caller.session.call('wamp.registration.get', [1]))).error, 'wamp.error.no_such_registration');
 
@@ -640,13 +665,16 @@ for (const serializer of ['json', 'msgpack'] as AbSerializer[]) {
       assert.equal(create[0], 'on_create');
       assert.equal(create[1].length, 2);
       assert.equal(create[1][0], callee.session.id);
-      assert.deepEqual({ ...create[1][1], created: undefined }, {
-        id: registration.id,
-        created: undefined,
-        uri: proc,
-        match: 'exact',
-        invoke: 'single',
-      });
+      assert.deepEqual(
+        { ...create[1][1], created: undefined },
+        {
+          id: registration.id,
+          created: undefined,
+          uri: proc,
+          match: 'exact',
+          invoke: 'single',
+        },
+      );
       assert.equal(typeof create[1][1].created, 'string');
       assert.deepEqual(register, ['on_register', [callee.session.id, registration.id]]);
 

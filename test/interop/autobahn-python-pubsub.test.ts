@@ -26,7 +26,7 @@ const SCRIPT_TIMEOUT_MS = 40_000;
 type Serializer = 'json' | 'msgpack' | 'cbor';
 type Observed = Record<string, any>;
 
-/** Runs one scenario in a child process (the router keeps serving in this one) and returns its JSON line. */
+/** Runs one scenario in a Python process shared by the scenarios of this file (the router keeps serving in this one) and returns what it observed. */
 const runScenario = scenarioRunner<Observed>(SCRIPT, SCRIPT_TIMEOUT_MS);
 
 /** Options cases of the publish_options scenario and who must receive each (P publishes; all four subscribe). */
@@ -71,11 +71,21 @@ const scenarios: Record<string, (observed: Observed, serializer: Serializer) => 
     for (const name of ['P', 'A', 'B', 'C']) {
       received[name] = PUBLISH_CASES.filter(([, receivers]) => receivers.includes(name)).map(([label]) => label);
     }
-    const disclosed = { publication: 'disclosed', args: ['disclosed'], kwargs: { k: 1 }, publisher: 'P', publisher_authid_is_P: true, publisher_authrole: 'anonymous' };
+    const disclosed = {
+      publication: 'disclosed',
+      args: ['disclosed'],
+      kwargs: { k: 1 },
+      publisher: 'P',
+      publisher_authid_is_P: true,
+      publisher_authrole: 'anonymous',
+    };
     const hidden = { publication: 'hidden', args: ['hidden'], publisher: null, publisher_authid_is_P: null, publisher_authrole: null };
     const publications = observed.acknowledge?.events_at_A?.map((e: unknown[]) => e[1]) ?? [];
     assert.ok(
-      publications.length === 3 && publications[0].startsWith('unknown:') && publications[1].startsWith('unknown:') && publications[0] !== publications[1],
+      publications.length === 3 &&
+        publications[0].startsWith('unknown:') &&
+        publications[1].startsWith('unknown:') &&
+        publications[0] !== publications[1],
       `the unacknowledged publications have IDs of their own: ${JSON.stringify(publications)}`,
     );
     assert.deepEqual(observed, {
@@ -213,17 +223,51 @@ const scenarios: Record<string, (observed: Observed, serializer: Serializer) => 
       after_B_left: { list_barrier_subscribers: ['A'], wildcard: 'wamp.error.no_such_subscription' },
       list_all_end_contains: { exact: ['sub_barrier'], prefix: [], wildcard: [] },
       steps: [
-        ['A subscribes exact', [['on_create', ['A', details('sub_exact', 'X.x.y', 'exact')]], ['on_subscribe', ['A', 'sub_exact']]]],
+        [
+          'A subscribes exact',
+          [
+            ['on_create', ['A', details('sub_exact', 'X.x.y', 'exact')]],
+            ['on_subscribe', ['A', 'sub_exact']],
+          ],
+        ],
         ['B subscribes exact', [['on_subscribe', ['B', 'sub_exact']]]],
-        ['A subscribes prefix', [['on_create', ['A', details('sub_prefix', 'X.x', 'prefix')]], ['on_subscribe', ['A', 'sub_prefix']]]],
-        ['B subscribes wildcard', [['on_create', ['B', details('sub_wildcard', 'X..y', 'wildcard')]], ['on_subscribe', ['B', 'sub_wildcard']]]],
+        [
+          'A subscribes prefix',
+          [
+            ['on_create', ['A', details('sub_prefix', 'X.x', 'prefix')]],
+            ['on_subscribe', ['A', 'sub_prefix']],
+          ],
+        ],
+        [
+          'B subscribes wildcard',
+          [
+            ['on_create', ['B', details('sub_wildcard', 'X..y', 'wildcard')]],
+            ['on_subscribe', ['B', 'sub_wildcard']],
+          ],
+        ],
         ['remove_subscriber B', [['on_unsubscribe', ['B', 'sub_exact']]]],
-        ['remove_subscriber A (last of prefix)', [['on_unsubscribe', ['A', 'sub_prefix']], ['on_delete', ['A', 'sub_prefix']]]],
+        [
+          'remove_subscriber A (last of prefix)',
+          [
+            ['on_unsubscribe', ['A', 'sub_prefix']],
+            ['on_delete', ['A', 'sub_prefix']],
+          ],
+        ],
         [
           'barrier subscriptions',
-          [['on_create', ['A', details('sub_barrier', 'X-barrier', 'exact')]], ['on_subscribe', ['A', 'sub_barrier']], ['on_subscribe', ['B', 'sub_barrier']]],
+          [
+            ['on_create', ['A', details('sub_barrier', 'X-barrier', 'exact')]],
+            ['on_subscribe', ['A', 'sub_barrier']],
+            ['on_subscribe', ['B', 'sub_barrier']],
+          ],
         ],
-        ['A unsubscribes the last exact', [['on_unsubscribe', ['A', 'sub_exact']], ['on_delete', ['A', 'sub_exact']]]],
+        [
+          'A unsubscribes the last exact',
+          [
+            ['on_unsubscribe', ['A', 'sub_exact']],
+            ['on_delete', ['A', 'sub_exact']],
+          ],
+        ],
         ['B leaves', wildcardFirst ? [...wildcardEvents, ...barrierEvents] : [...barrierEvents, ...wildcardEvents]],
       ],
     });
@@ -249,7 +293,11 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
 
 describe('Autobahn|Python 22.7 event history (router with eventHistory limit 5)', () => {
   const historyRouter = useRouter({
-    eventHistory: (['json', 'msgpack', 'cbor'] as const).map((s) => ({ uri: `com.kreuz.pyhistory.${s}`, match: 'exact' as const, limit: 5 })),
+    eventHistory: (['json', 'msgpack', 'cbor'] as const).map((s) => ({
+      uri: `com.kreuz.pyhistory.${s}`,
+      match: 'exact' as const,
+      limit: 5,
+    })),
   });
   for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
     it(`wamp.subscription.get_events over ${serializer}`, { timeout: SCRIPT_TIMEOUT_MS + 5_000 }, async () => {

@@ -33,7 +33,7 @@ type Check = (observed: Observed) => void;
 /** Autobahn|Python with JSON and MessagePack (no CBOR scenarios here). */
 const PYTHON_REQUIREMENT: PythonRequirement = { check: 'import autobahn, msgpack', packages: 'python3-autobahn python3-msgpack' };
 
-/** Runs one scenario in a child process (the router keeps serving in this one) and returns its JSON line. */
+/** Runs one scenario in a Python process shared by the scenarios of this file (the router keeps serving in this one) and returns what it observed. */
 const runScenario = scenarioRunner<Observed>(SCRIPT, SCRIPT_TIMEOUT_MS, PYTHON_REQUIREMENT);
 
 const CANCELED = 'wamp.error.canceled';
@@ -96,7 +96,10 @@ const rpcScenarios: Record<string, Check> = {
     assert.deepEqual(o.last_after_C_left, ['B', 'B']);
     const counts = o.random_counts as Record<string, number>;
     assert.deepEqual(Object.keys(counts).sort(), ['A', 'B', 'C'], `random picked ${JSON.stringify(counts)}`);
-    assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 60);
+    assert.equal(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      60,
+    );
     for (const [name, n] of Object.entries(counts)) assert.ok(n >= 1, `random never picked ${name}: ${JSON.stringify(counts)}`);
     assert.deepEqual(Object.keys(o).sort(), [
       'first',
@@ -337,7 +340,15 @@ const registrationMetaScenarios: Record<string, Check> = {
 
 function joined(name: string) {
   return [
-    { session: name, authid: name, authrole: 'anonymous', authmethod: 'anonymous', authprovider: 'static', realm: 'realm1', transport: true },
+    {
+      session: name,
+      authid: name,
+      authrole: 'anonymous',
+      authmethod: 'anonymous',
+      authprovider: 'static',
+      realm: 'realm1',
+      transport: true,
+    },
   ];
 }
 
@@ -384,10 +395,11 @@ const sessionMetaScenarios: Record<string, Check> = {
     // other leave. Either is accepted here, but nothing else.
     assert.ok(
       JSON.stringify(afterKillAll) === '[]' ||
-        JSON.stringify(afterKillAll) === JSON.stringify([
-          ['S6', 'S6', 'anonymous'],
-          ['S7', 'S7', 'anonymous'],
-        ]),
+        JSON.stringify(afterKillAll) ===
+          JSON.stringify([
+            ['S6', 'S6', 'anonymous'],
+            ['S7', 'S7', 'anonymous'],
+          ]),
       `on_leave after kill_all: ${JSON.stringify(afterKillAll)}`,
     );
   },

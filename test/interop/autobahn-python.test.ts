@@ -20,7 +20,7 @@ type Observed = Record<string, unknown>;
 
 const router = useRouter();
 
-/** Runs one scenario in a child process (the router keeps serving in this one) and returns its JSON line. */
+/** Runs one scenario in a Python process shared by the scenarios of this file (the router keeps serving in this one) and returns what it observed. */
 const runScenario = scenarioRunner<Observed>(SCRIPT, SCRIPT_TIMEOUT_MS);
 
 /** Per scenario: checks the observed values (serializer given for the ones that report it). */

@@ -91,7 +91,7 @@ for (const serializer of ['json', 'msgpack'] as Serializer[]) {
       assert.deepEqual(await caller.next(3000), [RESULT, 2, {}, ['ok']]);
     });
 
-    it('cancel kill: INTERRUPT, and the caller waits for the callee\'s answer', async () => {
+    it("cancel kill: INTERRUPT, and the caller waits for the callee's answer", async () => {
       const proc = uri('kill');
       const callee = await cancelingCallee();
       const reg = await register(callee, 1, proc);
@@ -190,11 +190,14 @@ for (const serializer of ['json', 'msgpack'] as Serializer[]) {
       callee.send([YIELD, 1, { progress: true }, ['p1']]);
       callee.send([YIELD, 1, { progress: true }, ['p2']]);
       callee.send([YIELD, 1, {}, ['final']]);
-      assert.deepEqual([await caller.next(3000), await caller.next(3000), await caller.next(3000)], [
-        [RESULT, 1, { progress: true }, ['p1']],
-        [RESULT, 1, { progress: true }, ['p2']],
-        [RESULT, 1, {}, ['final']],
-      ]);
+      assert.deepEqual(
+        [await caller.next(3000), await caller.next(3000), await caller.next(3000)],
+        [
+          [RESULT, 1, { progress: true }, ['p1']],
+          [RESULT, 1, { progress: true }, ['p2']],
+          [RESULT, 1, {}, ['final']],
+        ],
+      );
 
       // The callee sends progress anyway: a caller that did not ask gets only the final result.
       caller.send([CALL, 2, {}, proc, []]);

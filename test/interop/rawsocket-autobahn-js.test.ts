@@ -138,7 +138,9 @@ describe('Autobahn|JS over RawSocket (JSON)', () => {
 });
 
 describe('Autobahn|JS over wss://', () => {
-  it('joins, calls and publishes with json and msgpack, trusting the certificate via NODE_EXTRA_CA_CERTS', { timeout: 30_000 }, async () => {
+  it('joins, calls and publishes with json and msgpack, trusting the certificate via NODE_EXTRA_CA_CERTS', {
+    timeout: 30_000,
+  }, async () => {
     const listener = await listenWebSocket(router, { port: 0 }, {}, { cert: cert.certPath, key: cert.keyPath });
     try {
       for (const serializer of ['json', 'msgpack']) {

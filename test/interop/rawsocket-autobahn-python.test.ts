@@ -2,7 +2,8 @@
  * Interop with Autobahn|Python 22.7 (asyncio) over RawSocket — TCP, a Unix
  * socket, and TLS with a self-signed certificate the client trusts — and over
  * wss://, with json, msgpack and cbor. Each test runs one scenario of
- * test/interop/python/rawsocket_scenarios.py and checks the JSON line it prints.
+ * test/interop/python/rawsocket_scenarios.py and checks what it observed; the
+ * scenarios run one after another in one Python process (runShared).
  *
  * Note: Autobahn|Python 22.7's asyncio RawSocket client lacks the
  * `transport_details` property its session reads on WELCOME; the script
@@ -15,7 +16,7 @@ import type { Router } from '../../src/core/router.ts';
 import { listenRawSocket } from '../../src/transports/rawsocket.ts';
 import { listenWebSocket } from '../../src/transports/websocket.ts';
 import type { Listener } from '../../src/transports/listen.ts';
-import { requirePython, runPython, type Observed } from '../helpers/python.ts';
+import { requirePython, runShared, type Observed } from '../helpers/python.ts';
 import { makeTestCert, type TestCert } from '../helpers/tls-cert.ts';
 import { makeRouter, tempDir } from '../helpers/transport-router.ts';
 
@@ -55,7 +56,7 @@ function target(transport: Transport): string {
 
 async function run(transport: Transport, serializer: string, scenario: string): Promise<Observed> {
   await requirePython();
-  return runPython(SCRIPT, [transport, target(transport), serializer, scenario, cert.certPath], { timeoutMs: SCRIPT_TIMEOUT_MS });
+  return runShared(SCRIPT, [transport, target(transport), serializer, scenario, cert.certPath], { timeoutMs: SCRIPT_TIMEOUT_MS });
 }
 
 const expected: Record<string, Observed> = {

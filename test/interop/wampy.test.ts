@@ -257,7 +257,10 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
       const second = await connect();
       const procedure = uri('taken');
       await first.register(procedure, () => ({ argsList: ['first'] }));
-      const err = await rejection(second.register(procedure, () => ({ argsList: ['second'] })), 'duplicate register');
+      const err = await rejection(
+        second.register(procedure, () => ({ argsList: ['second'] })),
+        'duplicate register',
+      );
       assertWampError(err, Errors.RegisterError, 'wamp.error.procedure_already_exists');
 
       // The first registration still serves calls.
@@ -278,7 +281,11 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
       const err = await rejection(caller.call(procedure), 'call after unregister');
       assertWampError(err, Errors.CallError, 'wamp.error.no_such_procedure');
 
-      await within(second.register(procedure, () => ({ argsList: ['second'] })), 5000, 're-register elsewhere');
+      await within(
+        second.register(procedure, () => ({ argsList: ['second'] })),
+        5000,
+        're-register elsewhere',
+      );
       assert.deepEqual((await within(caller.call(procedure), 5000, 'call')).argsList, ['second']);
     });
 
@@ -381,8 +388,16 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
         const a = await connect();
         const b = await connect();
         const topic = uri('shared');
-        const subA = await within(a.subscribe(topic, () => {}), 5000, 'subscribe A');
-        const subB = await within(b.subscribe(topic, () => {}), 5000, 'subscribe B');
+        const subA = await within(
+          a.subscribe(topic, () => {}),
+          5000,
+          'subscribe A',
+        );
+        const subB = await within(
+          b.subscribe(topic, () => {}),
+          5000,
+          'subscribe B',
+        );
         assert.equal(subB.subscriptionId, subA.subscriptionId);
       });
     });
@@ -406,11 +421,7 @@ for (const serializer of ['json', 'msgpack', 'cbor'] as const) {
             seen.resolve({ argsList, argsDict });
             return { argsList, argsDict };
           });
-          const result = await within(
-            caller.call(procedure, { argsList: [encoded, 'plain'], argsDict: { blob: encoded } }),
-            5000,
-            'call',
-          );
+          const result = await within(caller.call(procedure, { argsList: [encoded, 'plain'], argsDict: { blob: encoded } }), 5000, 'call');
           const invocation = await seen.promise;
           assert.deepEqual(invocation.argsList, [encoded, 'plain']);
           assert.deepEqual(invocation.argsDict, { blob: encoded });

@@ -32,17 +32,25 @@ async function startCallee(url: string, serializer: SerializerName, random: () =
   const registered = await client.next();
   assert.equal(registered[0], 65, `REGISTER failed: ${JSON.stringify(registered)}`);
   void (async () => {
+    // Until the callee is gone or 60 s pass without an invocation. Short waits, so that no timer
+    // outlives the test (a 60 s one kept the test file's process alive a minute after the test).
+    let idleSeconds = 0;
     for (;;) {
       let msg: unknown[];
       try {
-        msg = await client.next(60_000);
+        msg = await client.next(1000);
+        idleSeconds = 0;
       } catch {
-        return;
+        if (client.ws.readyState !== client.ws.OPEN || ++idleSeconds >= 60) return;
+        continue;
       }
       if (msg[0] !== 68) continue;
-      setTimeout(() => {
-        if (client.ws.readyState === client.ws.OPEN) client.send([70, msg[1], {}, msg[4]]);
-      }, Math.floor(random() * 5));
+      setTimeout(
+        () => {
+          if (client.ws.readyState === client.ws.OPEN) client.send([70, msg[1], {}, msg[4]]);
+        },
+        Math.floor(random() * 5),
+      );
     }
   })();
   return client;
@@ -55,7 +63,9 @@ describe('callee churn', () => {
     const callees: Array<RawClient | undefined> = [];
     for (let i = 0; i < 8; i++) callees.push(await startCallee(router.url, i % 2 ? 'msgpack' : 'json', random));
 
-    const callers = await Promise.all([0, 1, 2, 3].map((i) => RawClient.join(router.url, (['json', 'msgpack', 'cbor', 'json'] as const)[i])));
+    const callers = await Promise.all(
+      [0, 1, 2, 3].map((i) => RawClient.join(router.url, (['json', 'msgpack', 'cbor', 'json'] as const)[i])),
+    );
     const pending = callers.map(() => new Map<number, number>()); // request -> payload
     const stats = { calls: 0, results: 0, canceled: 0, noCallee: 0, duplicates: 0, wrong: 0 };
     let running = true;
@@ -65,13 +75,21 @@ describe('callee churn', () => {
       pending[c].set(request, request);
       callers[c].send([48, request, {}, PROCEDURE, [request]]);
     };
+    // Each reader ends once every call has ended (checked at least every 100 ms, so the test
+    // does not sit out a long wait when the last answer went to another caller), or after 10 s
+    // without a message during the churn, 5 s after it.
     const readers = callers.map(async (caller, c) => {
+      let idleMs = 0;
       for (;;) {
+        if (!running && pending.every((p) => p.size === 0)) return;
         let msg: unknown[];
         try {
-          msg = await caller.next(running ? 10_000 : 5_000);
+          msg = await caller.next(100);
+          idleMs = 0;
         } catch {
-          return;
+          idleMs += 100;
+          if (idleMs >= (running ? 10_000 : 5_000)) return;
+          continue;
         }
         const request = (msg[0] === 50 ? msg[1] : msg[2]) as number;
         if (!pending[c].has(request)) {
@@ -86,7 +104,6 @@ describe('callee churn', () => {
         else if (msg[4] === 'wamp.error.no_such_procedure') stats.noCallee++;
         else stats.wrong++;
         if (running) issue(c);
-        if (!running && pending.every((p) => p.size === 0)) return;
       }
     });
     for (let c = 0; c < callers.length; c++) for (let i = 0; i < CALLS_IN_FLIGHT; i++) issue(c);
@@ -97,7 +114,8 @@ describe('callee churn', () => {
       const slot = Math.floor(random() * callees.length);
       const callee = callees[slot];
       if (callee) {
-        if (random() < 0.5) callee.ws.terminate(); // gone without GOODBYE
+        if (random() < 0.5)
+          callee.ws.terminate(); // gone without GOODBYE
         else callee.send([6, {}, 'wamp.close.close_realm']);
         callees[slot] = undefined;
       } else {
@@ -108,7 +126,9 @@ describe('callee churn', () => {
     running = false;
     if (!callees.some(Boolean)) callees[0] = await startCallee(router.url, 'json', random);
     const drained = Promise.all(readers);
-    await Promise.race([drained, new Promise((r) => setTimeout(r, 8000))]);
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (deadline = setTimeout(r, 8000)))]);
+    clearTimeout(deadline); // or it keeps the file's process alive for the rest of the 8 s
 
     const hanging = pending.reduce((n, p) => n + p.size, 0);
     console.log(`churn (seed ${seed}): ${JSON.stringify(stats)}, hanging ${hanging}`);

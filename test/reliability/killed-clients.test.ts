@@ -35,7 +35,10 @@ describe('clients killed without GOODBYE', () => {
       v.send([32, 4, { match: 'wildcard' }, 'com..shared']);
       v.send([48, 5, {}, 'wamp.session.add_testament', ['com.killed.testament', [i], { who: i }]]);
       const replies = [await v.next(), await v.next(), await v.next(), await v.next(), await v.next()];
-      assert.deepEqual(replies.map((m) => m[0]), [65, 65, 33, 33, 50]);
+      assert.deepEqual(
+        replies.map((m) => m[0]),
+        [65, 65, 33, 33, 50],
+      );
       victims.push(v);
     }
     assert.equal(await meta(observer, 3, 'wamp.session.count'), baseline + 20);
@@ -52,7 +55,7 @@ describe('clients killed without GOODBYE', () => {
     assert.deepEqual(await meta(observer, 5, 'wamp.registration.list'), { exact: [], prefix: [], wildcard: [] });
     const subscriptions = (await meta(observer, 6, 'wamp.subscription.list')) as Record<string, number[]>;
     assert.deepEqual(subscriptions.prefix.concat(subscriptions.wildcard), []);
-    assert.equal(subscriptions.exact.length, 1, 'only the observer\'s own subscription is left');
+    assert.equal(subscriptions.exact.length, 1, "only the observer's own subscription is left");
     assert.equal(await meta(observer, 7, 'wamp.registration.match', ['com.killed.proc3']), null);
     observer.close();
   });

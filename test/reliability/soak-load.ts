@@ -20,9 +20,16 @@ async function callee(url: string): Promise<RawClient> {
   c.send([64, 1, { invoke: 'roundrobin' }, 'com.soak.rpc']);
   assert.equal((await c.next())[0], 65);
   void (async () => {
+    // Until the callee is closed or 60 s pass without an invocation. Short waits, so that no timer
+    // outlives the run (a 60 s one kept the test file's process alive a minute after the test).
+    let idleSeconds = 0;
     for (;;) {
-      const m = await c.next(60_000).catch(() => undefined);
-      if (!m) return;
+      const m = await c.next(1000).catch(() => undefined);
+      if (!m) {
+        if (c.ws.readyState !== c.ws.OPEN || ++idleSeconds >= 60) return;
+        continue;
+      }
+      idleSeconds = 0;
       if (m[0] === 68 && c.ws.readyState === c.ws.OPEN) c.send([70, m[1], {}, m[4]]);
     }
   })();
@@ -93,7 +100,9 @@ export async function soak(url: string, durationMs: number): Promise<SoakStats> 
   await new Promise((r) => setTimeout(r, durationMs));
   running = false;
   await Promise.all([publishLoop, churnLoop]);
-  await Promise.race([Promise.all(callerLoops), new Promise((r) => setTimeout(r, 6000))]);
+  let deadline: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(callerLoops), new Promise((r) => (deadline = setTimeout(r, 6000)))]);
+  clearTimeout(deadline); // or it keeps the process alive for the rest of the 6 s
   for (const c of [...callees, subscriber, ...callers, publisher]) c.close();
   return stats;
 }

@@ -5,6 +5,7 @@ authenticators (autobahn.wamp.auth.create_authenticator: ticket, wampcra,
 cryptosign, scram, anonymous).
 
 Usage: auth_client.py <router-url> '<json spec>'
+   or: auth_client.py --serve   (many runs, one per line on stdin; see common.py)
 
 The spec: {"realm": "realm1", "serializer": "json",
            "authenticators": [{"method": "ticket", "args": {"authid": "joe", "ticket": "..."}}, ...]}
@@ -22,7 +23,7 @@ import json
 import ssl
 import sys
 
-from common import SERIALIZERS, exit_with_usage, run_script  # also selects asyncio for txaio
+from common import SERIALIZERS, UsageError, main as run_main  # also selects asyncio for txaio
 
 from autobahn.asyncio.wamp import Session
 from autobahn.asyncio.websocket import WampWebSocketClientFactory
@@ -93,7 +94,12 @@ async def main(url, spec):
         transport.close()
 
 
+def plan(args):
+    if len(args) != 2:
+        raise UsageError(f'usage: {sys.argv[0]} <url> <json spec> | --serve')
+    url, spec = args[0], json.loads(args[1])
+    return lambda: asyncio.wait_for(main(url, spec), OVERALL_TIMEOUT)
+
+
 if __name__ == '__main__':
-    if len(sys.argv) != 3:
-        exit_with_usage(f'usage: {sys.argv[0]} <url> <json spec>')
-    run_script(lambda: asyncio.wait_for(main(sys.argv[1], json.loads(sys.argv[2])), OVERALL_TIMEOUT))
+    run_main(plan)

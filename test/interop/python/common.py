@@ -5,12 +5,24 @@ connecting with exactly one serializer, waiting with a bound, and the command
 line contract every script keeps: print ONE JSON line with what was observed
 and exit 0, or print the traceback to stderr and exit non-zero.
 
+Every script also has a serving mode, `<script> --serve` (main() below): one
+process runs many scenarios, one after another, so a test file starts Python
+(and imports Autobahn) once instead of once per scenario. Each line on stdin is
+one request, {"id": n, "args": [...]}, the args being exactly the script's
+command line for one scenario; each scenario gets a fresh asyncio loop, its
+sessions are left and every connection it opened is closed before the reply,
+which is ONE line {"kreuz_serve": n, "ok": true, "observed": {...}} or
+{"kreuz_serve": n, "ok": false, "error": "<traceback>"}. Other lines a
+scenario prints are passed on as they are. The process ends at the end of
+stdin (test/helpers/python.ts: runShared).
+
 Importing this module selects asyncio for txaio, so import it before any
 other autobahn.asyncio module.
 """
 
 import asyncio
 import json
+import os
 import sys
 import time
 import traceback
@@ -76,6 +88,12 @@ class Client(ApplicationSession):
 
 
 CLIENTS = []  # every session opened, to leave them at the end
+RUNS = 0  # scenarios started by this process (a serving process runs many)
+
+
+def run_id():
+    """Names this scenario run apart from every other one, also within one serving process."""
+    return f'{os.getpid()}r{RUNS}'
 
 
 async def until(predicate, timeout=STEP_TIMEOUT, what='condition', interval=0.01):
@@ -190,6 +208,10 @@ async def run_bounded(scenario, timeout):
         await close_all()
 
 
+class UsageError(Exception):
+    """Arguments that name no scenario; the message is the usage line."""
+
+
 def exit_with_usage(usage):
     print(usage, file=sys.stderr)
     sys.exit(2)
@@ -209,11 +231,81 @@ def run_script(make_coroutine):
     sys.exit(0)
 
 
-def run_scenarios(scenarios, overall_timeout, timeouts=None):
-    """The command line of a scenario script: <router-url> <json|msgpack|cbor> <scenario>."""
+async def _closing_connections(make_coroutine):
+    """
+    Runs make_coroutine() and then closes every connection it opened on this loop,
+    as the end of a one-scenario process does: the router sees them go before the
+    next scenario of a serving process starts.
+    """
+    loop = asyncio.get_running_loop()
+    opened = []
+
+    def recording(create):
+        async def create_and_record(*args, **kwargs):
+            transport, protocol = await create(*args, **kwargs)
+            opened.append(transport)
+            return transport, protocol
+        return create_and_record
+
+    loop.create_connection = recording(loop.create_connection)
+    loop.create_unix_connection = recording(loop.create_unix_connection)
+    try:
+        return await make_coroutine()
+    finally:
+        for transport in opened:
+            if not transport.is_closing():
+                transport.abort()
+        await asyncio.sleep(0)  # abort() closes the socket in a callback: let it run
+
+
+def serve(plan):
+    """The serving mode (see the module's docstring): one scenario per line on stdin until its end."""
+    global RUNS
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        reply = {'kreuz_serve': request['id']}
+        try:
+            make_coroutine = plan(request['args'])
+            CLIENTS.clear()
+            RUNS += 1
+            reply.update(ok=True, observed=asyncio.run(_closing_connections(make_coroutine)))
+        except KeyboardInterrupt:
+            raise
+        except UsageError as e:
+            reply.update(ok=False, error=str(e))
+        except BaseException:
+            reply.update(ok=False, error=traceback.format_exc())
+        sys.stderr.flush()
+        print(json.dumps(reply, sort_keys=True), flush=True)
+
+
+def main(plan):
+    """
+    The command line of every script: `--serve` (see the module's docstring), or
+    the arguments of one scenario, run by this process alone. `plan(args)` checks
+    them (raising UsageError) and returns what makes the scenario's coroutine.
+    """
     args = sys.argv[1:]
-    if len(args) != 3 or args[1] not in SERIALIZERS or args[2] not in scenarios:
-        exit_with_usage(f'usage: {sys.argv[0]} <url> <{"|".join(SERIALIZERS)}> <{"|".join(scenarios)}>')
-    url, ser, name = args
-    timeout = (timeouts or {}).get(name, overall_timeout)
-    run_script(lambda: run_bounded(scenarios[name](url, ser), timeout))
+    if args == ['--serve']:
+        serve(plan)
+        return
+    try:
+        make_coroutine = plan(args)
+    except UsageError as e:
+        exit_with_usage(str(e))
+    run_script(make_coroutine)
+
+
+def run_scenarios(scenarios, overall_timeout, timeouts=None):
+    """The command line of a scenario script: <router-url> <json|msgpack|cbor> <scenario>, or --serve."""
+
+    def plan(args):
+        if len(args) != 3 or args[1] not in SERIALIZERS or args[2] not in scenarios:
+            raise UsageError(f'usage: {sys.argv[0]} <url> <{"|".join(SERIALIZERS)}> <{"|".join(scenarios)}> | --serve')
+        url, ser, name = args
+        timeout = (timeouts or {}).get(name, overall_timeout)
+        return lambda: run_bounded(scenarios[name](url, ser), timeout)
+
+    main(plan)

@@ -4,6 +4,7 @@ Advanced-profile PubSub and subscription meta API scenarios for Kreuz, run
 with Autobahn|Python (asyncio flavour, Debian's python3-autobahn 22.7).
 
 Usage: pubsub_scenarios.py <router-url> <json|msgpack|cbor> <scenario>
+   or: pubsub_scenarios.py --serve   (many scenarios, one per line on stdin; see common.py)
 
 Same contract as scenarios.py (helpers shared with it are in common.py): every
 scenario opens its own sessions on realm "realm1" with exactly the serializer
@@ -26,7 +27,6 @@ published before it.
 
 import asyncio
 import copy
-import os
 import re
 import time
 
@@ -117,7 +117,7 @@ async def until(predicate, timeout=STEP_TIMEOUT, what='condition'):
 
 
 def unique_base(ser, name):
-    return f'com.kreuz.pypubsub.{ser}.{name}.{os.getpid()}'
+    return f'com.kreuz.pypubsub.{ser}.{name}.{common.run_id()}'
 
 
 class Names:

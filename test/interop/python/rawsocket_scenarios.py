@@ -4,6 +4,7 @@ Interop scenarios for Kreuz's RawSocket transport (and wss://), run with
 Autobahn|Python (asyncio flavour).
 
 Usage: rawsocket_scenarios.py <transport> <target> <json|msgpack|cbor> <scenario> [cafile]
+   or: rawsocket_scenarios.py --serve   (many scenarios, one per line on stdin; see common.py)
 
   transport  tcp  target host:port    RawSocket over TCP
              unix target path         RawSocket over a Unix socket
@@ -138,11 +139,14 @@ async def serve_once(transport, target, ser, cafile):
 SCENARIOS = {f.__name__: f for f in [rpc, pubsub, serve_once]}
 
 
-if __name__ == '__main__':
-    args = sys.argv[1:]
+def plan(args):
     if len(args) not in (4, 5) or args[0] not in TRANSPORTS or args[2] not in common.SERIALIZERS or args[3] not in SCENARIOS:
-        common.exit_with_usage(f'usage: {sys.argv[0]} <{"|".join(TRANSPORTS)}> <target> <{"|".join(common.SERIALIZERS)}> '
-                               f'<{"|".join(SCENARIOS)}> [cafile]')
+        raise common.UsageError(f'usage: {sys.argv[0]} <{"|".join(TRANSPORTS)}> <target> <{"|".join(common.SERIALIZERS)}> '
+                                f'<{"|".join(SCENARIOS)}> [cafile] | --serve')
     transport, target, ser, name = args[:4]
     cafile = args[4] if len(args) == 5 else None
-    common.run_script(lambda: common.run_bounded(SCENARIOS[name](transport, target, ser, cafile), OVERALL_TIMEOUT))
+    return lambda: common.run_bounded(SCENARIOS[name](transport, target, ser, cafile), OVERALL_TIMEOUT)
+
+
+if __name__ == '__main__':
+    common.main(plan)

@@ -4,6 +4,7 @@ Advanced-profile RPC and meta API scenarios for Kreuz, run with Autobahn|Python
 (asyncio flavour, Debian's python3-autobahn 22.7).
 
 Usage: rpc_scenarios.py <router-url> <json|msgpack|cbor> <scenario>
+   or: rpc_scenarios.py --serve   (many scenarios, one per line on stdin; see common.py)
 
 Same contract as scenarios.py (helpers shared with it are in common.py): every
 scenario opens its own sessions on realm "realm1" with exactly the serializer

@@ -3,6 +3,7 @@
 Interop scenarios for Kreuz, run with Autobahn|Python (asyncio flavour).
 
 Usage: scenarios.py <router-url> <json|msgpack|cbor> <scenario>
+   or: scenarios.py --serve   (many scenarios, one per line on stdin; see common.py)
 
 Each scenario opens one or more WAMP sessions (one WebSocket connection each)
 on realm "realm1" with exactly the serializer named, does its work, and prints
