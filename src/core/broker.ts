@@ -12,6 +12,7 @@ import type { Hooks, RealmEvents } from './hooks.ts';
 import type { Limits } from './limits.ts';
 import type { RouterCounters } from './counters.ts';
 import type { Session } from './session.ts';
+import { storedSize } from './stored-size.ts';
 import { Subscription } from './subscription.ts';
 import { UriMap, patternMatches } from './uri-map.ts';
 
@@ -147,7 +148,7 @@ export class Broker {
       if (acknowledge) publisher.send(error(T.PUBLISH, request, ErrorUri.INVALID_URI, [`invalid topic URI ${quoted(topic)}`]));
       return;
     }
-    const bytes = publisher.inboundBytes || estimatedBytes(msg);
+    const bytes = publisher.inboundBytes || storedSize(msg);
     if (options.retain === true) {
       // A publication the router could not keep is refused whole, like any request over a limit.
       const refusal = this.store.retainRefusal(topic, publisher, bytes);
@@ -192,7 +193,7 @@ export class Broker {
         payload: p.source.slice(p.from),
         options,
       };
-      if (options.retain === true && !this.store.retain(stored, publisher, p.bytes ?? estimatedBytes(stored.payload))) {
+      if (options.retain === true && !this.store.retain(stored, publisher, p.bytes ?? storedSize(stored.payload))) {
         this.o.counters.limit('retainedEvents');
       }
       // WAMP: events published to listed sessions are not kept in the history.
@@ -213,15 +214,6 @@ export class Broker {
       if (subscription.match !== 'exact') details.topic = event.topic;
       session.send([T.EVENT, subscription.id, event.publication, details, ...event.payload] as Outbound);
     }
-  }
-}
-
-/** Size of a message from an in-process session, which has no wire size. */
-function estimatedBytes(value: unknown): number {
-  try {
-    return JSON.stringify(value)?.length ?? 0;
-  } catch {
-    return 0;
   }
 }
 

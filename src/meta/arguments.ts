@@ -1,7 +1,7 @@
 /** Argument checks for meta procedures: a wrong argument is wamp.error.invalid_argument. */
 import { isId } from '../wamp/ids.ts';
 import { isDict } from '../wamp/inbound.ts';
-import type { MatchPolicy } from '../wamp/uri-syntax.ts';
+import { MATCH_POLICIES, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 
@@ -29,7 +29,7 @@ export function optionalString(value: unknown, name: string): string | undefined
   return typeof value === 'string' ? value : invalid(`${name} must be a string`);
 }
 
-const MATCHES: readonly unknown[] = ['exact', 'prefix', 'wildcard'];
+const MATCHES: readonly unknown[] = MATCH_POLICIES;
 
 /** The `match` of an options dict argument (default exact); read as an own key, so `"abc".match` or a prototype member never counts. */
 export function matchArg(options: unknown): MatchPolicy {

@@ -3,15 +3,13 @@
  * Crossbar's remove_callee). Registrations under "wamp." are the router's
  * own: they are hidden from results and raise no events.
  */
-import { isValidUri, isReservedUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { isValidUri, isReservedUri, MATCH_POLICIES } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Registration } from '../core/registration.ts';
 import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
 import type { ServiceSession } from './service-session.ts';
-
-const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
 
 export function registrationDetails(r: Registration): Record<string, unknown> {
   return { id: r.id, created: r.created.toISOString(), uri: r.uri, match: r.match, invoke: r.invoke };
@@ -34,7 +32,7 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
     const owner = sessionId === undefined ? undefined : realm.sessions.get(sessionId);
     if (sessionId !== undefined && (!owner || owner.internal)) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${sessionId}`]);
     const result: Record<string, number[]> = {};
-    for (const match of MATCHES) {
+    for (const match of MATCH_POLICIES) {
       result[match] = [...dealer.registrations(match)].filter((r) => visible(r) && (!owner || owner.registrations.has(r))).map((r) => r.id);
     }
     return result;

@@ -3,15 +3,13 @@
  * Crossbar's remove_subscriber and get_events). Subscriptions to "wamp."
  * topics are hidden from results and raise no events.
  */
-import { isReservedUri, isValidUri, type MatchPolicy } from '../wamp/uri-syntax.ts';
+import { isReservedUri, isValidUri, MATCH_POLICIES } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Subscription } from '../core/subscription.ts';
 import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
 import type { ServiceSession } from './service-session.ts';
-
-const MATCHES: MatchPolicy[] = ['exact', 'prefix', 'wildcard'];
 
 export function subscriptionDetails(s: Subscription): Record<string, unknown> {
   return { id: s.id, created: s.created.toISOString(), uri: s.uri, match: s.match };
@@ -33,7 +31,7 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
     const owner = sessionId === undefined ? undefined : realm.sessions.get(sessionId);
     if (sessionId !== undefined && (!owner || owner.internal)) throw new WampError(ErrorUri.NO_SUCH_SESSION, [`no session ${sessionId}`]);
     const result: Record<string, number[]> = {};
-    for (const match of MATCHES) {
+    for (const match of MATCH_POLICIES) {
       result[match] = [...broker.subscriptions(match)].filter((s) => visible(s) && (!owner || owner.subscriptions.has(s))).map((s) => s.id);
     }
     return result;

@@ -18,6 +18,7 @@ import { isReservedUri, isValidUri } from '../wamp/uri-syntax.ts';
 import { ErrorUri, KreuzUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 import type { Decision } from '../core/authorization.ts';
+import { storedSize } from '../core/stored-size.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Session } from '../core/session.ts';
@@ -84,17 +85,7 @@ function scopeOf(value: unknown): Scope {
  * messages it may be a later one's; an in-process session has none (0).
  */
 function costOf(session: Session, kept: unknown[]): number {
-  let binary = 0;
-  const text = JSON.stringify(kept, function (this: Record<string, unknown>, key: string, value: unknown) {
-    // `this[key]` is the value before toJSON (a Buffer's would be a list of numbers).
-    const original = this[key];
-    if (original instanceof Uint8Array) {
-      binary += original.byteLength;
-      return '';
-    }
-    return typeof value === 'bigint' ? value.toString() : value;
-  });
-  return Math.max(session.inboundBytes, text.length + binary);
+  return Math.max(session.inboundBytes, storedSize(kept));
 }
 
 function checkLimits(held: Testaments, bytes: number, limits: TestamentLimits): void {

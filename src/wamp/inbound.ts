@@ -8,6 +8,7 @@
 import { MessageType as T, messageName } from './codes.ts';
 import { isId } from './ids.ts';
 import type { Dict, Inbound } from './messages.ts';
+import { MATCH_POLICIES } from './uri-syntax.ts';
 
 export class ShapeError {
   constructor(readonly reason: string) {}
@@ -34,7 +35,7 @@ const oneOf =
   (v) =>
     typeof v === 'string' && values.includes(v);
 
-const MATCH = oneOf('exact', 'prefix', 'wildcard');
+const MATCH = oneOf(...MATCH_POLICIES);
 
 /**
  * Known options per message type and what their values must be; unknown keys

@@ -2,7 +2,9 @@
  * URI syntax rules (WAMP: basic/building_blocks.md "URIs"). Kreuz checks the
  * loose rule by default, as Crossbar's router does.
  */
-export type MatchPolicy = 'exact' | 'prefix' | 'wildcard';
+/** The match policies of SUBSCRIBE and REGISTER (WAMP: pattern-based subscriptions and registrations). */
+export const MATCH_POLICIES = ['exact', 'prefix', 'wildcard'] as const;
+export type MatchPolicy = (typeof MATCH_POLICIES)[number];
 
 // Characters no URI component may hold (the loose rule): whitespace and '#'.
 // One linear scan with a regex without groups, then a few indexOf checks:
