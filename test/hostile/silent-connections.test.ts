@@ -2,7 +2,8 @@
  * Issue 11: no connection may be held open silently forever. A client that
  * connects and never sends HELLO, or stops after HELLO while its CHALLENGE is
  * pending, is closed once the opening timeout passes (limits.openingTimeout,
- * 500 ms here; 10 s by default), on every listener type: with ABORT (exactly
+ * 1500 ms here, so that a loaded CI machine still answers HELLO in time; 10 s
+ * by default), on every listener type: with ABORT (exactly
  * 3 elements, a Details.message) or by closing the transport. Those waiting
  * for a WELCOME no longer count then: the router's sessions are back to the
  * bystanders'. A joined session that says nothing stays (that is what
@@ -14,7 +15,7 @@ import { ENDPOINT_NAMES, RouterProcess, freshPrincipal } from '../helpers/router
 import { ROLES, WampWireClient, describeClose } from '../helpers/wamp-wire-client.ts';
 import { useRouterSession } from '../fuzz/harness.ts';
 
-const OPENING_TIMEOUT = 500;
+const OPENING_TIMEOUT = 1500;
 /** Generous: the timeout, plus time for a loaded machine to act on it. */
 const CLOSED_WITHIN = OPENING_TIMEOUT + 4000;
 
@@ -30,7 +31,7 @@ async function expectClosedSilently(client: WampWireClient, what: string): Promi
   }
 }
 
-describe('issue 11: connections that never establish a session are closed (openingTimeout 500 ms)', () => {
+describe('issue 11: connections that never establish a session are closed (openingTimeout 1500 ms)', () => {
   it(
     'on every listener: connected (WebSocket open, RawSocket handshake done), then nothing',
     guarded(async () => {
@@ -51,7 +52,8 @@ describe('issue 11: connections that never establish a session are closed (openi
         ENDPOINT_NAMES.map(async (name) => {
           const c = await WampWireClient.open(session.router.endpoints[name], 'cbor');
           c.send([1, 'realm1', { roles: ROLES, authmethods: ['ticket'], authid: freshPrincipal() }]);
-          assert.equal((await c.next())[0], 4, `${name}: CHALLENGE`);
+          const reply = await c.next();
+          assert.equal(reply[0], 4, `${name}: CHALLENGE expected, got ${JSON.stringify(reply)}`);
           return c;
         }),
       );
