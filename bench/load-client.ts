@@ -16,7 +16,7 @@
  */
 import { RawSession, type Role, type Target } from './raw-session.ts';
 import { serveRequests, type CpuSample, cpuSample } from './ipc.ts';
-import type { SerializerName } from '../src/serializers/index.ts';
+import type { SerializerName } from './wire-codecs.ts';
 
 export interface Figures {
   /** Completed calls, or delivered events, in the window. */
@@ -39,6 +39,8 @@ export interface RpcSpec {
   uri: string;
   registerOptions: Record<string, unknown>;
   callUri: string;
+  /** Payload sweep: args = [one ASCII string of this many bytes], echoed back by the callee and compared. */
+  payloadBytes?: number;
 }
 
 export interface PubSubSpec {
@@ -48,6 +50,8 @@ export interface PubSubSpec {
   subscribers: number;
   window: number;
   topic: string;
+  /** Payload sweep: args = [one ASCII string of this many bytes], compared on delivery. */
+  payloadBytes?: number;
 }
 
 interface Workload {
@@ -86,6 +90,24 @@ function mark(): Figures {
   latencies = [];
   since = now;
   return figures;
+}
+
+/**
+ * The sweep's payload: `bytes` ASCII letters and digits (one byte each in
+ * UTF-8, nothing JSON must escape), pseudo-random from a fixed seed, so every
+ * target and serializer carries the same string.
+ */
+export function payloadString(bytes: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let x = 0x9e3779b9;
+  let out = '';
+  for (let i = 0; i < bytes; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out += alphabet[(x >>> 0) % alphabet.length];
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -131,6 +153,7 @@ async function rawRpc(spec: RpcSpec): Promise<Workload> {
   let answered = 0;
   let errors = 0;
   let mismatches = 0;
+  const payload = spec.payloadBytes === undefined ? undefined : payloadString(spec.payloadBytes);
   const states = callers.map((session, index) => {
     const sentAt = new Float64Array(1024);
     let id = 0;
@@ -138,14 +161,15 @@ async function rawRpc(spec: RpcSpec): Promise<Workload> {
       id++;
       sentAt[id & 1023] = performance.now();
       sent++;
-      session.send([48, id, {}, spec.callUri, [index, id]]);
+      session.send([48, id, {}, spec.callUri, payload === undefined ? [index, id] : [payload]]);
     };
     // RESULT from a router, or the callee's YIELD through the floor: request at [1], args at [3].
     session.onMessage = (m) => {
       if (m[0] === 50 || m[0] === 70) {
         answered++;
         record(performance.now() - sentAt[(m[1] as number) & 1023]);
-        if ((m[3] as unknown[] | undefined)?.[1] !== m[1]) mismatches++;
+        const args = m[3] as unknown[] | undefined;
+        if (payload === undefined ? args?.[1] !== m[1] : args?.length !== 1 || args[0] !== payload) mismatches++;
       } else if (m[0] === 8) {
         answered++;
         errors++;
@@ -293,18 +317,31 @@ async function pubsub(spec: PubSubSpec): Promise<Workload> {
   let running = false;
   let published = 0;
   let delivered = 0;
+  let mismatches = 0;
+  const payload = spec.payloadBytes === undefined ? undefined : payloadString(spec.payloadBytes);
+  // With a payload, the send time is kept by publication number: each subscriber gets the events in order.
+  const sentAt = new Float64Array(1024);
   const publish = () => {
     while (running && published * n - delivered < spec.window * n) {
       published++;
-      publisher.send([16, published, {}, spec.topic, [performance.now()]]);
+      const now = performance.now();
+      sentAt[published & 1023] = now;
+      publisher.send([16, published, {}, spec.topic, payload === undefined ? [now] : [payload]]);
     }
   };
   for (const s of subscribers) {
+    let received = 0;
     s.onMessage = (m) => {
       // EVENT from a router, or the PUBLISH itself through the floor: args at [4] in both.
       if (m[0] !== 36 && m[0] !== 16) return;
       delivered++;
-      record(performance.now() - (m[4] as number[])[0]);
+      received++;
+      const args = m[4] as unknown[];
+      if (payload === undefined) record(performance.now() - (args[0] as number));
+      else {
+        record(performance.now() - sentAt[received & 1023]);
+        if (args?.length !== 1 || args[0] !== payload) mismatches++;
+      }
       publish();
     };
   }
@@ -318,7 +355,7 @@ async function pubsub(spec: PubSubSpec): Promise<Workload> {
       running = false;
       await until(() => delivered >= published * n, 3000);
       const all = [publisher, ...subscribers];
-      const result = { published, expected: published * n, lost: published * n - delivered, failures: failures(all) };
+      const result = { published, expected: published * n, lost: published * n - delivered, mismatches, failures: failures(all) };
       await Promise.all(all.map((s) => s.close()));
       return result;
     },

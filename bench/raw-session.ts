@@ -1,11 +1,11 @@
 /**
- * The lean load client: one `ws` connection speaking WAMP by hand, with
- * Kreuz's own serializers (json, msgpack, cbor). Against a router it joins
+ * The lean load client: one `ws` connection speaking WAMP by hand, with the
+ * load's own codecs (wire-codecs.ts: json, msgpack, cbor). Against a router it joins
  * realm1 anonymously; against the floor relay it only connects (the relay
  * does no WAMP) to the path naming its role.
  */
 import WebSocket from 'ws';
-import { serializerByName, type Serializer, type SerializerName } from '../src/serializers/index.ts';
+import { codecByName, type SerializerName, type WireCodec } from './wire-codecs.ts';
 
 export interface Target {
   /** wamp: a router at `url`; floor: the byte relay at `url`, role by path. */
@@ -28,7 +28,7 @@ export class RawSession {
 
   private constructor(
     readonly ws: WebSocket,
-    private readonly serializer: Serializer,
+    private readonly serializer: WireCodec,
   ) {
     ws.on('message', (data: Buffer, isBinary) => {
       const message = serializer.decode(isBinary ? data : data.toString()) as unknown[];
@@ -48,7 +48,7 @@ export class RawSession {
   static async open(target: Target, role: Role, serializer: SerializerName): Promise<RawSession> {
     const url = target.kind === 'floor' ? `${target.url}/${role}` : target.url;
     const ws = new WebSocket(url, [`wamp.2.${serializer}`], { perMessageDeflate: false });
-    const session = new RawSession(ws, serializerByName(serializer));
+    const session = new RawSession(ws, codecByName(serializer));
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

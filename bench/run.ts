@@ -3,7 +3,11 @@
  * one, a smoke run): Kreuz against the floor (a byte relay doing no WAMP,
  * floor-relay.ts) and a peer (fox-wamp), each server in its own process, the
  * load from another (load-client.ts), all on 127.0.0.1. Prints one Markdown
- * table and writes it to bench/results/bench-<timestamp>.md.
+ * table (and the payload sweep's, payload-sweep.bench.ts) and writes them to
+ * bench/results/bench-<timestamp>.md.
+ *
+ * `--only payload`: the payload sweep alone (see payload-sweep.bench.ts);
+ * KREUZ_BASELINE_DIR=<checkout> adds its "kreuz (baseline)" rows.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -24,10 +28,18 @@ import {
   type TargetName,
   type Timing,
 } from './scenarios.ts';
-import { measureUriMap } from './uri-map.bench.ts';
-import { runHostileCostBench } from './hostile-cost.bench.ts';
+import { renderSweep, runPayloadSweep, runSweepAlone, sweepSourceLines } from './payload-sweep.bench.ts';
+// uri-map.bench.ts and hostile-cost.bench.ts load parts of src/ in this process: imported when used,
+// so that `--only payload` runs whatever state src/ is in (its routers are child processes).
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+if (only !== undefined && only !== 'payload') {
+  console.error(`--only: unknown part "${only}" (there is: payload)`);
+  process.exit(2);
+}
+const baselineDir = process.env.KREUZ_BASELINE_DIR || undefined;
 const timing: Timing = quick ? { warmupMs: 300, windowMs: 700 } : { warmupMs: 1000, windowMs: 3000 };
 const wantedCounts = quick ? [1_000, 5_000] : [1_000, 10_000];
 const TARGETS: TargetName[] = ['kreuz', 'floor', 'fox'];
@@ -45,10 +57,11 @@ const headerLines = [
     .map((l) => l.toFixed(2))
     .join(' ')} (figures from a busy machine are only indicative)`,
   `Each load: ${timing.warmupMs} ms warm-up, then ${timing.windowMs} ms measured · open files per process: ${nofile} (hard limit; children raise their soft limit to it)`,
-  "Servers and the load client are separate processes on 127.0.0.1; the load client uses raw `ws` and Kreuz's serializers (Autobahn|JS where the row says so).",
+  'Servers and the load client are separate processes on 127.0.0.1; the load client uses raw `ws` and its own codecs, bench/wire-codecs.ts (Autobahn|JS where the row says so).',
   ...wantedCounts
     .filter((count) => count > maxSessions)
     .map((count) => `Memory at ${count} sessions not measured: the open-file limit is ${nofile}.`),
+  ...sweepSourceLines(baselineDir),
 ];
 
 function log(line: string): void {
@@ -115,7 +128,9 @@ async function stopServers(servers: Partial<Record<TargetName, Child | Error>>):
 
 async function main(): Promise<void> {
   ensureFoxInstalled();
+  if (only === 'payload') return runSweepAlone(quick);
   log(`mode ${quick ? 'quick' : 'full'}; URI map in-process first`);
+  const { measureUriMap } = await import('./uri-map.bench.ts');
   const results: Results = {
     load: [],
     memory: {} as Record<TargetName, MemoryOutcome>,
@@ -123,6 +138,7 @@ async function main(): Promise<void> {
     uriMap: measureUriMap(['prefix', 'wildcard']),
   };
   const load = await startChild('./load-client.ts', { nodeFlags: ['--experimental-websocket', '--no-warnings=ExperimentalWarning'] });
+  let sweep: string;
   try {
     // Throughput: the three servers run side by side (idle ones cost nothing), so each scenario meets all three within seconds.
     const servers = await startServers(TARGETS);
@@ -158,17 +174,22 @@ async function main(): Promise<void> {
       );
       await server.stop();
     }
+
+    // Payload sizes: servers of its own (Kreuz, the baseline if given, the floor, fox-wamp).
+    sweep = renderSweep(await runPayloadSweep(load, { quick, baselineDir, log }));
   } finally {
     await load.stop();
   }
 
   log('hostile input costs in-process');
+  const { runHostileCostBench } = await import('./hostile-cost.bench.ts');
   const hostile = runHostileCostBench();
   const report = [
     renderReport(
       { mode: quick ? 'quick' : 'full', lines: [...headerLines, `Run time: ${((performance.now() - started) / 1000).toFixed(0)} s`] },
       results,
     ),
+    sweep,
     hostile,
   ].join('\n');
   console.log(report);

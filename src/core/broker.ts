@@ -5,6 +5,7 @@
 import { MessageType as T } from '../wamp/codes.ts';
 import { randomId } from '../wamp/ids.ts';
 import { error, withPayload, type Dict, type Outbound, type Publish, type Subscribe, type Unsubscribe } from '../wamp/messages.ts';
+import { EncodedPayload, withPassthru } from '../wamp/payload.ts';
 import { isReservedUri, isValidPattern, isValidUri, quoted, type MatchPolicy } from '../wamp/uri-syntax.ts';
 import { ErrorUri, KreuzUri } from '../wamp/uris.ts';
 import { EventStore, type HistoryConfig, type StoredEvent } from './event-store.ts';
@@ -167,13 +168,14 @@ export class Broker {
   dispatch(p: Publication): number {
     const publication = randomId();
     const { options, publisher } = p;
-    const details: Dict = {};
+    let details: Dict = {};
     // WAMP publisher identification: by role, or on the publisher's request.
     if (p.disclose === true || options.disclose_me === true) {
       details.publisher = publisher.id;
       details.publisher_authid = publisher.authid;
       details.publisher_authrole = publisher.authrole;
     }
+    details = withPassthru(details, options);
     const receives = eligibility(options, publisher);
     for (const subscription of this.map.all(p.topic)) {
       // One EVENT per subscription, shared by its subscribers: transports encode it once per serializer.
@@ -190,7 +192,8 @@ export class Broker {
         topic: p.topic,
         timestamp: new Date().toISOString(),
         details,
-        payload: p.source.slice(p.from),
+        // Kept beyond this message: a payload viewing a larger socket read gets memory of its own.
+        payload: p.source.slice(p.from).map((e) => (e instanceof EncodedPayload ? e.detached() : e)),
         options,
       };
       if (options.retain === true && !this.store.retain(stored, publisher, p.bytes ?? storedSize(stored.payload))) {

@@ -4,6 +4,7 @@
  */
 import { MessageType as T } from '../wamp/codes.ts';
 import { randomId } from '../wamp/ids.ts';
+import { withPassthru } from '../wamp/payload.ts';
 import {
   error,
   withPayload,
@@ -284,7 +285,7 @@ export class Dealer {
 
   private sendChunk(invocation: Invocation, chunk: Call): void {
     // Later chunks carry only `progress` (WAMP: options are frozen at the first CALL).
-    const details = chunk[2].progress === true ? { progress: true } : {};
+    const details = withPassthru(chunk[2].progress === true ? { progress: true } : {}, chunk[2]);
     invocation.callee!.session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, details], chunk, 4));
   }
 
@@ -316,7 +317,7 @@ export class Dealer {
       details.caller_authid = caller.authid;
       details.caller_authrole = caller.authrole;
     }
-    session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, details], call, 4));
+    session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, withPassthru(details, options)], call, 4));
     for (const chunk of invocation.pendingChunks.splice(0)) this.sendChunk(invocation, chunk);
     // The callee has it: while it works, the router keeps what identifies the call, not its payload.
     invocation.dropPayload();
@@ -350,12 +351,12 @@ export class Dealer {
       // Progressive results go only to a caller that asked for them, and not after a cancel.
       if (invocation.canceled || !invocation.receiveProgress) return;
       this.restartTimer(invocation); // WAMP: the timeout applies between results too
-      invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, { progress: true }], msg, 3));
+      invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, withPassthru({ progress: true }, msg[2])], msg, 3));
       return;
     }
     const skip = invocation.canceled === 'skip';
     this.finish(invocation);
-    if (!skip) invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, {}], msg, 3));
+    if (!skip) invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, withPassthru({}, msg[2])], msg, 3));
   }
 
   /** ERROR from a callee, passed to the caller with its URI, args and kwargs unchanged. */
@@ -364,7 +365,7 @@ export class Dealer {
     if (!invocation) return;
     const skip = invocation.canceled === 'skip';
     this.finish(invocation);
-    if (!skip) invocation.caller.send(withPayload([T.ERROR, T.CALL, invocation.callRequest, {}, msg[4]], msg, 5));
+    if (!skip) invocation.caller.send(withPayload([T.ERROR, T.CALL, invocation.callRequest, withPassthru({}, msg[3]), msg[4]], msg, 5));
   }
 
   // ---- cancel, timeout ----

@@ -20,6 +20,7 @@ import { MessageType as T } from '../wamp/codes.ts';
 import { IdSequence } from '../wamp/ids.ts';
 import { isDict } from '../wamp/inbound.ts';
 import type { Dict, Outbound } from '../wamp/messages.ts';
+import { EncodedPayload, PAYLOAD_AT, payloadValues } from '../wamp/payload.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 import type { Authenticator } from './authentication.ts';
@@ -236,7 +237,9 @@ export class LocalSession {
   }
 
   /** A message from the router. */
-  private receive(message: Outbound): void {
+  private receive(received: Outbound): void {
+    const message = this.withValues(received);
+    if (!message) return;
     switch (message[0]) {
       case T.WELCOME:
         this.id = message[1] as number;
@@ -284,6 +287,23 @@ export class LocalSession {
       case T.EVENT:
         queueMicrotask(() => this.event(message));
         return;
+    }
+  }
+
+  /**
+   * The message with its payload as values: one from a wire client still holds
+   * it encoded. A payload that cannot be read fails that one delivery (an
+   * INVOCATION is answered with ERROR); undefined then.
+   */
+  private withValues(message: Outbound): Outbound | undefined {
+    const at = PAYLOAD_AT.get(message[0] as number);
+    if (at === undefined || !(message[at] instanceof EncodedPayload)) return message;
+    try {
+      return [...message.slice(0, at), ...payloadValues(message, at)] as Outbound;
+    } catch (err) {
+      const reason = `the payload cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+      if (message[0] === T.INVOCATION) this.answer(message[1] as number, { err: new WampError(ErrorUri.INVALID_PAYLOAD, [reason]) });
+      return undefined;
     }
   }
 

@@ -1,7 +1,10 @@
+import { EncodedPayload, WampFloat } from '../wamp/payload.ts';
+
 /**
  * What keeping a value costs the router, when no wire size is known (an
  * in-process session's message): its JSON text length, with binary counted
- * as its bytes and BigInts as their digits, so neither escapes the count.
+ * as its bytes, BigInts as their digits and an encoded payload as its
+ * encoded size, so none escapes the count.
  */
 export function storedSize(value: unknown): number {
   let binary = 0;
@@ -12,6 +15,11 @@ export function storedSize(value: unknown): number {
       binary += original.byteLength;
       return '';
     }
+    if (original instanceof EncodedPayload) {
+      binary += original.size;
+      return '';
+    }
+    if (original instanceof WampFloat) return original.value;
     return typeof v === 'bigint' ? v.toString() : v;
   });
   return (text?.length ?? 0) + binary;

@@ -6,6 +6,7 @@
 import { isReservedUri, isValidUri, MATCH_POLICIES } from '../wamp/uri-syntax.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
+import { elementValues } from '../wamp/payload.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Subscription } from '../core/subscription.ts';
 import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
@@ -81,15 +82,18 @@ export function attachSubscriptionApi(realm: Realm, service: ServiceSession): vo
     if (!events)
       throw new WampError(ErrorUri.HISTORY_UNAVAILABLE, [`no event history is configured for ${subscription.uri} (${subscription.match})`]);
     const newest = limitArg === 0 ? [] : events.slice(-limitArg);
-    return newest.reverse().map((e) => ({
-      timestamp: e.timestamp,
-      subscription: subscription.id,
-      publication: e.publication,
-      topic: e.topic,
-      details: e.details,
-      args: e.payload[0] ?? [],
-      kwargs: e.payload[1] ?? {},
-    }));
+    return newest.reverse().map((e) => {
+      const [args = [], kwargs = {}] = elementValues(e.payload);
+      return {
+        timestamp: e.timestamp,
+        subscription: subscription.id,
+        publication: e.publication,
+        topic: e.topic,
+        details: e.details,
+        args,
+        kwargs,
+      };
+    });
   });
 
   const publish = (topic: string, args: unknown[], subscription: Subscription) => {

@@ -2,16 +2,21 @@
 // what cbor-x cannot be told to enforce, so no superlinear path in it is reachable:
 //  - nesting depth of arrays and maps (cbor-x recurses);
 //  - no tags but 64 around a byte string (a Uint8Array, cbor-x's and
-//    node-cbor's default; dropped, so it decodes like any byte string) and
-//    55799 (self-described CBOR, RFC 8949 §3.4.6; cbor-x ignores it). Bignums
-//    (2/3) took cbor-x 84 s for 256 KB, packed values (51/6) and value
-//    sharing (28/29) amplify or alias, and dates, sets, typed arrays and the
-//    like are nothing JSON or MessagePack can write;
+//    node-cbor's default; dropped, so it decodes like any byte string),
+//    55799 (self-described CBOR, RFC 8949 §3.4.6; cbor-x ignores it), and
+//    bignums (2/3) of at most MAX_BIGNUM_BYTES within the payload only, which
+//    cbor-x never reads (exact-cbor.ts does, in linear time; cbor-x took 84 s
+//    for a 256 KB one). Packed values (51/6) and value sharing (28/29) amplify
+//    or alias, and dates, sets, typed arrays and the like are nothing JSON or
+//    MessagePack can write;
 //  - simple values only false, true, null and undefined, which cbor-x
 //    clients send (wampy's SUBSCRIBE options hold `get_retained: undefined`)
 //    and which is flagged for dropUndefined; floats only finite ones (JSON
 //    has no NaN or Infinity);
-//  - integers within [-2^63, 2^64 - 1], what every serializer carries;
+//  - integers within [-2^63, 2^64 - 1] in the envelope (what cbor-x reads as
+//    numbers); the payload may use all of CBOR's [-2^64, 2^64 - 1];
+//  - text strings (keys too) are valid UTF-8, since a payload may be
+//    forwarded as it came, and a receiver's decoder must not choke on it;
 //  - map keys are text strings (WAMP: dict keys MUST be strings);
 //  - exactly one item, and every length fits in the data.
 // It also records the edits that make the message plain for cbor-x
@@ -19,34 +24,74 @@
 // definite ones, and tag 64 heads are dropped.
 // The pass recurses once per container level, checking the depth first, so it
 // never goes deeper than the limit (tags add at most two calls: see tag()).
-import { SerializationError, isProtoAt, tooDeep } from './serializer.ts';
+import { isUtf8 } from 'node:buffer';
+import { PAYLOAD_AT } from '../wamp/payload.ts';
+import { SerializationError, isProtoAt, newTopLevel, tooDeep, type TopLevel } from './serializer.ts';
 
 /** scanCbor result flags: some map key may be "__proto__" (see mapsToObjects); */
 export const PROTO_KEY = 1;
 /** some value is undefined (see dropUndefined). */
 export const UNDEFINED = 2;
 
+const TAG_BIGNUM = 2; // RFC 8949 §3.4.3
+const TAG_NEGATIVE_BIGNUM = 3;
+/** Bignum content at most: 4300 decimal digits, CPython's default limit for int <-> str (JSON writes them as digits). */
+export const MAX_BIGNUM_BYTES = 1785;
 const TAG_UINT8ARRAY = 64; // RFC 8746 §2
 const TAG_SELF_DESCRIBED = 55799; // RFC 8949 §3.4.6
 const BREAK = 0xff;
 
 // State of the scan under way.
+const scratchTop = newTopLevel(); // for callers that do not ask where the elements are
 let flags = 0;
 let limit = 0; // its maxDepth, for the message
 let edits: number[] = [];
+let inPayload = false; // scanning the payload elements of the message
 
 /**
  * Throws SerializationError for anything cbor-x must not see; returns flags
- * (PROTO_KEY). Appends [start, end) ranges to rewrite to `rewrites` (see applyEdits).
+ * (PROTO_KEY). Appends [start, end) ranges to rewrite to `rewrites` (see
+ * applyEdits). Fills `top` with where the message's elements start.
  */
-export function scanCbor(b: Buffer, maxDepth: number, rewrites: number[]): number {
+export function scanCbor(b: Buffer, maxDepth: number, rewrites: number[], top: TopLevel = scratchTop): number {
   flags = 0;
   limit = maxDepth;
   edits = rewrites;
-  const end = item(b, 0, maxDepth);
+  inPayload = false;
+  top.count = -1;
+  const initial = b[0]!;
+  const end = initial >> 5 === 4 && (initial & 0x1f) < 28 ? topArray(b, top) : item(b, 0, maxDepth);
   if (end > b.length) throw truncated();
   if (end < b.length) throw new SerializationError('cbor: trailing bytes after the message');
   return flags;
+}
+
+/** The message array (definite length): as item(), recording where each element starts and the flags before it. */
+function topArray(b: Buffer, top: TopLevel): number {
+  if (limit === 0) throw tooDeep('cbor', limit);
+  const info = b[0]! & 0x1f;
+  const n = argument(b, 1, info);
+  let pos = headSize(info, 4);
+  if (n > b.length - pos) throw truncated();
+  top.count = n;
+  top.code = -1;
+  top.payloadAt = -1;
+  for (let i = 0; i < n; i++) {
+    if (i < top.starts.length) {
+      top.starts[i] = pos;
+      top.flagsBefore[i] = flags;
+    }
+    // The code is a small unsigned integer (one byte, or 0x18 and one byte): the Arguments position follows from it.
+    if (i === 0) {
+      top.code = b[pos]! < 24 ? b[pos]! : b[pos] === 0x18 && pos + 1 < b.length ? b[pos + 1]! : -1;
+      top.payloadAt = PAYLOAD_AT.get(top.code) ?? -1;
+    }
+    // Only where the decode splits (serializer.ts payloadIndex), so cbor-x never reads what only the payload may hold.
+    inPayload = top.payloadAt > 0 && i >= top.payloadAt && n <= top.starts.length;
+    pos = item(b, pos, limit - 1);
+  }
+  inPayload = false;
+  return pos;
 }
 
 /** Checks the item at `pos`, within `depthLeft` more container levels; returns the position after it. */
@@ -58,12 +103,13 @@ function item(b: Buffer, pos: number, depthLeft: number): number {
     case 0: // unsigned integer: up to 2^64 - 1, fine
       return info < 24 ? pos + 1 : pos + headSize(info, 0);
     case 1: // negative integer -1 - n: below -2^63 when the top bit of a 64-bit n is set
-      if (info === 27 && b[pos + 1]! >= 0x80) throw new SerializationError('cbor: negative integer below -2^63 is not supported');
+      if (info === 27 && b[pos + 1]! >= 0x80 && !inPayload)
+        throw new SerializationError('cbor: negative integer below -2^63 is not supported outside the payload');
       return info < 24 ? pos + 1 : pos + headSize(info, 1);
     case 2: // byte string
       return info < 24 ? pos + 1 + info : string(b, pos, info, false);
     case 3: // text string; WAMP's JSON reserves a leading U+0000 for binary, so JSON could not write it back
-      if (info < 24) return info !== 0 && b[pos + 1] === 0 ? nulString() : pos + 1 + info;
+      if (info < 24) return info !== 0 && b[pos + 1] === 0 ? nulString() : utf8(b, pos + 1, info);
       return string(b, pos, info, false);
     case 4:
       if (depthLeft === 0) throw tooDeep('cbor', limit);
@@ -120,7 +166,25 @@ function string(b: Buffer, pos: number, info: number, isKey: boolean): number {
   } else if (major === 3 && length !== 0 && b[start] === 0) {
     nulString();
   }
-  return start + length;
+  return major === 3 ? utf8(b, start, length) : start + length;
+}
+
+/** Checks that the `length` bytes at `start` are UTF-8; returns the position after them. */
+function utf8(b: Buffer, start: number, length: number): number {
+  const end = start + length;
+  if (end > b.length) throw truncated();
+  if (length > 24) {
+    // Native and vectorized; the view costs more than a short loop.
+    if (!isUtf8(b.subarray(start, end))) throw notUtf8();
+    return end;
+  }
+  for (let i = start; i < end; i++) {
+    if (b[i]! >= 0x80) {
+      if (!isUtf8(b.subarray(start, end))) throw notUtf8();
+      break;
+    }
+  }
+  return end;
 }
 
 /** The `n` items of an array whose head ends at `pos`. */
@@ -159,7 +223,7 @@ function key(b: Buffer, pos: number): number {
   const info = initial & 0x1f;
   if (info >= 24) return string(b, pos, info, true);
   if (info === 9 && isProtoAt(b, pos + 1)) flags |= PROTO_KEY;
-  return pos + 1 + info;
+  return utf8(b, pos + 1, info);
 }
 
 /**
@@ -171,6 +235,13 @@ function tag(b: Buffer, pos: number, depthLeft: number, outer: number): number {
   const info = b[pos]! & 0x1f;
   const content = pos + headSize(info, 6);
   const number = argument(b, pos + 1, info);
+  if ((number === TAG_BIGNUM || number === TAG_NEGATIVE_BIGNUM) && inPayload && outer === -1) {
+    if (content >= b.length || b[content]! >> 5 !== 2 || (b[content]! & 0x1f) === 31)
+      throw tagError(number, 'must enclose a definite byte string');
+    const length = argument(b, content + 1, b[content]! & 0x1f);
+    if (length > MAX_BIGNUM_BYTES) throw tagError(number, `is longer than ${MAX_BIGNUM_BYTES} bytes`);
+    return item(b, content, depthLeft);
+  }
   if (number === TAG_UINT8ARRAY) {
     if (content >= b.length || b[content]! >> 5 !== 2) throw tagError(number, 'must enclose a byte string');
     edits.push(pos, content);
@@ -233,7 +304,7 @@ function indefiniteString(b: Buffer, pos: number, major: number): number {
     const length = argument(b, pos, info);
     pos += info < 24 ? 0 : 1 << (info - 24);
     if (length > b.length - pos) throw truncated();
-    pos += length;
+    pos = major === 3 ? utf8(b, pos, length) : pos + length; // each chunk is UTF-8 by itself (RFC 8949 §3.2.3)
   }
 }
 
@@ -352,6 +423,10 @@ function tagError(tag: number, what: string): SerializationError {
 
 function nulString(): never {
   throw new SerializationError('cbor: a text string starting with U+0000 is not supported (in JSON it would be binary)');
+}
+
+function notUtf8(): SerializationError {
+  return new SerializationError('cbor: a text string is not valid UTF-8');
 }
 
 function nonFinite(): SerializationError {

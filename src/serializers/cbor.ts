@@ -1,8 +1,27 @@
 // wamp.2.cbor on top of cbor-x, restricted to plain CBOR data that every
 // serializer can write back (see cbor-scan.ts, which checks each message first).
 import { Decoder, Encoder, type Options } from 'cbor-x';
-import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, dropUndefined, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
+import type { ElementKind } from '../wamp/payload.ts';
+import {
+  DEFAULT_MAX_DEPTH,
+  ENCODE_MAX_DEPTH,
+  binaryInput,
+  checkMaxDepth,
+  dropUndefined,
+  mapsToObjects,
+  newTopLevel,
+  outboundPayloadIndex,
+  payloadIndex,
+  withPayloadValues,
+  wrapError,
+  type Serializer,
+} from './serializer.ts';
 import { PROTO_KEY, UNDEFINED, applyEdits, scanCbor } from './cbor-scan.ts';
+import { WirePayload, payloadFor, type PayloadCodec } from './encoded-payload.ts';
+import * as exact from './exact-cbor.ts';
+
+const codec: PayloadCodec = { name: 'cbor', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
+const top = newTopLevel(); // of the message being decoded (decode is synchronous)
 
 const encoder = new Encoder({
   useRecords: false, // records are a cbor-x-private extension
@@ -16,9 +35,8 @@ const encoder = new Encoder({
 
 const decodeOptions = {
   useRecords: false,
-  // Not BigInt (an option missing from cbor-x's typings). Beyond ±2^53 precision
-  // is lost, as with JSON; negative ones are even rounded twice (a few units off).
-  // Exact 64-bit integers are a later issue (payload fidelity).
+  // Not BigInt (an option missing from cbor-x's typings): envelopes only, whose
+  // IDs stay below 2^53; payloads are read by exact-cbor.ts.
   int64AsNumber: true,
 } as Options;
 const decoder = new Decoder({ ...decodeOptions, mapsAsObjects: true });
@@ -35,32 +53,128 @@ export const cborSerializer: Serializer = {
   binary: true,
 
   encode(message: unknown[]): Buffer {
-    let bytes: Buffer;
+    const at = outboundPayloadIndex(message);
+    if (at === -1) return encode(message);
+    const envelope = encode(message.slice(0, at));
+    let payload: { data: Buffer | string; count: number };
     try {
-      bytes = encoder.encode(message);
+      payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
     } catch (err) {
-      throw wrapError('cbor: cannot encode', err);
+      throw wrapError('cbor: cannot encode the payload', err);
     }
-    // Only a message with a float64 head byte can need the fix.
-    if (bytes.includes(0xfb)) patchWideInts(bytes);
-    return bytes;
+    // The envelope's head is one byte (it has at most 5 elements); the payload's elements join it.
+    return joined(at + payload.count, envelope, payload.data as Buffer);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
+    return withPayloadValues(cborSerializer.decodeRouted(data, maxDepth));
+  },
+
+  decodeRouted(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     const bytes = binaryInput('cbor', data);
     checkMaxDepth(maxDepth);
     if (edits.length !== 0) edits.length = 0; // setting length is slow even on an empty array
     try {
-      const flags = scanCbor(bytes, maxDepth, edits);
+      const flags = scanCbor(bytes, maxDepth, edits, top);
+      const at = payloadIndex(top);
+      if (at !== -1) return split(bytes, at, maxDepth);
       const input = edits.length === 0 ? bytes : applyEdits(bytes, edits);
-      if (flags === 0) return decoder.decode(input);
-      const value: unknown = flags & PROTO_KEY ? mapsToObjects(mapDecoder.decode(input)) : decoder.decode(input);
-      return flags & UNDEFINED ? dropUndefined(value) : value;
+      return read(
+        input,
+        flags,
+        (b) => decoder.decode(b),
+        (b) => mapDecoder.decode(b),
+      );
     } catch (err) {
       throw wrapError('cbor: cannot decode', err);
     }
   },
 };
+
+function encode(message: unknown[]): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = encoder.encode(message);
+  } catch (err) {
+    throw wrapError('cbor: cannot encode', err);
+  }
+  // Only a message with a float64 head byte can need the fix.
+  if (bytes.includes(0xfb)) patchWideInts(bytes);
+  return bytes;
+}
+
+// Module-level, not closures per message: the hot path allocates none.
+const readOne = (b: Buffer): unknown => decoder.decode(b);
+const readOneWithMaps = (b: Buffer): unknown => mapDecoder.decode(b);
+const readSeveral = (b: Buffer) => decoder.decodeMultiple(b) as unknown[];
+const readSeveralWithMaps = (b: Buffer) => mapDecoder.decodeMultiple(b) as unknown[];
+
+/** cbor-x's reading of scanned bytes, through Maps when a key may be "__proto__", without undefined. */
+function read<T>(bytes: Buffer, flags: number, plain: (b: Buffer) => T, maps: (b: Buffer) => T): T {
+  if (flags === 0) return plain(bytes);
+  const value = flags & PROTO_KEY ? (mapsToObjects(maps(bytes)) as T) : plain(bytes);
+  return flags & UNDEFINED ? (dropUndefined(value) as T) : value;
+}
+
+/** The envelope (elements before `at`) read by cbor-x; the payload kept as it came. */
+function split(bytes: Buffer, at: number, maxDepth: number): unknown[] {
+  const from = top.starts[1]!;
+  const to = top.starts[at]!;
+  let envelope = bytes.subarray(from, to);
+  // The scan's edits that fall in the envelope, relative to it (those in the payload are exact-cbor's business).
+  let n = 0;
+  while (n < edits.length && edits[n]! < to) n += 2;
+  if (n !== 0)
+    envelope = applyEdits(
+      envelope,
+      edits.slice(0, n).map((offset) => offset - from),
+    );
+  const message = read(envelope, top.flagsBefore[at]!, readSeveral, readSeveralWithMaps);
+  message.unshift(top.code);
+  const kinds: ElementKind[] = [];
+  for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes, top.starts[i]!));
+  message.push(new WirePayload(codec, bytes.subarray(to), kinds, maxDepth));
+  return message;
+}
+
+function kindOf(bytes: Buffer, pos: number): ElementKind {
+  const initial = bytes[pos]!;
+  switch (initial >> 5) {
+    case 4:
+      return 'list';
+    case 5:
+      return 'dict';
+    case 2:
+      return 'binary';
+    case 3:
+      return 'string';
+    case 6: // tag 64 around a byte string (bignums are integers: other)
+      return initial === 0xd8 && bytes[pos + 1] === 64 ? 'binary' : 'other';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * One array of `count` elements: the envelope's (its one-byte head dropped)
+ * and the payload's, in one allocation. A message has a handful of elements,
+ * but any count gets the right head.
+ */
+function joined(count: number, envelope: Buffer, payload: Buffer): Buffer {
+  const head = count < 24 ? 1 : count < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(head + envelope.length - 1 + payload.length);
+  if (head === 1) out[0] = 0x80 | count;
+  else if (head === 3) {
+    out[0] = 0x99;
+    out.writeUInt16BE(count, 1);
+  } else {
+    out[0] = 0x9a;
+    out.writeUInt32BE(count, 1);
+  }
+  envelope.copy(out, head, 1);
+  payload.copy(out, head + envelope.length - 1);
+  return out;
+}
 
 /**
  * Integers written as CBOR integers: [-2^63, 2^64), what every serializer

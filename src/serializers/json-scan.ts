@@ -127,8 +127,47 @@ function convertItem(item: unknown, depthLeft: number, maxDepth: number): unknow
   return item;
 }
 
+const INFINITE = 'json: number too large for a double (JSON.parse would make it Infinity)';
+
 function infinite(): SerializationError {
-  return new SerializationError('json: number too large for a double (JSON.parse would make it Infinity)');
+  return new SerializationError(INFINITE);
+}
+
+/** Is this checkParsed's refusal of a number too large for a double? */
+export function isInfinite(err: unknown): boolean {
+  return err instanceof SerializationError && err.message === INFINITE;
+}
+
+/**
+ * Offset in `text` (valid JSON: JSON.parse took it) of the element `index`
+ * of the top-level array, which has more elements than `index`. Skips the
+ * elements before it without parsing them: they are the envelope, a few
+ * short values.
+ */
+export function elementStart(text: string, index: number): number {
+  let i = skipSpace(text, text.indexOf('[') + 1);
+  for (let n = 0; n < index; n++) i = skipSpace(text, text.indexOf(',', skipValue(text, i)) + 1);
+  return i;
+}
+
+function skipSpace(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = text.charCodeAt(++i));
+  return i;
+}
+
+/** The offset after the value at `i` (a string's closing quote, a container's closing bracket, or a scalar's end). */
+function skipValue(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === 0x22) return stringEnd(text, i) + 1;
+  if (c !== 0x5b && c !== 0x7b) return i; // a number or literal ends at the next ',', which the caller looks for
+  let depth = 0;
+  for (let j = i; j < text.length; j++) {
+    const d = text.charCodeAt(j);
+    if (d === 0x22) j = stringEnd(text, j);
+    else if (d === 0x5b || d === 0x7b) depth++;
+    else if ((d === 0x5d || d === 0x7d) && --depth === 0) return j + 1;
+  }
+  return text.length;
 }
 
 // WAMP: binary in JSON is "\u0000" followed by base64. Node's decoder skips

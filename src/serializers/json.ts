@@ -3,8 +3,23 @@
 // JSON.parse / JSON.stringify path; decoding adds the bounds of json-scan.ts
 // (depth, no Infinity) and converts binary in the same walk.
 import { isUtf8 } from 'node:buffer';
-import { DEFAULT_MAX_DEPTH, SerializationError, asBuffer, checkMaxDepth, wrapError, type Serializer } from './serializer.ts';
-import { checkJsonDepth, checkParsed } from './json-scan.ts';
+import { PAYLOAD_AT, type ElementKind } from '../wamp/payload.ts';
+import {
+  DEFAULT_MAX_DEPTH,
+  ENCODE_MAX_DEPTH,
+  SerializationError,
+  asBuffer,
+  checkMaxDepth,
+  outboundPayloadIndex,
+  withPayloadValues,
+  wrapError,
+  type Serializer,
+} from './serializer.ts';
+import { checkJsonDepth, checkParsed, elementStart, isInfinite } from './json-scan.ts';
+import { WirePayload, payloadFor, type PayloadCodec } from './encoded-payload.ts';
+import * as exact from './exact-json.ts';
+
+const codec: PayloadCodec = { name: 'json', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
 
 // JSON text must escape U+0000 inside strings (raw control characters are a
 // parse error), and "\u0000" is its only spelling ('0' has no case). So if the
@@ -19,15 +34,23 @@ export const jsonSerializer: Serializer = {
   binary: false,
 
   encode(message: unknown[]): string {
+    const at = outboundPayloadIndex(message);
     try {
       // Binary is replaced before stringify, so Buffer#toJSON never runs.
-      return JSON.stringify(binaryToText(message));
+      if (at === -1) return JSON.stringify(binaryToText(message));
+      const envelope = JSON.stringify(binaryToText(message.slice(0, at)));
+      const payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
+      return `${envelope.slice(0, -1)},${payload.data as string}]`;
     } catch (err) {
       throw wrapError('json: cannot encode', err);
     }
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
+    return withPayloadValues(jsonSerializer.decodeRouted(data, maxDepth));
+  },
+
+  decodeRouted(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     let text: string;
     if (typeof data === 'string') {
       text = data;
@@ -45,13 +68,50 @@ export const jsonSerializer: Serializer = {
     } catch (err) {
       throw wrapError('json: invalid JSON', err);
     }
+    const binary = text.includes(NUL_ESCAPE);
     try {
-      return checkParsed(value, maxDepth, text.includes(NUL_ESCAPE));
+      const at = payloadAt(value);
+      return at === -1 ? checkParsed(value, maxDepth, binary) : split(text, value as unknown[], at, maxDepth, binary);
     } catch (err) {
       throw wrapError('json: cannot decode', err);
     }
   },
 };
+
+/** The Arguments index of a parsed message that carries a payload, else -1. */
+function payloadAt(value: unknown): number {
+  if (!Array.isArray(value) || typeof value[0] !== 'number') return -1;
+  const at = PAYLOAD_AT.get(value[0]) ?? -1;
+  return value.length > at ? at : -1;
+}
+
+/**
+ * The envelope as JSON.parse read it (checked, binary converted); the payload
+ * as the text that came, since JSON.parse rounds integers beyond 2^53. Its
+ * parse served to validate it: depth and numbers are checked on it too, where
+ * a number too large for a double is refused unless it is an integer literal
+ * (exact-json.ts reads those exactly, and refuses what it cannot).
+ */
+function split(text: string, message: unknown[], at: number, maxDepth: number, binary: boolean): unknown[] {
+  const elements = message.splice(at);
+  checkParsed(message, maxDepth, binary);
+  const start = elementStart(text, at);
+  const data = text.slice(start, text.lastIndexOf(']'));
+  try {
+    checkParsed(elements, maxDepth, false);
+  } catch (err) {
+    if (!isInfinite(err)) throw err;
+    codec.decodeItems(data, maxDepth);
+  }
+  message.push(new WirePayload(codec, data, elements.map(kindOf), maxDepth));
+  return message;
+}
+
+function kindOf(value: unknown): ElementKind {
+  if (Array.isArray(value)) return 'list';
+  if (typeof value === 'string') return value.charCodeAt(0) === 0 ? 'binary' : 'string';
+  return typeof value === 'object' && value !== null ? 'dict' : 'other';
+}
 
 /**
  * Returns `value` itself when it holds no binary (the common case, no

@@ -5,7 +5,9 @@
 //    the never-used byte 0xc1: no other serializer can write them. The one
 //    exception is msgpackr's undefined (d4 00 00), flagged for dropUndefined;
 //  - finite floats only (JSON has no NaN or Infinity);
-//  - no string value starting with U+0000 (WAMP's JSON marks binary so);
+//  - no string value starting with U+0000 (WAMP's JSON marks binary so), and
+//    strings (keys too) are valid UTF-8: a payload may be forwarded as it
+//    came, and a receiver's decoder must not choke on it;
 //  - map keys are strings (WAMP: dict keys MUST be strings);
 //  - exactly one item, and every length fits in the data, so a forged
 //    array32 head cannot make msgpackr allocate a huge array.
@@ -13,7 +15,9 @@
 // The pass recurses once per container level, checking the depth first, so
 // it never goes deeper than the limit. (Recursion measured faster than an
 // explicit stack here.) Spec: https://github.com/msgpack/msgpack/blob/master/spec.md
-import { SerializationError, isProtoAt, tooDeep } from './serializer.ts';
+import { isUtf8 } from 'node:buffer';
+import { PAYLOAD_AT } from '../wamp/payload.ts';
+import { SerializationError, isProtoAt, newTopLevel, tooDeep, type TopLevel } from './serializer.ts';
 
 /** scanMsgpack result flags: some map has the key "__proto__" (see mapsToObjects); */
 export const PROTO_KEY = 1;
@@ -25,17 +29,52 @@ export const UNDEFINED = 2;
 // undefined`), so it is the one extension accepted; JSON drops such values.
 const UNDEFINED_EXT = 0xd4;
 
+const scratchTop = newTopLevel(); // for callers that do not ask where the elements are
 let flags = 0; // of the scan under way
 let limit = 0; // its maxDepth, for the message
 
-/** Throws SerializationError for anything msgpackr must not see; returns flags (PROTO_KEY). */
-export function scanMsgpack(b: Buffer, maxDepth: number): number {
+/**
+ * Throws SerializationError for anything msgpackr must not see; returns flags
+ * (PROTO_KEY, UNDEFINED). Fills `top` with where the message's elements start.
+ */
+export function scanMsgpack(b: Buffer, maxDepth: number, top: TopLevel = scratchTop): number {
   flags = 0;
   limit = maxDepth;
-  const end = item(b, 0, maxDepth);
+  top.count = -1;
+  const t = b[0]!;
+  const end =
+    t >= 0x90 && t <= 0x9f
+      ? topArray(b, 1, t & 0x0f, top)
+      : t === 0xdc
+        ? topArray(b, 3, uint16At(b, 1), top)
+        : t === 0xdd
+          ? topArray(b, 5, uint32At(b, 1), top)
+          : item(b, 0, maxDepth);
   if (end > b.length) throw truncated();
   if (end < b.length) throw new SerializationError('msgpack: trailing bytes after the message');
   return flags;
+}
+
+/** The message array: array(), recording where each element starts and the flags before it. */
+function topArray(b: Buffer, pos: number, n: number, top: TopLevel): number {
+  if (limit === 0) throw tooDeep('msgpack', limit);
+  if (n > b.length - pos) throw truncated();
+  top.count = n;
+  top.code = -1;
+  top.payloadAt = -1;
+  for (let i = 0; i < n; i++) {
+    if (i < top.starts.length) {
+      top.starts[i] = pos;
+      top.flagsBefore[i] = flags;
+    }
+    // The code is a positive fixint: the Arguments position follows from it.
+    if (i === 0 && b[pos]! < 0x80) {
+      top.code = b[pos]!;
+      top.payloadAt = PAYLOAD_AT.get(top.code) ?? -1;
+    }
+    pos = item(b, pos, limit - 1);
+  }
+  return pos;
 }
 
 /** Checks the item at `pos`, within `depthLeft` more container levels; returns the position after it. */
@@ -44,7 +83,7 @@ function item(b: Buffer, pos: number, depthLeft: number): number {
   const t = b[pos]!;
   if (t < 0x80) return pos + 1; // positive fixint
   if (t >= 0xa0) {
-    if (t < 0xc0) return t !== 0xa0 && b[pos + 1] === 0 ? nulString() : pos + 1 + (t & 0x1f); // fixstr; see text()
+    if (t < 0xc0) return text(b, pos + 1, t & 0x1f); // fixstr
     if (t >= 0xe0) return pos + 1; // negative fixint
     const size = SCALAR_SIZE[t - 0xc0]!;
     return size !== 0 ? pos + size : other(b, pos, t, depthLeft);
@@ -141,7 +180,7 @@ function array(b: Buffer, pos: number, n: number, depthLeft: number): number {
     const t = b[pos]!; // undefined past the end: item() reports that
     if (t < 0x80 || t >= 0xe0)
       pos += 1; // fixints and fixstrs inline, for speed
-    else if (t >= 0xa0 && t < 0xc0 && (t === 0xa0 || b[pos + 1] !== 0)) pos += 1 + (t & 0x1f);
+    else if (t >= 0xa0 && t < 0xc0) pos = text(b, pos + 1, t & 0x1f);
     else pos = item(b, pos, depthLeft - 1);
   }
   return pos;
@@ -157,14 +196,14 @@ function map(b: Buffer, pos: number, n: number, depthLeft: number): number {
     if (t >= 0xa0 && t < 0xc0) {
       // fixstr, nearly every key
       if (t === 0xa9 && isProtoAt(b, pos + 1)) flags |= PROTO_KEY;
-      pos += 1 + (t & 0x1f);
+      pos = utf8(b, pos + 1, t & 0x1f);
     } else {
       pos = longKey(b, pos, t);
     }
     const v = b[pos]!;
     if (v < 0x80 || v >= 0xe0)
       pos += 1; // as in array()
-    else if (v >= 0xa0 && v < 0xc0 && (v === 0xa0 || b[pos + 1] !== 0)) pos += 1 + (v & 0x1f);
+    else if (v >= 0xa0 && v < 0xc0) pos = text(b, pos + 1, v & 0x1f);
     else pos = item(b, pos, depthLeft - 1);
   }
   return pos;
@@ -176,7 +215,25 @@ function map(b: Buffer, pos: number, n: number, depthLeft: number): number {
  * a string: refused. (Keys are never binary, so they may start with it.)
  */
 function text(b: Buffer, start: number, length: number): number {
-  return length !== 0 && b[start] === 0 ? nulString() : start + length;
+  return length !== 0 && b[start] === 0 ? nulString() : utf8(b, start, length);
+}
+
+/** Checks that the `length` bytes at `start` are UTF-8; returns the position after them. */
+function utf8(b: Buffer, start: number, length: number): number {
+  const end = start + length;
+  if (end > b.length) throw truncated();
+  if (length > 24) {
+    // Native and vectorized; the view costs more than a short loop.
+    if (!isUtf8(b.subarray(start, end))) throw notUtf8();
+    return end;
+  }
+  for (let i = start; i < end; i++) {
+    if (b[i]! >= 0x80) {
+      if (!isUtf8(b.subarray(start, end))) throw notUtf8();
+      break;
+    }
+  }
+  return end;
 }
 
 /** A map key that is not a fixstr: must be a str 8/16/32. */
@@ -194,7 +251,7 @@ function longKey(b: Buffer, pos: number, t: number): number {
     length = uint32At(b, pos + 1);
   } else throw new SerializationError(`msgpack: map key must be a string (WAMP dict keys are strings), got type byte 0x${t.toString(16)}`);
   if (length === 9 && isProtoAt(b, start)) flags |= PROTO_KEY;
-  return start + length;
+  return utf8(b, start, length);
 }
 
 // Reads past the end are truncation: the lengths they would give are never trusted.
@@ -222,6 +279,10 @@ function extension(b: Buffer, pos: number, t: number): SerializationError {
 
 function nulString(): never {
   throw new SerializationError('msgpack: a string starting with U+0000 is not supported (in JSON it would be binary)');
+}
+
+function notUtf8(): SerializationError {
+  return new SerializationError('msgpack: a string is not valid UTF-8');
 }
 
 function nonFinite(): SerializationError {

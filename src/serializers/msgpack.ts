@@ -1,8 +1,27 @@
 // wamp.2.msgpack on top of msgpackr, restricted to standard MessagePack that
 // every serializer can write back (see msgpack-scan.ts, which checks each message first).
 import { Packr, Unpackr } from 'msgpackr';
-import { DEFAULT_MAX_DEPTH, binaryInput, checkMaxDepth, dropUndefined, mapsToObjects, wrapError, type Serializer } from './serializer.ts';
+import type { ElementKind } from '../wamp/payload.ts';
+import {
+  DEFAULT_MAX_DEPTH,
+  ENCODE_MAX_DEPTH,
+  binaryInput,
+  checkMaxDepth,
+  dropUndefined,
+  mapsToObjects,
+  newTopLevel,
+  outboundPayloadIndex,
+  payloadIndex,
+  withPayloadValues,
+  wrapError,
+  type Serializer,
+} from './serializer.ts';
 import { PROTO_KEY, UNDEFINED, scanMsgpack } from './msgpack-scan.ts';
+import { WirePayload, payloadFor, type PayloadCodec } from './encoded-payload.ts';
+import * as exact from './exact-msgpack.ts';
+
+const codec: PayloadCodec = { name: 'msgpack', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
+const top = newTopLevel(); // of the message being decoded (decode is synchronous)
 
 const packr = new Packr({
   useRecords: false, // records are a msgpackr-private extension
@@ -12,7 +31,7 @@ const packr = new Packr({
 
 const unpackOptions = {
   useRecords: false,
-  int64AsType: 'number', // not BigInt; above 2^53 precision is lost, as with JSON (exact 64-bit integers are a later issue: payload fidelity)
+  int64AsType: 'number', // envelopes only (IDs stay below 2^53); payloads are read by exact-msgpack.ts
   structuredClone: false, // no reference extensions (the scan refuses every extension anyway)
 } as const;
 const unpackr = new Unpackr({ ...unpackOptions, mapsAsObjects: true });
@@ -26,30 +45,106 @@ export const msgpackSerializer: Serializer = {
   binary: true,
 
   encode(message: unknown[]): Buffer {
-    let bytes: Buffer;
+    const at = outboundPayloadIndex(message);
+    if (at === -1) return pack(message);
+    const envelope = pack(message.slice(0, at));
+    let payload: { data: Buffer | string; count: number };
     try {
-      bytes = packr.pack(message);
+      payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
     } catch (err) {
-      bytes = packAgain(message, err);
+      throw wrapError('msgpack: cannot encode the payload', err);
     }
-    // Only a message with a float64 head byte can need the fix.
-    if (bytes.includes(0xcb)) patchWideInts(bytes);
-    return bytes;
+    // The envelope's head is a fixarray (it has at most 5 elements); the payload's elements join it.
+    return joined(at + payload.count, envelope, payload.data as Buffer);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
+    return withPayloadValues(msgpackSerializer.decodeRouted(data, maxDepth));
+  },
+
+  decodeRouted(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     const bytes = binaryInput('msgpack', data);
     checkMaxDepth(maxDepth);
     try {
-      const flags = scanMsgpack(bytes, maxDepth);
-      if (flags === 0) return unpackr.unpack(bytes);
-      const value: unknown = flags & PROTO_KEY ? mapsToObjects(mapUnpackr.unpack(bytes)) : unpackr.unpack(bytes);
-      return flags & UNDEFINED ? dropUndefined(value) : value;
+      const flags = scanMsgpack(bytes, maxDepth, top);
+      const at = payloadIndex(top);
+      if (at !== -1) return split(bytes, at, maxDepth);
+      return unpack(
+        bytes,
+        flags,
+        (b) => unpackr.unpack(b),
+        (b) => mapUnpackr.unpack(b),
+      );
     } catch (err) {
       throw wrapError('msgpack: cannot decode', err);
     }
   },
 };
+
+function pack(message: unknown[]): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = packr.pack(message);
+  } catch (err) {
+    bytes = packAgain(message, err);
+  }
+  // Only a message with a float64 head byte can need the fix.
+  if (bytes.includes(0xcb)) patchWideInts(bytes);
+  return bytes;
+}
+
+// Module-level, not closures per message: the hot path allocates none.
+const readOne = (b: Buffer): unknown => unpackr.unpack(b);
+const readOneWithMaps = (b: Buffer): unknown => mapUnpackr.unpack(b);
+const readSeveral = (b: Buffer) => unpackr.unpackMultiple(b) as unknown[];
+const readSeveralWithMaps = (b: Buffer) => mapUnpackr.unpackMultiple(b) as unknown[];
+
+/** msgpackr's reading of scanned bytes, through Maps when a key is "__proto__", without undefined. */
+function unpack<T>(bytes: Buffer, flags: number, read: (b: Buffer) => T, readMaps: (b: Buffer) => T): T {
+  if (flags === 0) return read(bytes);
+  const value = flags & PROTO_KEY ? (mapsToObjects(readMaps(bytes)) as T) : read(bytes);
+  return flags & UNDEFINED ? (dropUndefined(value) as T) : value;
+}
+
+/** The envelope (elements before `at`) read by msgpackr; the payload kept as it came. */
+function split(bytes: Buffer, at: number, maxDepth: number): unknown[] {
+  const envelope = bytes.subarray(top.starts[1], top.starts[at]);
+  const message = unpack(envelope, top.flagsBefore[at]!, readSeveral, readSeveralWithMaps);
+  message.unshift(top.code);
+  const kinds: ElementKind[] = [];
+  for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes[top.starts[i]]!));
+  message.push(new WirePayload(codec, bytes.subarray(top.starts[at]), kinds, maxDepth));
+  return message;
+}
+
+function kindOf(t: number): ElementKind {
+  if ((t >= 0x90 && t <= 0x9f) || t === 0xdc || t === 0xdd) return 'list';
+  if ((t >= 0x80 && t <= 0x8f) || t === 0xde || t === 0xdf) return 'dict';
+  if (t >= 0xc4 && t <= 0xc6) return 'binary';
+  if ((t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb)) return 'string';
+  return 'other';
+}
+
+/**
+ * One array of `count` elements: the envelope's (its one-byte fixarray head
+ * dropped) and the payload's, in one allocation. A message has a handful of
+ * elements, but any count gets the right head.
+ */
+function joined(count: number, envelope: Buffer, payload: Buffer): Buffer {
+  const head = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(head + envelope.length - 1 + payload.length);
+  if (head === 1) out[0] = 0x90 | count;
+  else if (head === 3) {
+    out[0] = 0xdc;
+    out.writeUInt16BE(count, 1);
+  } else {
+    out[0] = 0xdd;
+    out.writeUInt32BE(count, 1);
+  }
+  envelope.copy(out, head, 1);
+  payload.copy(out, head + envelope.length - 1);
+  return out;
+}
 
 /**
  * Keys are data, but msgpackr takes an object whose `constructor` is not

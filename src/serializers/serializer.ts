@@ -3,9 +3,13 @@
 // What they do guarantee: decoding is bounded (nesting depth, linear time and
 // size), and whatever one of them decodes, every one of them can encode again
 // with the same meaning (see the *-scan.ts files for how each format is held to that).
-// Integers: only those within [-2^63, 2^64 - 1], the range every serializer
-// carries, are accepted as integers. They decode as JS numbers, so beyond 2^53
-// they are approximate; exact 64-bit integers are a later issue (payload fidelity).
+// A message that carries a payload decodes into its envelope (code, IDs,
+// options, URI: what routing needs, as JS values) and one EncodedPayload for
+// the Arguments and ArgumentsKw, kept as they arrived (see encoded-payload.ts
+// and src/wamp/payload.ts). Envelope integers are JS numbers (WAMP IDs stay
+// below 2^53); payload values are exact.
+
+import { EncodedPayload, PAYLOAD_AT } from '../wamp/payload.ts';
 
 export type SerializerName = 'json' | 'msgpack' | 'cbor';
 
@@ -27,12 +31,58 @@ export interface Serializer {
   /** JSON returns a string, the binary serializers a Buffer. Throws SerializationError. */
   encode(message: unknown[]): Buffer | string;
   /**
-   * Exactly one value per call; throws SerializationError when undecodable,
-   * nested deeper than `maxDepth` (default DEFAULT_MAX_DEPTH), or holding
-   * something not every serializer can write (see the serializers).
+   * What the router reads: exactly one message per call, where one with a
+   * payload is its envelope plus one EncodedPayload in place of Arguments and
+   * ArgumentsKw. Throws SerializationError when undecodable, nested deeper
+   * than `maxDepth` (default DEFAULT_MAX_DEPTH), or holding something outside
+   * the value model (see the scans).
    */
+  decodeRouted(data: Buffer | string, maxDepth?: number): unknown;
+  /** The whole message, the payload as values of the exact model (src/wamp/payload.ts): for clients and tools. */
   decode(data: Buffer | string, maxDepth?: number): unknown;
 }
+
+/** Where the elements of a message array start, as a scan found them (the first `starts.length` of them). */
+export interface TopLevel {
+  /** Elements in the message array; -1 when the message is not a plain array. */
+  count: number;
+  /** The message code, when it is a small unsigned integer (every WAMP code is); else -1. */
+  code: number;
+  /** Index of the Arguments element for the message's code (PAYLOAD_AT), or -1. */
+  payloadAt: number;
+  /** Offset of each element. */
+  readonly starts: Int32Array;
+  /** The scan's flags (PROTO_KEY, UNDEFINED) before each element: those of the envelope are those before the payload. */
+  readonly flagsBefore: Uint8Array;
+}
+
+export function newTopLevel(): TopLevel {
+  return { count: -1, code: -1, payloadAt: -1, starts: new Int32Array(8), flagsBefore: new Uint8Array(8) };
+}
+
+/** Does the scanned message split into an envelope and a payload? Then returns the payload's index. */
+export function payloadIndex(top: TopLevel): number {
+  const k = top.payloadAt;
+  return k > 0 && top.count > k && top.count <= top.starts.length ? k : -1;
+}
+
+/** The message a serializer is asked to encode: its Arguments index when it has a payload, else -1. */
+export function outboundPayloadIndex(message: readonly unknown[]): number {
+  if (!Array.isArray(message)) return -1;
+  const k = PAYLOAD_AT.get(message[0] as number);
+  return k !== undefined && message.length > k ? k : -1;
+}
+
+/** decodeRouted's result with its EncodedPayload, if any, read into values. */
+export function withPayloadValues(message: unknown): unknown {
+  if (!Array.isArray(message) || !(message[message.length - 1] instanceof EncodedPayload)) return message;
+  const payload = message.pop() as EncodedPayload;
+  message.push(...payload.values());
+  return message;
+}
+
+/** Nesting allowed when encoding a payload an in-process session built (the wire's was bounded at decode); also stops cycles. */
+export const ENCODE_MAX_DEPTH = 512;
 
 export class SerializationError extends Error {
   override name = 'SerializationError';

@@ -141,7 +141,7 @@ export class Connection implements Peer {
   received(data: Buffer | string): void {
     let message: unknown;
     try {
-      message = this.options.serializer.decode(data, this.router.maxDepth);
+      message = this.options.serializer.decodeRouted(data, this.router.maxDepth);
     } catch (err) {
       if (!(err instanceof SerializationError)) return this.router.failed(this.session, err);
       return this.router.undecodable(this.session, err.message);

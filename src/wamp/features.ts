@@ -4,6 +4,10 @@
  */
 import type { Dict } from './messages.ts';
 
+// Opaque payloads with their ppt_* / enc_* options are forwarded unchanged
+// (payload.ts): the spec's name, and Autobahn's and Crossbar's two.
+const PASSTHRU_FEATURES = { payload_passthru_mode: true, payload_transparency: true, payload_encryption_cryptobox: true };
+
 export const BROKER_FEATURES: Record<string, boolean> = {
   pattern_based_subscription: true,
   publisher_exclusion: true,
@@ -12,6 +16,7 @@ export const BROKER_FEATURES: Record<string, boolean> = {
   subscription_revocation: true,
   event_retention: true,
   event_history: true,
+  ...PASSTHRU_FEATURES,
 };
 
 export const DEALER_FEATURES: Record<string, boolean> = {
@@ -23,6 +28,7 @@ export const DEALER_FEATURES: Record<string, boolean> = {
   call_canceling: true,
   call_timeout: true,
   registration_revocation: true,
+  ...PASSTHRU_FEATURES,
 };
 
 /** A fresh copy of the features a router announces, per role. */

@@ -8,6 +8,7 @@
 import { MessageType as T, messageName } from './codes.ts';
 import { isId } from './ids.ts';
 import type { Dict, Inbound } from './messages.ts';
+import { EncodedPayload, PASSTHRU_KEYS, PAYLOAD_AT, type ElementKind } from './payload.ts';
 import { MATCH_POLICIES } from './uri-syntax.ts';
 
 export class ShapeError {
@@ -37,6 +38,9 @@ const oneOf =
 
 const MATCH = oneOf(...MATCH_POLICIES);
 
+/** Passthru options (see payload.ts) are strings; with ppt_scheme or enc_algo an opaque payload may stand at the Arguments position. */
+const PASSTHRU_RULES = Object.fromEntries(PASSTHRU_KEYS.map((key) => [key, isString]));
+
 /**
  * Known options per message type and what their values must be; unknown keys
  * are ignored (WAMP MUST). Looked up through Maps only: an option named
@@ -54,6 +58,7 @@ const OPTION_RULES = rulesByType({
     exclude_authrole: listOf(isString),
     eligible_authid: listOf(isString),
     eligible_authrole: listOf(isString),
+    ...PASSTHRU_RULES,
   },
   [T.SUBSCRIBE]: { match: MATCH, get_retained: isBool },
   [T.CALL]: {
@@ -61,6 +66,7 @@ const OPTION_RULES = rulesByType({
     receive_progress: isBool,
     disclose_me: isBool,
     progress: isBool,
+    ...PASSTHRU_RULES,
   },
   [T.CANCEL]: { mode: oneOf('skip', 'kill', 'killnowait') },
   [T.REGISTER]: {
@@ -70,7 +76,8 @@ const OPTION_RULES = rulesByType({
     force_reregister: isBool,
     disclose_caller: isBool,
   },
-  [T.YIELD]: { progress: isBool },
+  [T.YIELD]: { progress: isBool, ...PASSTHRU_RULES },
+  [T.ERROR]: PASSTHRU_RULES,
 });
 
 function rulesByType(table: Record<number, Record<string, Check>>): Map<number, Map<string, Check>> {
@@ -78,6 +85,7 @@ function rulesByType(table: Record<number, Record<string, Check>>): Map<number, 
 }
 
 // Field checks after the type code, and how many trailing ones are optional.
+// The payload elements (from PAYLOAD_AT on) are checked by checkPayload, not here.
 interface Layout {
   fields: Check[];
   optional: number;
@@ -96,6 +104,7 @@ const LAYOUTS = new Map<unknown, Layout>(
     [T.ERROR]: {
       fields: [(v) => v === T.INVOCATION, isIdCheck, isDictCheck, isString, isList, isDictCheck],
       optional: 2,
+      options: 3,
     },
     [T.PUBLISH]: { fields: [isIdCheck, isDictCheck, isString, isList, isDictCheck], optional: 2, options: 2 },
     [T.SUBSCRIBE]: { fields: [isIdCheck, isDictCheck, isString], optional: 0, options: 2 },
@@ -117,14 +126,22 @@ export function checkInbound(msg: unknown): Inbound | ShapeError {
   const name = messageName(code);
   const max = layout.fields.length + 1;
   const min = max - layout.optional;
-  if (msg.length < min || msg.length > max) {
-    return new ShapeError(`${name} must have ${min === max ? min : `${min} to ${max}`} elements, got ${msg.length}`);
+  const encoded = msg[msg.length - 1] instanceof EncodedPayload ? (msg[msg.length - 1] as EncodedPayload) : undefined;
+  const length = encoded ? msg.length - 1 + encoded.count : msg.length;
+  if (length < min || length > max) {
+    return new ShapeError(`${name} must have ${min === max ? min : `${min} to ${max}`} elements, got ${length}`);
   }
-  for (let i = 1; i < msg.length; i++) {
+  const payloadAt = PAYLOAD_AT.get(code as number) ?? msg.length;
+  for (let i = 1; i < Math.min(msg.length, payloadAt); i++) {
     if (!layout.fields[i - 1](msg[i])) return new ShapeError(`${name} element ${i} has the wrong type or value`);
   }
   if (layout.options !== undefined) {
     const problem = checkOptions(code as number, msg[layout.options] as Dict);
+    if (problem) return new ShapeError(`${name} ${problem}`);
+  }
+  if (length > payloadAt) {
+    const kinds = encoded ? encoded.kinds : msg.slice(payloadAt).map(kindOf);
+    const problem = checkPayload(kinds, msg[layout.options!] as Dict);
     if (problem) return new ShapeError(`${name} ${problem}`);
   }
   if (code === T.HELLO) {
@@ -132,6 +149,31 @@ export function checkInbound(msg: unknown): Inbound | ShapeError {
     if (problem) return new ShapeError(`HELLO ${problem}`);
   }
   return msg as Inbound;
+}
+
+/**
+ * Arguments must be a list and ArgumentsKw a dict; with passthru options,
+ * the Arguments position may instead hold one opaque payload (binary, or a
+ * string: Autobahn's payload transparency allows both there).
+ */
+function checkPayload(kinds: readonly ElementKind[], options: Dict): string | undefined {
+  if (kinds[0] === 'list' && (kinds.length === 1 || kinds[1] === 'dict')) return undefined;
+  if (kinds.length === 1 && (kinds[0] === 'binary' || kinds[0] === 'string') && isPassthru(options)) return undefined;
+  return 'payload: Arguments must be a list and ArgumentsKw a dict (an opaque payload needs ppt_scheme or enc_algo)';
+}
+
+function isPassthru(options: Dict): boolean {
+  return (
+    (Object.hasOwn(options, 'ppt_scheme') && isString(options.ppt_scheme)) ||
+    (Object.hasOwn(options, 'enc_algo') && isString(options.enc_algo))
+  );
+}
+
+function kindOf(value: unknown): ElementKind {
+  if (Array.isArray(value)) return 'list';
+  if (value instanceof Uint8Array) return 'binary';
+  if (typeof value === 'string') return 'string';
+  return isDict(value) ? 'dict' : 'other';
 }
 
 /** PUBLISH.Options as the inbound check accepts them (for publications the router makes itself, e.g. testaments). */

@@ -4,6 +4,7 @@ import type { Router } from '../../src/core/router.ts';
 import type { TransportAuth } from '../../src/core/authentication.ts';
 import type { Session } from '../../src/core/session.ts';
 import type { Outbound } from '../../src/wamp/messages.ts';
+import { EncodedPayload, PAYLOAD_AT, payloadValues } from '../../src/wamp/payload.ts';
 
 export class MemoryPeer implements Peer {
   readonly info: TransportInfo = { type: 'memory', serializer: 'none', peer: 'memory' };
@@ -11,8 +12,12 @@ export class MemoryPeer implements Peer {
   closedWith: string | undefined;
 
   send(message: Outbound): void {
-    // A structured clone, as a serializer would hand the client its own copy.
-    this.sent.push(structuredClone(message));
+    // A structured clone, as a serializer would hand the client its own copy;
+    // a wire client's payload as values, as an in-process session gets it.
+    const at = PAYLOAD_AT.get(message[0]);
+    const values =
+      at !== undefined && message[at] instanceof EncodedPayload ? [...message.slice(0, at), ...payloadValues(message, at)] : message;
+    this.sent.push(structuredClone(values) as Outbound);
   }
 
   close(reason: string): void {

@@ -29,6 +29,9 @@ const DEALER_FEATURES = [
   'session_meta_api',
   'registration_meta_api',
   'testament_meta_api', // PubSub issue: session testaments
+  'payload_passthru_mode', // payload fidelity issue: opaque payloads with ppt_* / enc_* pass through
+  'payload_transparency',
+  'payload_encryption_cryptobox',
 ];
 
 // ---- helpers ----

@@ -12,6 +12,7 @@ import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { SerializationError, serializers, type Serializer } from '../../src/serializers/index.ts';
 import { PROTOTYPE_NAMES, cbor, msgpack, nested } from './wire.ts';
+import { WampFloat } from '../../src/wamp/payload.ts';
 
 const FACTOR = 10;
 const SLACK = 64;
@@ -222,14 +223,16 @@ const INPUTS: Record<Serializer['name'], fc.Arbitrary<Buffer | string>> = {
 };
 
 /**
- * Does `b` (what came back) mean `a` (what was decoded)? -0 is the one value
- * JSON writes differently (as 0), and integers beyond 2^53 are approximate
- * (cbor-x rounds large negative ones twice; exact 64-bit integers are a later
- * issue), so those may differ in their last units.
+ * Does `b` (what came back) mean `a` (what was decoded)? Payload values are
+ * exact (bigints, WampFloats with -0.0 kept). Envelope numbers go through the
+ * libraries: -0 may come back as 0, and integers beyond 2^53 are approximate
+ * there (cbor-x rounds large negative ones twice), so those may differ in
+ * their last units.
  */
 function same(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number')
     return a === b || (Math.abs(a) > 2 ** 53 && Math.abs(a - b) <= Math.abs(a) * 2 ** -50);
+  if (a instanceof WampFloat) return b instanceof WampFloat && Object.is(a.value, b.value);
   if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => same(x, b[i]));
   if (a && typeof a === 'object') {
@@ -253,7 +256,14 @@ function property(from: Serializer, input: Buffer | string): void {
   }
   const wireSize = Buffer.byteLength(input);
   for (const to of serializers) {
-    const out = to.encode(decoded as unknown[]);
+    let out: Buffer | string;
+    try {
+      out = to.encode(decoded as unknown[]);
+    } catch (err) {
+      // The one value a format may not carry: a CBOR or JSON integer beyond MessagePack's 64 bits.
+      assert.ok(to.name === 'msgpack' && err instanceof SerializationError && /beyond 64 bits/.test(err.message), String(err));
+      continue;
+    }
     const size = Buffer.byteLength(out);
     assert.ok(size <= FACTOR * wireSize + SLACK, `${from.name} -> ${to.name}: ${wireSize} bytes became ${size}`);
     const back = to.decode(out);

@@ -86,15 +86,15 @@ describe('containment at the transport edge', () => {
       s.send([32, 1, {}, 'com.big']);
       await s.next();
     }
-    // An in-process session can hand the router values no wire client could: a BigInt, which JSON cannot write.
+    // An integer beyond 64 bits: JSON writes its digits, MessagePack cannot carry it.
     const publisher = MemoryClient.join(router);
     const before = router.counters.undeliverable.get(EVENT) ?? 0;
-    publisher.send([PUBLISH, 1, { acknowledge: true }, 'com.big', [2n ** 62n]]);
+    publisher.send([PUBLISH, 1, { acknowledge: true }, 'com.big', [2n ** 70n]]);
     publisher.send([PUBLISH, 2, {}, 'com.big', ['plain']]);
     assert.equal(publisher.take()[0][0], PUBLISHED, 'the publisher is not harmed');
-    assert.deepEqual((await msgpack.next())[4], [2 ** 62]);
-    assert.deepEqual((await msgpack.next())[4], ['plain']);
-    assert.deepEqual((await json.next())[4], ['plain'], 'the JSON subscriber missed only the event it cannot take');
+    assert.deepEqual((await json.next())[4], [2n ** 70n]);
+    assert.deepEqual((await json.next())[4], ['plain']);
+    assert.deepEqual((await msgpack.next())[4], ['plain'], 'the MessagePack subscriber missed only the event it cannot take');
     assert.equal(router.counters.undeliverable.get(EVENT), before + 1);
     assert.ok(logger.lines.some((l) => l.message === 'message not delivered'));
     json.close();
@@ -102,11 +102,11 @@ describe('containment at the transport edge', () => {
   });
 
   it("an INVOCATION the callee's serializer cannot express gives the caller an ERROR; the callee stays connected", async () => {
-    const callee = await RawClient.join(url, 'json');
+    const callee = await RawClient.join(url, 'msgpack');
     callee.send([64, 1, {}, 'com.json.callee']);
     await callee.next();
     const caller = MemoryClient.join(router);
-    caller.send([CALL, 7, {}, 'com.json.callee', [1n]]);
+    caller.send([CALL, 7, {}, 'com.json.callee', [-(2n ** 64n)]]);
     await eventually(() => caller.peer.sent.length > 0, 'the caller is answered');
     const [reply] = caller.take();
     assert.deepEqual([reply[0], reply[2], reply[4]], [ERROR, 7, 'wamp.error.invalid_payload']);

@@ -1,0 +1,65 @@
+// The serializers' EncodedPayload: the payload elements of a received message
+// as they arrived, with the exact codec of their format to read them and to
+// translate them into another format when a receiver speaks that one.
+import { EncodedPayload, type ElementKind } from '../wamp/payload.ts';
+import type { SerializerName } from './serializer.ts';
+
+/** A format's exact codec over payload elements written back to back (see exact-*.ts). */
+export interface PayloadCodec {
+  readonly name: SerializerName;
+  decodeItems(data: Buffer | string, maxDepth: number): unknown[];
+  encodeItems(items: readonly unknown[], maxDepth: number): Buffer | string;
+}
+
+export class WirePayload extends EncodedPayload {
+  /** Translations made so far, by format: an event fanned out to many receivers is translated once per format. */
+  private translations: Map<SerializerName, Buffer | string> | undefined;
+
+  constructor(
+    private readonly codec: PayloadCodec,
+    readonly data: Buffer | string,
+    readonly kinds: readonly ElementKind[],
+    /** The nesting limit the message was decoded under, for reading it again. */
+    private readonly maxDepth: number,
+  ) {
+    super();
+  }
+
+  get format(): SerializerName {
+    return this.codec.name;
+  }
+
+  values(): unknown[] {
+    return this.codec.decodeItems(this.data, this.maxDepth);
+  }
+
+  detached(): WirePayload {
+    // A string owns its characters; a Buffer may be a view into a larger socket read.
+    if (typeof this.data === 'string' || this.data.byteLength === this.data.buffer.byteLength) return this;
+    return new WirePayload(this.codec, Buffer.from(this.data), this.kinds, this.maxDepth);
+  }
+
+  /** The elements as `target` writes them: the bytes that arrived, or a translation of them (remembered). */
+  encodedFor(target: PayloadCodec): Buffer | string {
+    if (target.name === this.codec.name) return this.data;
+    let data = this.translations?.get(target.name);
+    if (data === undefined) {
+      data = target.encodeItems(this.values(), this.maxDepth);
+      (this.translations ??= new Map()).set(target.name, data);
+    }
+    return data;
+  }
+}
+
+/** The payload elements of an outbound message as `target` writes them, and how many there are. */
+export function payloadFor(
+  message: readonly unknown[],
+  at: number,
+  target: PayloadCodec,
+  maxDepth: number,
+): { data: Buffer | string; count: number } {
+  const first = message[at];
+  if (first instanceof WirePayload && message.length === at + 1) return { data: first.encodedFor(target), count: first.count };
+  if (first instanceof EncodedPayload) throw new TypeError('an EncodedPayload from elsewhere cannot be encoded');
+  return { data: target.encodeItems(message.slice(at), maxDepth), count: message.length - at };
+}
