@@ -1,7 +1,9 @@
 // What the exact codecs (exact-msgpack.ts, exact-cbor.ts, exact-json.ts)
-// share, foremost the binary encoders' output buffer: one Buffer grown by doubling, written in place, and copied
-// out once at the end. The scratch Buffer is kept between encodes, so a
-// steady stream of payloads allocates only its results.
+// share. Foremost the binary encoders' output: one Buffer grown by
+// doubling, written in place, and copied out once at the end; it is kept
+// between encodes, so a steady stream of payloads allocates only its
+// results. Then the checks every encoder makes alike, and the binary
+// decoders' string reading.
 import { isUtf8 } from 'node:buffer';
 import { SerializationError } from './serializer.ts';
 

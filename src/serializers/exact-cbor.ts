@@ -31,7 +31,8 @@ const TWO_32 = 2 ** 32;
 const TWO_64 = 1n << 64n;
 
 // State of the decode under way (decoding calls no code of others, so it never nests).
-let b: Buffer = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+let b: Buffer = EMPTY;
 let pos = 0;
 let limit = 0;
 
@@ -49,7 +50,7 @@ export function decodeItems(data: Buffer | string, maxDepth: number): unknown[] 
     }
     return items;
   } finally {
-    b = Buffer.alloc(0); // not kept alive by the module
+    b = EMPTY; // the data is not kept alive by the module
   }
 }
 

@@ -1,9 +1,11 @@
 // The exact MessagePack codec for payload elements (see src/wamp/payload.ts
 // for the value model): every integer as it was sent (uint64/int64 as
 // bigints beyond 2^53), floats kept floats (2.0 as a WampFloat), keys as own
-// data properties. It reads what msgpack-scan.ts lets through and writes
+// data properties. It reads every standard type (no extension types but
+// msgpackr's undefined; no NaN or Infinity, which JSON lacks) and writes
 // whatever the other formats' exact codecs decode, or refuses with
 // SerializationError what MessagePack cannot carry (integers beyond 64 bits).
+// Written: the smallest heads and integer forms, every float as a float64.
 // Both directions recurse once per container level, checking the depth
 // first. Spec: https://github.com/msgpack/msgpack/blob/master/spec.md
 import { WampFloat } from '../wamp/payload.ts';
@@ -19,7 +21,8 @@ const MIN_INT64 = -(2n ** 63n);
 const MAX_UINT64 = 2n ** 64n - 1n;
 
 // State of the decode under way (decoding calls no code of others, so it never nests).
-let b: Buffer = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+let b: Buffer = EMPTY;
 let pos = 0;
 let limit = 0;
 
@@ -37,7 +40,7 @@ export function decodeItems(data: Buffer | string, maxDepth: number): unknown[] 
     }
     return items;
   } finally {
-    b = Buffer.alloc(0); // not kept alive by the module
+    b = EMPTY; // the data is not kept alive by the module
   }
 }
 
