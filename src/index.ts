@@ -32,6 +32,7 @@ export {
   type Procedure,
 } from './core/local-session.ts';
 export { WampError } from './wamp/wamp-error.ts';
+export { WampFloat } from './wamp/payload.ts';
 export { CloseUri, CrossbarUri, ErrorUri, KreuzUri } from './wamp/uris.ts';
 export { createLogger, parseLogLevel, type LogFormat, type LogLevel, type LoggerOptions } from './node/logging.ts';
 export { ConfigError, type ConfigProblem } from './config/errors.ts';

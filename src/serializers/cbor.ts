@@ -77,7 +77,7 @@ export const cborSerializer: Serializer = {
     try {
       const flags = scanCbor(bytes, maxDepth, edits, top);
       const at = payloadIndex(top);
-      if (at !== -1) return split(bytes, at, maxDepth);
+      if (at !== -1) return split(bytes, at, maxDepth, flags);
       const input = edits.length === 0 ? bytes : applyEdits(bytes, edits);
       return read(
         input,
@@ -117,7 +117,7 @@ function read<T>(bytes: Buffer, flags: number, plain: (b: Buffer) => T, maps: (b
 }
 
 /** The envelope (elements before `at`) read by cbor-x; the payload kept as it came. */
-function split(bytes: Buffer, at: number, maxDepth: number): unknown[] {
+function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unknown[] {
   const from = top.starts[1]!;
   const to = top.starts[at]!;
   let envelope = bytes.subarray(from, to);
@@ -133,8 +133,18 @@ function split(bytes: Buffer, at: number, maxDepth: number): unknown[] {
   message.unshift(top.code);
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes, top.starts[i]!));
-  message.push(new WirePayload(codec, bytes.subarray(to), kinds, maxDepth));
+  message.push(new WirePayload(codec, plainPayload(bytes.subarray(to), flags, maxDepth), kinds, maxDepth));
   return message;
+}
+
+/**
+ * The payload bytes to forward: as they came, unless they hold an undefined
+ * (not WAMP data; msgpackr and cbor-x clients send it): then written again
+ * with the meaning every format gives it (null in a list, absent in a dict),
+ * so no receiver gets a value only JavaScript knows.
+ */
+function plainPayload(payload: Buffer, flags: number, maxDepth: number): Buffer {
+  return flags & UNDEFINED ? (exact.encodeItems(exact.decodeItems(payload, maxDepth), maxDepth) as Buffer) : payload;
 }
 
 function kindOf(bytes: Buffer, pos: number): ElementKind {

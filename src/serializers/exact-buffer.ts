@@ -142,6 +142,23 @@ export function checkDict(format: string, v: object): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
+/**
+ * Integers every format but MessagePack carries, whatever their size: below
+ * 10^4300 in magnitude, so of at most 4300 decimal digits, CPython's default
+ * int_max_str_digits. JSON writes integers as digits, and the limit keeps
+ * turning digits into a bigint cheap (that is superlinear). CBOR bignums of
+ * such integers take at most 1786 bytes. Decoders refuse what is beyond, and
+ * encoders refuse to write it, so what one format decodes the others can write.
+ */
+export const MAX_DIGITS = 4300;
+/** The first magnitude beyond MAX_DIGITS. */
+export const INTEGER_LIMIT = 10n ** BigInt(MAX_DIGITS);
+
+/** Within INTEGER_LIMIT? */
+export function withinDigits(v: bigint): boolean {
+  return v < INTEGER_LIMIT && v > -INTEGER_LIMIT;
+}
+
 /** Floats the formats can all carry: finite ones (JSON has no NaN or Infinity). */
 export function checkFloat(format: string, v: unknown): asserts v is number {
   if (typeof v !== 'number' || !Number.isFinite(v)) {

@@ -10,7 +10,17 @@
 // float64. Both directions recurse once per container level, checking the depth first.
 import { isUtf8 } from 'node:buffer';
 import { WampFloat } from '../wamp/payload.ts';
-import { OutputBuffer, cachedKey, checkDict, checkFloat, describeInteger, readText, utf8Length } from './exact-buffer.ts';
+import {
+  MAX_DIGITS,
+  OutputBuffer,
+  cachedKey,
+  checkDict,
+  checkFloat,
+  describeInteger,
+  readText,
+  utf8Length,
+  withinDigits,
+} from './exact-buffer.ts';
 import { SerializationError, asBuffer, checkMaxDepth, tooDeep } from './serializer.ts';
 
 const UNDEFINED = Symbol('undefined'); // 0xf7: null in an array or at the top, absent in a map
@@ -21,11 +31,10 @@ const TAG_NEGATIVE_BIGNUM = 3;
 const TAG_UINT8ARRAY = 64; // RFC 8746 §2
 const TAG_SELF_DESCRIBED = 55799; // RFC 8949 §3.4.6
 
-// Bignum content beyond this is refused: 1786 bytes are some 4300 decimal
-// digits, what exact-json.ts (like CPython) reads, so every format can carry
-// what was decoded, and turning it into a bigint stays cheap.
+// Bignum content beyond this many bytes is refused before it is read: what
+// 10^4300 - 1 takes, the largest integer all formats but MessagePack carry
+// (see MAX_DIGITS). Within it, the value is checked against that limit.
 const MAX_BIGNUM_BYTES = 1786;
-const BIGNUM_LIMIT = 1n << BigInt(8 * MAX_BIGNUM_BYTES); // first magnitude needing more bytes
 
 const TWO_32 = 2 ** 32;
 const TWO_64 = 1n << 64n;
@@ -278,6 +287,8 @@ function bignum(tag: number): number | bigint {
   }
   const n = content.length === 0 ? 0n : BigInt('0x' + content.toString('hex')); // linear, unlike a byte-by-byte shift
   const v = tag === TAG_BIGNUM ? n : -1n - n;
+  if (!withinDigits(v))
+    throw new SerializationError(`cbor: bignum of more than ${MAX_DIGITS} decimal digits is too large (see MAX_DIGITS)`);
   return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
@@ -471,8 +482,8 @@ function writeBigInt(out: OutputBuffer, v: bigint): void {
     out.pos += 9;
     return;
   }
-  if (n >= BIGNUM_LIMIT) {
-    throw new SerializationError(`cbor: cannot carry ${describeInteger(v)} (bignums are read up to ${MAX_BIGNUM_BYTES} bytes)`);
+  if (!withinDigits(v)) {
+    throw new SerializationError(`cbor: cannot carry ${describeInteger(v)} (integers are read up to ${MAX_DIGITS} decimal digits)`);
   }
   let hex = n.toString(16);
   if (hex.length % 2 !== 0) hex = '0' + hex;

@@ -9,15 +9,15 @@
 // Both directions recurse once per container level, checking the depth first.
 import { isUtf8 } from 'node:buffer';
 import { WampFloat } from '../wamp/payload.ts';
-import { checkDict, checkFloat, describeInteger } from './exact-buffer.ts';
+import { MAX_DIGITS, checkDict, checkFloat, describeInteger, withinDigits } from './exact-buffer.ts';
 import { SerializationError, asBuffer, checkMaxDepth, tooDeep } from './serializer.ts';
 
-// Integer tokens of more digits are refused: CPython's default
-// int_max_str_digits, which keeps BigInt's conversion (superlinear) cheap.
-const MAX_DIGITS = 4300;
-const DIGITS_LIMIT = 10n ** BigInt(MAX_DIGITS); // first magnitude with more digits
 // Integer tokens of at most this many digits are exact as doubles, so they are read without a BigInt.
 const DOUBLE_DIGITS = 15;
+// How JSON spells U+0000, the mark of binary ('0' has no case, so it is the only spelling).
+const NUL_ESCAPE = '\\u0000';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters JSON requires escaped in strings
+const CONTROL = /[\u0000-\u001f]/;
 
 // State of the decode under way (decoding calls no code of others, so it never nests).
 let text = '';
@@ -155,38 +155,66 @@ function key(): string {
 
 /** A string value: binary when it starts with U+0000 (WAMP: "\u0000" + base64). */
 function stringValue(): string | Buffer {
+  // The common spelling, "\u0000" and plain base64, decoded without JSON.parse.
+  if (text.startsWith(NUL_ESCAPE, pos + 1)) {
+    const start = pos + 1 + NUL_ESCAPE.length;
+    const base64 = plainUpTo(start, text.indexOf('"', start));
+    if (base64 !== undefined) return Buffer.from(base64, 'base64');
+  }
   const s = string();
   // Node's base64 decoder skips characters outside the alphabet, as json.ts has it.
   return s.charCodeAt(0) === 0 ? Buffer.from(s.slice(1), 'base64') : s;
 }
 
 /**
- * The string whose opening quote is at `pos`. Scanned for its end, refusing
- * raw control characters (JSON requires them escaped); without a backslash
- * it is the text between the quotes, with one JSON.parse reads the escapes.
+ * The string whose opening quote is at `pos`. The first characters are
+ * looked at here; the end of a longer one is found natively and its text
+ * checked for a backslash and raw control characters (which JSON requires
+ * escaped) the same way: faster than a loop over its characters.
  */
 function string(): string {
-  const start = pos;
-  let escaped = false;
-  for (let i = start + 1; i < text.length; i++) {
+  const start = pos + 1;
+  const stop = Math.min(text.length, start + 24);
+  let i = start;
+  for (; i < stop; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
       pos = i + 1;
-      if (!escaped) return text.slice(start + 1, i);
+      return text.slice(start, i);
+    }
+    if (c === 0x5c || c < 0x20) return escapedString(start);
+  }
+  return plainUpTo(start, text.indexOf('"', i)) ?? escapedString(start);
+}
+
+/** The text from `start` to the quote at `end` (-1: none found), if it has no backslash or control character; `pos` then past the quote. */
+function plainUpTo(start: number, end: number): string | undefined {
+  if (end === -1) return undefined;
+  const s = text.slice(start, end);
+  if (s.includes('\\') || CONTROL.test(s)) return undefined;
+  pos = end + 1;
+  return s;
+}
+
+/** The string starting at `start` (after its quote) the slow way: character by character, then JSON.parse for the escapes. */
+function escapedString(start: number): string {
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      pos = i + 1;
       try {
-        return JSON.parse(text.slice(start, pos)) as string;
+        return JSON.parse(text.slice(start - 1, pos)) as string;
       } catch {
-        throw new SerializationError(`json: invalid escape in the string at ${start}`);
+        throw new SerializationError(`json: invalid escape in the string at ${start - 1}`);
       }
     }
     if (c === 0x5c) {
-      escaped = true;
       i++; // the escaped character, which may be a quote
     } else if (c < 0x20) {
-      throw new SerializationError(`json: unescaped control character in the string at ${start}`);
+      throw new SerializationError(`json: unescaped control character in the string at ${start - 1}`);
     }
   }
-  throw new SerializationError(`json: unterminated string at ${start}`);
+  throw new SerializationError(`json: unterminated string at ${start - 1}`);
 }
 
 function literal(word: string, v: boolean | null): boolean | null {
@@ -222,7 +250,7 @@ function number(): number | bigint | WampFloat {
   if (c === 0x2e || c === 0x65 || c === 0x45) return float(start); // '.', 'e', 'E'
   if (digits <= DOUBLE_DIGITS) return negative ? 0 - n : n; // "-0" is the integer 0
   if (digits > MAX_DIGITS) {
-    throw new SerializationError(`json: integer of ${digits} digits is too long (at most ${MAX_DIGITS})`);
+    throw new SerializationError(`json: integer of ${digits} digits is too long (at most ${MAX_DIGITS}; see MAX_DIGITS)`);
   }
   const big = BigInt(text.slice(start, pos));
   return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
@@ -328,7 +356,7 @@ function writeNumber(v: number): string {
 }
 
 function writeBigInt(v: bigint): string {
-  if (v >= DIGITS_LIMIT || v <= -DIGITS_LIMIT) {
+  if (!withinDigits(v)) {
     throw new SerializationError(`json: cannot carry ${describeInteger(v)} (integers are read up to ${MAX_DIGITS} digits)`);
   }
   return v.toString();

@@ -68,7 +68,7 @@ export const msgpackSerializer: Serializer = {
     try {
       const flags = scanMsgpack(bytes, maxDepth, top);
       const at = payloadIndex(top);
-      if (at !== -1) return split(bytes, at, maxDepth);
+      if (at !== -1) return split(bytes, at, maxDepth, flags);
       return unpack(
         bytes,
         flags,
@@ -107,14 +107,24 @@ function unpack<T>(bytes: Buffer, flags: number, read: (b: Buffer) => T, readMap
 }
 
 /** The envelope (elements before `at`) read by msgpackr; the payload kept as it came. */
-function split(bytes: Buffer, at: number, maxDepth: number): unknown[] {
+function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unknown[] {
   const envelope = bytes.subarray(top.starts[1], top.starts[at]);
   const message = unpack(envelope, top.flagsBefore[at]!, readSeveral, readSeveralWithMaps);
   message.unshift(top.code);
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes[top.starts[i]]!));
-  message.push(new WirePayload(codec, bytes.subarray(top.starts[at]), kinds, maxDepth));
+  message.push(new WirePayload(codec, plainPayload(bytes.subarray(top.starts[at]), flags, maxDepth), kinds, maxDepth));
   return message;
+}
+
+/**
+ * The payload bytes to forward: as they came, unless they hold an undefined
+ * (not WAMP data; msgpackr and cbor-x clients send it): then written again
+ * with the meaning every format gives it (null in a list, absent in a dict),
+ * so no receiver gets a value only JavaScript knows.
+ */
+function plainPayload(payload: Buffer, flags: number, maxDepth: number): Buffer {
+  return flags & UNDEFINED ? (exact.encodeItems(exact.decodeItems(payload, maxDepth), maxDepth) as Buffer) : payload;
 }
 
 function kindOf(t: number): ElementKind {
