@@ -79,12 +79,7 @@ export const cborSerializer: Serializer = {
       const at = payloadIndex(top);
       if (at !== -1) return split(bytes, at, maxDepth, flags);
       const input = edits.length === 0 ? bytes : applyEdits(bytes, edits);
-      return read(
-        input,
-        flags,
-        (b) => decoder.decode(b),
-        (b) => mapDecoder.decode(b),
-      );
+      return read(input, flags, readOne, readOneWithMaps);
     } catch (err) {
       throw wrapError('cbor: cannot decode', err);
     }

@@ -69,12 +69,7 @@ export const msgpackSerializer: Serializer = {
       const flags = scanMsgpack(bytes, maxDepth, top);
       const at = payloadIndex(top);
       if (at !== -1) return split(bytes, at, maxDepth, flags);
-      return unpack(
-        bytes,
-        flags,
-        (b) => unpackr.unpack(b),
-        (b) => mapUnpackr.unpack(b),
-      );
+      return unpack(bytes, flags, readOne, readOneWithMaps);
     } catch (err) {
       throw wrapError('msgpack: cannot decode', err);
     }
