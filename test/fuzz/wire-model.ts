@@ -470,15 +470,42 @@ export interface Description {
   lax: boolean;
 }
 
-/** CBOR tags that are plain data: 64 (bytes as Uint8Array) around a byte string. 55799 (self-described CBOR) may be taken or refused. */
-function cborTagMeaning(tag: Tag): 'plain' | 'lax' | 'illegal' {
+/**
+ * CBOR tags that are plain data: 64 (bytes as Uint8Array) around a byte
+ * string, and in a payload bignums (2/3) of at most MAX_BIGNUM_BYTES. 55799
+ * (self-described CBOR) may be taken or refused.
+ */
+function cborTagMeaning(tag: Tag, inPayload: boolean): 'plain' | 'lax' | 'illegal' {
   if (tag.tag === 64n && tag.content instanceof Uint8Array) return 'plain';
+  if ((tag.tag === 2n || tag.tag === 3n) && inPayload && tag.content instanceof Uint8Array && tag.content.length <= MAX_BIGNUM_BYTES)
+    return 'plain';
   if (tag.tag === 55799n) return 'lax';
   return 'illegal';
 }
 
+/** The longest CBOR bignum a payload may hold: 4300 decimal digits, CPython's default limit for int <-> str. */
+const MAX_BIGNUM_BYTES = 1785;
+/** Where the Arguments element is, by message code: from there on, a message's elements are its payload. */
+const PAYLOAD_AT = new Map([
+  [8, 5],
+  [16, 4],
+  [36, 4],
+  [48, 4],
+  [50, 3],
+  [68, 4],
+  [70, 3],
+]);
+
+function bignumBytes(n: bigint): number {
+  const magnitude = n >= 0n ? n : -1n - n;
+  return Math.ceil(magnitude.toString(16).length / 2);
+}
+
 export function describe(node: Node, serializer: SerializerName): Description {
   const result: Description = { depth: 0, lax: false };
+  // CBOR integers beyond the envelope's 64-bit range, and bignums, are data only in a payload.
+  const payloadAt = Array.isArray(node) && node.length <= 8 ? PAYLOAD_AT.get(node[0] as number) : undefined;
+  let inPayload = false;
   const visit = (n: Node, level: number): void => {
     if (result.reject) return;
     if (n === null || typeof n === 'boolean' || typeof n === 'string') return void (result.depth = Math.max(result.depth, level));
@@ -487,13 +514,18 @@ export function describe(node: Node, serializer: SerializerName): Description {
       return void (result.depth = Math.max(result.depth, level));
     }
     if (typeof n === 'bigint') {
-      if (serializer === 'cbor' && (n >= 2n ** 64n || n < -(2n ** 64n))) result.reject = 'a CBOR bignum (tag 2/3)';
+      if (serializer === 'cbor' && (n >= 2n ** 64n || n < -(2n ** 64n)) && !(inPayload && bignumBytes(n) <= MAX_BIGNUM_BYTES))
+        result.reject = 'a CBOR bignum (tag 2/3) outside a payload, or a long one';
+      else if (serializer === 'cbor' && n < -(2n ** 63n) && !inPayload) result.reject = 'a CBOR integer below -2^63 outside a payload';
       return void (result.depth = Math.max(result.depth, level));
     }
     if (n instanceof Uint8Array) return void (result.depth = Math.max(result.depth, level));
     if (Array.isArray(n)) {
       result.depth = Math.max(result.depth, level + 1);
-      for (const item of n) visit(item, level + 1);
+      for (let i = 0; i < n.length; i++) {
+        if (n === node) inPayload = payloadAt !== undefined && i >= payloadAt;
+        visit(n[i]!, level + 1);
+      }
       return;
     }
     if (n instanceof Nest) {
@@ -516,7 +548,7 @@ export function describe(node: Node, serializer: SerializerName): Description {
     }
     if (n instanceof Tag) {
       if (serializer !== 'cbor') return visit(n.content, level);
-      const meaning = cborTagMeaning(n);
+      const meaning = cborTagMeaning(n, inPayload);
       if (meaning === 'illegal') result.reject = `CBOR tag ${n.tag}`;
       else if (meaning === 'lax') result.lax = true;
       return visit(n.content, level);
@@ -590,7 +622,7 @@ export function view(node: Node, serializer: SerializerName): View {
   if (node instanceof Undefined) return serializer === 'cbor' ? { t: 'lax' } : { t: 'null' };
   if (node instanceof Tag) {
     if (serializer !== 'cbor') return view(node.content, serializer);
-    return cborTagMeaning(node) === 'plain' ? { t: 'bytes' } : { t: 'lax' };
+    return cborTagMeaning(node, false) === 'plain' ? { t: 'bytes' } : { t: 'lax' };
   }
   if (node instanceof Ext) return serializer === 'msgpack' ? { t: 'lax' } : { t: 'bytes' };
   if (node instanceof Raw) {

@@ -4,7 +4,9 @@
  * quadratic time and froze the router), and cbor-x's packed values (tag 51
  * with tag 6 / simple-value references: a CALL whose procedure is a
  * reference, and a "billion laughs" table whose few hundred bytes stand for
- * 2^40 leaves), and value sharing (tags 28/29: a cycle). Each must get ABORT
+ * 2^40 leaves), and value sharing (tags 28/29: a cycle). In a payload,
+ * bignums of up to 1785 bytes (4300 digits) are data since the payload
+ * fidelity issue, read in linear time. The others must get ABORT
  * wamp.error.protocol_violation with a Details.message and a close; the test
  * checks that the answer arrives (within the harness's generous deadline,
  * no timing assertion) and that the bystander's call in flight,
@@ -55,13 +57,29 @@ describe('issue 11 (c): CBOR bignums and packing -> ABORT protocol_violation', (
   );
 
   it(
-    'small bignums too (9 bytes, 2^64 exactly): CBOR tags 2 and 3 are not plain data',
+    'small bignums too (9 bytes, 2^64 exactly) outside a payload: the envelope is no place for them',
     guarded(async () => {
       const list = cases([
-        ['joined', [48, 1, {}, 'com.bystander.echo', [2n ** 64n]]],
-        ['joined', [48, 1, {}, 'com.bystander.echo', [-(2n ** 64n) - 1n]]],
-        ['joined', [48, 1, {}, 'com.bystander.echo', [new Tag(2n, new Uint8Array([1]))]]],
+        ['joined', [48, 2n ** 64n, {}, 'com.bystander.echo', []]],
+        ['joined', [48, 1, { timeout: -(2n ** 64n) - 1n }, 'com.bystander.echo']],
+        ['joined', [32, 1, {}, new Tag(2n, new Uint8Array([1]))]],
+        ['before-hello', [1, 'realm1', { roles: ROLES, authextra: { n: 2n ** 64n } }]],
       ]);
+      assertNoFailures(await runGroup(session, list), list.length);
+    }),
+  );
+
+  it(
+    'in a payload, bignums of up to 1785 bytes are data (the oracle expects no ABORT); one byte more is refused',
+    guarded(async () => {
+      const oracle = (messages: Array<[SessionState, Node]>): Case[] => cases(messages).map((c) => ({ ...c, expect: { oracle: true } }));
+      const list = [
+        ...oracle([
+          ['joined', [48, 1, {}, 'com.bystander.echo', [2n ** 64n, -(2n ** 64n) - 1n]]],
+          ['joined', [16, 1, {}, 'com.bystander.news', [], { n: new Tag(2n, new Uint8Array(1785).fill(0xff)) }]],
+        ]),
+        ...cases([['joined', [48, 1, {}, 'com.bystander.echo', [new Tag(3n, new Uint8Array(1786).fill(1))]]]]),
+      ];
       assertNoFailures(await runGroup(session, list), list.length);
     }),
   );
