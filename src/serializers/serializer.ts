@@ -2,7 +2,9 @@
 // Serializers are pure and do not check message shape; the router does that.
 // What they do guarantee: decoding is bounded (nesting depth, linear time and
 // size), and whatever one of them decodes, every one of them can encode again
-// with the same meaning (see the *-scan.ts files for how each format is held to that).
+// with the same meaning (see the *-scan.ts files for how each format is held
+// to that), with one exception: an integer beyond 64 bits (CBOR bignums, JSON
+// digits) has no MessagePack form, and encoding it throws SerializationError.
 // A message that carries a payload decodes into its envelope (code, IDs,
 // options, URI: what routing needs, as JS values) and one EncodedPayload for
 // the Arguments and ArgumentsKw, kept as they arrived (see encoded-payload.ts
