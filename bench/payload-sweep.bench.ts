@@ -9,7 +9,7 @@
  *   payloadString in load-client.ts), no kwargs; every answer or event is
  *   compared with what was sent.
  * - json and msgpack, client and callee on the same serializer.
- * - Targets: Kreuz (this checkout's src/ through tsx), the floor relay
+ * - Targets: Kreuz (this checkout's build, dist/, rebuilt when stale), the floor relay
  *   (batched per tick like Kreuz; also uncorked in the full run), fox-wamp
  *   (json only), and with KREUZ_BASELINE_DIR=<another checkout> that
  *   checkout's src/ as "kreuz (baseline)", for a before/after in one run.
@@ -326,9 +326,9 @@ function gitLine(dir: string, label: string): string {
     })
       .split('\n')
       .filter(Boolean).length;
-    return `${label}: ${dir} at ${rev}${dirty || untracked ? ` + working tree (${dirty} changed tracked files, ${untracked} untracked in src/)` : ' (clean)'}, src/ through tsx`;
+    return `${label}: ${dir} at ${rev}${dirty || untracked ? ` + working tree (${dirty} changed tracked files, ${untracked} untracked in src/)` : ' (clean)'}, its dist/ build`;
   } catch {
-    return `${label}: ${dir}, src/ through tsx`;
+    return `${label}: ${dir}, its dist/ build`;
   }
 }
 

@@ -8,23 +8,25 @@
  *   100,000 of them take a second instead of 100,000 round trips. Each
  *   internal session holds at most `limits.registrations` (1,000 by default).
  *
- * Which Kreuz: this checkout's src/ through tsx (what is in the working tree,
- * not a dist/ build that may be stale), or with `--kreuz-dir <dir>` another
- * checkout's src/, through tsx the same way (its dependencies resolve from
- * its own node_modules): the payload sweep's "kreuz (baseline)" rows.
+ * Which Kreuz: this checkout's compiled build (dist/, what `npm start` and
+ * the package run), rebuilt first if src/ is newer, so it is what is in the
+ * working tree; or with `--kreuz-dir <dir>` another checkout's, the same way
+ * (its dependencies resolve from its own node_modules): the payload sweep's
+ * "kreuz (baseline)" rows. Not src/ through tsx: its per-module wrappers
+ * (export getters, keepNames) cost the router several percent.
  */
 import type { Outbound } from '../src/wamp/messages.ts';
 import type { Session } from '../src/core/session.ts';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serveRequests } from './ipc.ts';
 
 type ServerModule = typeof import('../src/node/server.ts');
 const dirAt = process.argv.indexOf('--kreuz-dir');
-const kreuzDir = dirAt >= 0 ? process.argv[dirAt + 1] : undefined;
-const { startNode } = (await (kreuzDir
-  ? import(pathToFileURL(resolve(kreuzDir, 'src/node/server.ts')).href)
-  : import('../src/node/server.ts'))) as ServerModule;
+const kreuzDir = resolve(dirAt >= 0 ? process.argv[dirAt + 1]! : fileURLToPath(new URL('..', import.meta.url)));
+execFileSync(process.execPath, [resolve(kreuzDir, 'scripts/build.mjs'), '--if-stale'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const { startNode } = (await import(pathToFileURL(resolve(kreuzDir, 'dist/node/server.js')).href)) as ServerModule;
 
 const REALM = 'realm1';
 const PER_SESSION = 1000;

@@ -173,8 +173,8 @@ function string(b: Buffer, pos: number, info: number, isKey: boolean): number {
 function utf8(b: Buffer, start: number, length: number): number {
   const end = start + length;
   if (end > b.length) throw truncated();
-  if (length > 24) {
-    // Native and vectorized; the view costs more than a short loop.
+  if (length > 64) {
+    // Native and vectorized; below this, making the view costs more than the loop.
     if (!isUtf8(b.subarray(start, end))) throw notUtf8();
     return end;
   }

@@ -93,23 +93,23 @@ function payloadAt(value: unknown): number {
  * (exact-json.ts reads those exactly, and refuses what it cannot).
  */
 function split(text: string, message: unknown[], at: number, maxDepth: number, binary: boolean): unknown[] {
-  const elements = message.splice(at);
-  checkParsed(message, maxDepth, binary);
-  const start = elementStart(text, at);
-  const data = text.slice(start, text.lastIndexOf(']'));
+  const data = text.slice(elementStart(text, at), text.lastIndexOf(']'));
   try {
-    checkParsed(elements, maxDepth, false);
+    checkParsed(message, maxDepth, binary);
   } catch (err) {
     if (!isInfinite(err)) throw err;
+    checkParsed(message.slice(0, at), maxDepth, binary);
     codec.decodeItems(data, maxDepth);
   }
-  message.push(new WirePayload(codec, data, elements.map(kindOf), maxDepth));
+  const kinds = message.splice(at).map(kindOf);
+  message.push(new WirePayload(codec, data, kinds, maxDepth));
   return message;
 }
 
 function kindOf(value: unknown): ElementKind {
   if (Array.isArray(value)) return 'list';
-  if (typeof value === 'string') return value.charCodeAt(0) === 0 ? 'binary' : 'string';
+  if (value instanceof Uint8Array) return 'binary';
+  if (typeof value === 'string') return 'string';
   return typeof value === 'object' && value !== null ? 'dict' : 'other';
 }
 

@@ -91,8 +91,6 @@ function pack(message: unknown[]): Buffer {
 // Module-level, not closures per message: the hot path allocates none.
 const readOne = (b: Buffer): unknown => unpackr.unpack(b);
 const readOneWithMaps = (b: Buffer): unknown => mapUnpackr.unpack(b);
-const readSeveral = (b: Buffer) => unpackr.unpackMultiple(b) as unknown[];
-const readSeveralWithMaps = (b: Buffer) => mapUnpackr.unpackMultiple(b) as unknown[];
 
 /** msgpackr's reading of scanned bytes, through Maps when a key is "__proto__", without undefined. */
 function unpack<T>(bytes: Buffer, flags: number, read: (b: Buffer) => T, readMaps: (b: Buffer) => T): T {
@@ -101,15 +99,33 @@ function unpack<T>(bytes: Buffer, flags: number, read: (b: Buffer) => T, readMap
   return flags & UNDEFINED ? (dropUndefined(value) as T) : value;
 }
 
-/** The envelope (elements before `at`) read by msgpackr; the payload kept as it came. */
+/** The envelope (elements before `at`) read element by element; the payload kept as it came. */
 function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unknown[] {
-  const envelope = bytes.subarray(top.starts[1], top.starts[at]);
-  const message = unpack(envelope, top.flagsBefore[at]!, readSeveral, readSeveralWithMaps);
-  message.unshift(top.code);
+  const envelopeFlags = top.flagsBefore[at]!;
+  const message: unknown[] = [top.code];
+  for (let i = 1; i < at; i++) message.push(envelopeValue(bytes, top.starts[i]!, top.starts[i + 1]!, envelopeFlags));
+  if (envelopeFlags & UNDEFINED) dropUndefined(message);
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes[top.starts[i]]!));
   message.push(new WirePayload(codec, plainPayload(bytes.subarray(top.starts[at]), flags, maxDepth), kinds, maxDepth));
   return message;
+}
+
+/**
+ * One envelope element in bytes[start, end) (scanned already): the usual
+ * ones (IDs, URIs, empty options) read here, the rest by msgpackr within
+ * those bounds. Either way no view of the message is made: msgpackr keeps
+ * a DataView on the Buffer it reads, so each new view would cost one.
+ */
+function envelopeValue(bytes: Buffer, start: number, end: number, flags: number): unknown {
+  const t = bytes[start]!;
+  if (t < 0x80) return t; // positive fixint
+  if (t === 0x80) return {}; // empty fixmap
+  if (t >= 0xa0 && t < 0xc0) return bytes.toString('utf8', start + 1, end); // fixstr, UTF-8 checked by the scan
+  if (t === 0xce) return bytes.readUInt32BE(start + 1);
+  if (t === 0xcf) return bytes.readUInt32BE(start + 1) * 2 ** 32 + bytes.readUInt32BE(start + 5); // a JS number, like int64AsType 'number'
+  const bounds = { start, end };
+  return flags & PROTO_KEY ? mapsToObjects(mapUnpackr.unpack(bytes, bounds)) : unpackr.unpack(bytes, bounds);
 }
 
 /**
