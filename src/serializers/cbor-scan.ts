@@ -24,9 +24,8 @@
 // definite ones, and tag 64 heads are dropped.
 // The pass recurses once per container level, checking the depth first, so it
 // never goes deeper than the limit (tags add at most two calls: see tag()).
-import { isUtf8 } from 'node:buffer';
 import { PAYLOAD_AT } from '../wamp/payload.ts';
-import { SerializationError, isProtoAt, newTopLevel, tooDeep, type TopLevel } from './serializer.ts';
+import { SerializationError, isProtoAt, isUtf8Range, newTopLevel, tooDeep, type TopLevel } from './serializer.ts';
 
 /** scanCbor result flags: some map key may be "__proto__" (see mapsToObjects); */
 export const PROTO_KEY = 1;
@@ -173,17 +172,7 @@ function string(b: Buffer, pos: number, info: number, isKey: boolean): number {
 function utf8(b: Buffer, start: number, length: number): number {
   const end = start + length;
   if (end > b.length) throw truncated();
-  if (length > 64) {
-    // Native and vectorized; below this, making the view costs more than the loop.
-    if (!isUtf8(b.subarray(start, end))) throw notUtf8();
-    return end;
-  }
-  for (let i = start; i < end; i++) {
-    if (b[i]! >= 0x80) {
-      if (!isUtf8(b.subarray(start, end))) throw notUtf8();
-      break;
-    }
-  }
+  if (!isUtf8Range(b, start, end)) throw notUtf8();
   return end;
 }
 

@@ -8,12 +8,14 @@ import {
   binaryInput,
   checkMaxDepth,
   dropUndefined,
+  joinedArray,
   mapsToObjects,
   newTopLevel,
   outboundPayloadIndex,
   payloadIndex,
   withPayloadValues,
   wrapError,
+  type ArrayHeads,
   type Serializer,
 } from './serializer.ts';
 import { PROTO_KEY, UNDEFINED, applyEdits, scanCbor } from './cbor-scan.ts';
@@ -63,7 +65,7 @@ export const cborSerializer: Serializer = {
       throw wrapError('cbor: cannot encode the payload', err);
     }
     // The envelope's head is one byte (it has at most 5 elements); the payload's elements join it.
-    return joined(at + payload.count, envelope, payload.data as Buffer);
+    return joinedArray(ARRAY_HEADS, at + payload.count, envelope, payload.data as Buffer);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
@@ -160,26 +162,7 @@ function kindOf(bytes: Buffer, pos: number): ElementKind {
   }
 }
 
-/**
- * One array of `count` elements: the envelope's (its one-byte head dropped)
- * and the payload's, in one allocation. A message has a handful of elements,
- * but any count gets the right head.
- */
-function joined(count: number, envelope: Buffer, payload: Buffer): Buffer {
-  const head = count < 24 ? 1 : count < 0x10000 ? 3 : 5;
-  const out = Buffer.allocUnsafe(head + envelope.length - 1 + payload.length);
-  if (head === 1) out[0] = 0x80 | count;
-  else if (head === 3) {
-    out[0] = 0x99;
-    out.writeUInt16BE(count, 1);
-  } else {
-    out[0] = 0x9a;
-    out.writeUInt32BE(count, 1);
-  }
-  envelope.copy(out, head, 1);
-  payload.copy(out, head + envelope.length - 1);
-  return out;
-}
+const ARRAY_HEADS: ArrayHeads = { one: 0x80, short: 24, u16: 0x99, u32: 0x9a };
 
 /**
  * Integers written as CBOR integers: [-2^63, 2^64), what every serializer

@@ -8,12 +8,14 @@ import {
   binaryInput,
   checkMaxDepth,
   dropUndefined,
+  joinedArray,
   mapsToObjects,
   newTopLevel,
   outboundPayloadIndex,
   payloadIndex,
   withPayloadValues,
   wrapError,
+  type ArrayHeads,
   type Serializer,
 } from './serializer.ts';
 import { PROTO_KEY, UNDEFINED, scanMsgpack } from './msgpack-scan.ts';
@@ -55,7 +57,7 @@ export const msgpackSerializer: Serializer = {
       throw wrapError('msgpack: cannot encode the payload', err);
     }
     // The envelope's head is a fixarray (it has at most 5 elements); the payload's elements join it.
-    return joined(at + payload.count, envelope, payload.data as Buffer);
+    return joinedArray(ARRAY_HEADS, at + payload.count, envelope, payload.data as Buffer);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
@@ -146,26 +148,7 @@ function kindOf(t: number): ElementKind {
   return 'other';
 }
 
-/**
- * One array of `count` elements: the envelope's (its one-byte fixarray head
- * dropped) and the payload's, in one allocation. A message has a handful of
- * elements, but any count gets the right head.
- */
-function joined(count: number, envelope: Buffer, payload: Buffer): Buffer {
-  const head = count < 16 ? 1 : count < 0x10000 ? 3 : 5;
-  const out = Buffer.allocUnsafe(head + envelope.length - 1 + payload.length);
-  if (head === 1) out[0] = 0x90 | count;
-  else if (head === 3) {
-    out[0] = 0xdc;
-    out.writeUInt16BE(count, 1);
-  } else {
-    out[0] = 0xdd;
-    out.writeUInt32BE(count, 1);
-  }
-  envelope.copy(out, head, 1);
-  payload.copy(out, head + envelope.length - 1);
-  return out;
-}
+const ARRAY_HEADS: ArrayHeads = { one: 0x90, short: 16, u16: 0xdc, u32: 0xdd };
 
 /**
  * Keys are data, but msgpackr takes an object whose `constructor` is not

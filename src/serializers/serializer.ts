@@ -11,6 +11,7 @@
 // and src/wamp/payload.ts). Envelope integers are JS numbers (WAMP IDs stay
 // below 2^53); payload values are exact.
 
+import { isUtf8 } from 'node:buffer';
 import { EncodedPayload, PAYLOAD_AT } from '../wamp/payload.ts';
 
 export type SerializerName = 'json' | 'msgpack' | 'cbor';
@@ -173,4 +174,48 @@ export function isProtoAt(b: Buffer, start: number): boolean {
   if (start + 9 > b.length) return false;
   for (let i = 0; i < 9; i++) if (b[start + i] !== PROTO[i]) return false;
   return true;
+}
+
+/**
+ * Are the bytes b[start, end) (within b) UTF-8? Short strings go through a
+ * loop that stops at the first non-ASCII byte; longer ones, or non-ASCII
+ * ones, through the native, vectorized check (making its view costs more
+ * than the loop for a few dozen bytes).
+ */
+export function isUtf8Range(b: Buffer, start: number, end: number): boolean {
+  if (end - start <= 64) {
+    let i = start;
+    while (i < end && b[i]! < 0x80) i++;
+    if (i === end) return true;
+  }
+  return isUtf8(b.subarray(start, end));
+}
+
+/** How a binary format writes an array head: one byte (`one` | count) below `short`, else a marker and a 16- or 32-bit count. */
+export interface ArrayHeads {
+  readonly one: number;
+  readonly short: number;
+  readonly u16: number;
+  readonly u32: number;
+}
+
+/**
+ * One array of `count` elements: the envelope's (its one-byte head dropped)
+ * and the payload's, in one allocation. A message has a handful of
+ * elements, but any count gets the right head.
+ */
+export function joinedArray(heads: ArrayHeads, count: number, envelope: Buffer, payload: Buffer): Buffer {
+  const head = count < heads.short ? 1 : count < 0x10000 ? 3 : 5;
+  const out = Buffer.allocUnsafe(head + envelope.length - 1 + payload.length);
+  if (head === 1) out[0] = heads.one | count;
+  else if (head === 3) {
+    out[0] = heads.u16;
+    out.writeUInt16BE(count, 1);
+  } else {
+    out[0] = heads.u32;
+    out.writeUInt32BE(count, 1);
+  }
+  envelope.copy(out, head, 1);
+  payload.copy(out, head + envelope.length - 1);
+  return out;
 }
