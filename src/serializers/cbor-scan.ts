@@ -24,13 +24,20 @@
 // definite ones, and tag 64 heads are dropped.
 // The pass recurses once per container level, checking the depth first, so it
 // never goes deeper than the limit (tags add at most two calls: see tag()).
-import { PAYLOAD_AT } from '../wamp/payload.ts';
-import { SerializationError, isProtoAt, isUtf8Range, newTopLevel, tooDeep, type TopLevel } from './serializer.ts';
-
-/** scanCbor result flags: some map key may be "__proto__" (see mapsToObjects); */
-export const PROTO_KEY = 1;
-/** some value is undefined (see dropUndefined). */
-export const UNDEFINED = 2;
+import {
+  PROTO_KEY,
+  SerializationError,
+  UNDEFINED,
+  beginTop,
+  isProtoAt,
+  isUtf8Range,
+  newTopLevel,
+  payloadIndex,
+  recordCode,
+  recordElement,
+  tooDeep,
+  type TopLevel,
+} from './serializer.ts';
 
 const TAG_BIGNUM = 2; // RFC 8949 §3.4.3
 const TAG_NEGATIVE_BIGNUM = 3;
@@ -72,21 +79,16 @@ function topArray(b: Buffer, top: TopLevel): number {
   const n = argument(b, 1, info);
   let pos = headSize(info, 4);
   if (n > b.length - pos) throw truncated();
-  top.count = n;
-  top.code = -1;
-  top.payloadAt = -1;
+  beginTop(top, n);
+  let at = -1; // the Arguments index where the decode splits (serializer.ts payloadIndex), so cbor-x never reads what only a payload may hold
   for (let i = 0; i < n; i++) {
-    if (i < top.starts.length) {
-      top.starts[i] = pos;
-      top.flagsBefore[i] = flags;
-    }
-    // The code is a small unsigned integer (one byte, or 0x18 and one byte): the Arguments position follows from it.
+    recordElement(top, i, pos, flags);
     if (i === 0) {
-      top.code = b[pos]! < 24 ? b[pos]! : b[pos] === 0x18 && pos + 1 < b.length ? b[pos + 1]! : -1;
-      top.payloadAt = PAYLOAD_AT.get(top.code) ?? -1;
+      // Every WAMP code is a small unsigned integer: one byte, or 0x18 and one byte.
+      recordCode(top, b[pos]! < 24 ? b[pos]! : b[pos] === 0x18 && pos + 1 < b.length ? b[pos + 1]! : -1);
+      at = payloadIndex(top);
     }
-    // Only where the decode splits (serializer.ts payloadIndex), so cbor-x never reads what only the payload may hold.
-    inPayload = top.payloadAt > 0 && i >= top.payloadAt && n <= top.starts.length;
+    inPayload = at !== -1 && i >= at;
     pos = item(b, pos, limit - 1);
   }
   inPayload = false;

@@ -4,22 +4,20 @@ import { Decoder, Encoder, type Options } from 'cbor-x';
 import type { ElementKind } from '../wamp/payload.ts';
 import {
   DEFAULT_MAX_DEPTH,
-  ENCODE_MAX_DEPTH,
+  UNDEFINED,
   binaryInput,
   checkMaxDepth,
-  dropUndefined,
-  joinedArray,
-  mapsToObjects,
   newTopLevel,
   outboundPayloadIndex,
   payloadIndex,
+  readScanned,
   withPayloadValues,
   wrapError,
   type ArrayHeads,
   type Serializer,
 } from './serializer.ts';
-import { PROTO_KEY, UNDEFINED, applyEdits, scanCbor } from './cbor-scan.ts';
-import { WirePayload, payloadFor, type PayloadCodec } from './encoded-payload.ts';
+import { applyEdits, scanCbor } from './cbor-scan.ts';
+import { WirePayload, encodeWithPayload, forwardable, type PayloadCodec } from './encoded-payload.ts';
 import * as exact from './exact-cbor.ts';
 
 const codec: PayloadCodec = { name: 'cbor', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
@@ -56,16 +54,7 @@ export const cborSerializer: Serializer = {
 
   encode(message: unknown[]): Buffer {
     const at = outboundPayloadIndex(message);
-    if (at === -1) return encode(message);
-    const envelope = encode(message.slice(0, at));
-    let payload: { data: Buffer | string; count: number };
-    try {
-      payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
-    } catch (err) {
-      throw wrapError('cbor: cannot encode the payload', err);
-    }
-    // The envelope's head is one byte (it has at most 5 elements); the payload's elements join it.
-    return joinedArray(ARRAY_HEADS, at + payload.count, envelope, payload.data as Buffer);
+    return at === -1 ? encode(message) : encodeWithPayload(message, at, encode, codec, ARRAY_HEADS);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
@@ -81,7 +70,7 @@ export const cborSerializer: Serializer = {
       const at = payloadIndex(top);
       if (at !== -1) return split(bytes, at, maxDepth, flags);
       const input = edits.length === 0 ? bytes : applyEdits(bytes, edits);
-      return read(input, flags, readOne, readOneWithMaps);
+      return readScanned(input, flags, readOne, readOneWithMaps);
     } catch (err) {
       throw wrapError('cbor: cannot decode', err);
     }
@@ -106,13 +95,6 @@ const readOneWithMaps = (b: Buffer): unknown => mapDecoder.decode(b);
 const readSeveral = (b: Buffer) => decoder.decodeMultiple(b) as unknown[];
 const readSeveralWithMaps = (b: Buffer) => mapDecoder.decodeMultiple(b) as unknown[];
 
-/** cbor-x's reading of scanned bytes, through Maps when a key may be "__proto__", without undefined. */
-function read<T>(bytes: Buffer, flags: number, plain: (b: Buffer) => T, maps: (b: Buffer) => T): T {
-  if (flags === 0) return plain(bytes);
-  const value = flags & PROTO_KEY ? (mapsToObjects(maps(bytes)) as T) : plain(bytes);
-  return flags & UNDEFINED ? (dropUndefined(value) as T) : value;
-}
-
 /** The envelope (elements before `at`) read by cbor-x; the payload kept as it came. */
 function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unknown[] {
   const from = top.starts[1]!;
@@ -126,22 +108,12 @@ function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unkn
       envelope,
       edits.slice(0, n).map((offset) => offset - from),
     );
-  const message = read(envelope, top.flagsBefore[at]!, readSeveral, readSeveralWithMaps);
+  const message = readScanned(envelope, top.flagsBefore[at]!, readSeveral, readSeveralWithMaps);
   message.unshift(top.code);
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes, top.starts[i]!));
-  message.push(new WirePayload(codec, plainPayload(bytes.subarray(to), flags, maxDepth), kinds, maxDepth));
+  message.push(new WirePayload(codec, forwardable(codec, bytes.subarray(to), (flags & UNDEFINED) !== 0, maxDepth), kinds, maxDepth));
   return message;
-}
-
-/**
- * The payload bytes to forward: as they came, unless they hold an undefined
- * (not WAMP data; msgpackr and cbor-x clients send it): then written again
- * with the meaning every format gives it (null in a list, absent in a dict),
- * so no receiver gets a value only JavaScript knows.
- */
-function plainPayload(payload: Buffer, flags: number, maxDepth: number): Buffer {
-  return flags & UNDEFINED ? (exact.encodeItems(exact.decodeItems(payload, maxDepth), maxDepth) as Buffer) : payload;
 }
 
 function kindOf(bytes: Buffer, pos: number): ElementKind {

@@ -2,7 +2,7 @@
 // as they arrived, with the exact codec of their format to read them and to
 // translate them into another format when a receiver speaks that one.
 import { EncodedPayload, type ElementKind } from '../wamp/payload.ts';
-import type { SerializerName } from './serializer.ts';
+import { ENCODE_MAX_DEPTH, joinedArray, wrapError, type ArrayHeads, type SerializerName } from './serializer.ts';
 
 /** A format's exact codec over payload elements written back to back (see exact-*.ts). */
 export interface PayloadCodec {
@@ -62,4 +62,37 @@ export function payloadFor(
   if (first instanceof WirePayload && message.length === at + 1) return { data: first.encodedFor(target), count: first.count };
   if (first instanceof EncodedPayload) throw new TypeError('an EncodedPayload from elsewhere cannot be encoded');
   return { data: target.encodeItems(message.slice(at), maxDepth), count: message.length - at };
+}
+
+/**
+ * A binary format's message with a payload: the envelope (elements before
+ * `at`) as `encodeEnvelope` writes it, the payload's elements joining it
+ * under one array head. The envelope has at most 5 elements, so its own
+ * head is one byte, which is dropped.
+ */
+export function encodeWithPayload(
+  message: readonly unknown[],
+  at: number,
+  encodeEnvelope: (envelope: unknown[]) => Buffer,
+  codec: PayloadCodec,
+  heads: ArrayHeads,
+): Buffer {
+  const envelope = encodeEnvelope(message.slice(0, at));
+  let payload: { data: Buffer | string; count: number };
+  try {
+    payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
+  } catch (err) {
+    throw wrapError(`${codec.name}: cannot encode the payload`, err);
+  }
+  return joinedArray(heads, at + payload.count, envelope, payload.data as Buffer);
+}
+
+/**
+ * The payload bytes to forward: as they came, unless they hold an undefined
+ * (not WAMP data; msgpackr and cbor-x clients send it): then written again
+ * with the meaning every format gives it (null in a list, absent in a dict),
+ * so no receiver gets a value only JavaScript knows.
+ */
+export function forwardable(codec: PayloadCodec, payload: Buffer, hasUndefined: boolean, maxDepth: number): Buffer {
+  return hasUndefined ? (codec.encodeItems(codec.decodeItems(payload, maxDepth), maxDepth) as Buffer) : payload;
 }

@@ -5,7 +5,7 @@
 // results. Then the checks every encoder makes alike, and the binary
 // decoders' string reading.
 import { isUtf8 } from 'node:buffer';
-import { SerializationError } from './serializer.ts';
+import { SerializationError, checkMaxDepth } from './serializer.ts';
 
 const INITIAL = 8192;
 // A scratch buffer grown past this by one huge payload is not kept.
@@ -107,6 +107,22 @@ export class OutputBuffer {
   release(): void {
     if (this.buf.length <= KEEP) scratch = this.buf;
   }
+}
+
+/** `items` written back to back by a format's `write` (each within `maxDepth` container levels), in a Buffer of their own. */
+export function encodeAll(
+  items: readonly unknown[],
+  maxDepth: number,
+  write: (out: OutputBuffer, value: unknown, depthLeft: number) => void,
+): Buffer {
+  const out = new OutputBuffer(checkMaxDepth(maxDepth));
+  try {
+    for (let i = 0; i < items.length; i++) write(out, items[i], maxDepth);
+  } catch (err) {
+    out.release();
+    throw err;
+  }
+  return out.finish();
 }
 
 /**

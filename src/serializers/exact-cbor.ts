@@ -12,7 +12,8 @@ import { isUtf8 } from 'node:buffer';
 import { WampFloat } from '../wamp/payload.ts';
 import {
   MAX_DIGITS,
-  OutputBuffer,
+  type OutputBuffer,
+  encodeAll,
   cachedKey,
   checkDict,
   checkFloat,
@@ -383,14 +384,7 @@ function truncated(): SerializationError {
 
 /** Encodes `items` back to back. Throws SerializationError where CBOR cannot carry a value. */
 export function encodeItems(items: readonly unknown[], maxDepth: number): Buffer {
-  const out = new OutputBuffer(checkMaxDepth(maxDepth));
-  try {
-    for (let i = 0; i < items.length; i++) write(out, items[i], maxDepth);
-  } catch (err) {
-    out.release();
-    throw err;
-  }
-  return out.finish();
+  return encodeAll(items, maxDepth, write);
 }
 
 /** Writes `v` within `depthLeft` more container levels. */

@@ -9,7 +9,7 @@
 // Both directions recurse once per container level, checking the depth
 // first. Spec: https://github.com/msgpack/msgpack/blob/master/spec.md
 import { WampFloat } from '../wamp/payload.ts';
-import { OutputBuffer, cachedKey, checkDict, checkFloat, describeInteger, readText, utf8Length } from './exact-buffer.ts';
+import { type OutputBuffer, cachedKey, encodeAll, checkDict, checkFloat, describeInteger, readText, utf8Length } from './exact-buffer.ts';
 import { SerializationError, asBuffer, checkMaxDepth, tooDeep } from './serializer.ts';
 
 // msgpackr's undefined (fixext 1, type 0, data 0): decoded with JSON.stringify's
@@ -239,14 +239,7 @@ function truncated(): SerializationError {
 
 /** Encodes `items` back to back. Throws SerializationError where MessagePack cannot carry a value. */
 export function encodeItems(items: readonly unknown[], maxDepth: number): Buffer {
-  const out = new OutputBuffer(checkMaxDepth(maxDepth));
-  try {
-    for (let i = 0; i < items.length; i++) write(out, items[i], maxDepth);
-  } catch (err) {
-    out.release();
-    throw err;
-  }
-  return out.finish();
+  return encodeAll(items, maxDepth, write);
 }
 
 /** Writes `v` within `depthLeft` more container levels. */

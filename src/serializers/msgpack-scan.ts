@@ -15,13 +15,19 @@
 // The pass recurses once per container level, checking the depth first, so
 // it never goes deeper than the limit. (Recursion measured faster than an
 // explicit stack here.) Spec: https://github.com/msgpack/msgpack/blob/master/spec.md
-import { PAYLOAD_AT } from '../wamp/payload.ts';
-import { SerializationError, isProtoAt, isUtf8Range, newTopLevel, tooDeep, type TopLevel } from './serializer.ts';
-
-/** scanMsgpack result flags: some map has the key "__proto__" (see mapsToObjects); */
-export const PROTO_KEY = 1;
-/** some value is undefined (see dropUndefined). */
-export const UNDEFINED = 2;
+import {
+  PROTO_KEY,
+  SerializationError,
+  UNDEFINED,
+  beginTop,
+  isProtoAt,
+  isUtf8Range,
+  newTopLevel,
+  recordCode,
+  recordElement,
+  tooDeep,
+  type TopLevel,
+} from './serializer.ts';
 
 // msgpackr's (and notepack's) undefined: fixext 1, type 0, data 0. Clients
 // built on msgpackr send it (wampy's SUBSCRIBE options hold `get_retained:
@@ -58,19 +64,10 @@ export function scanMsgpack(b: Buffer, maxDepth: number, top: TopLevel = scratch
 function topArray(b: Buffer, pos: number, n: number, top: TopLevel): number {
   if (limit === 0) throw tooDeep('msgpack', limit);
   if (n > b.length - pos) throw truncated();
-  top.count = n;
-  top.code = -1;
-  top.payloadAt = -1;
+  beginTop(top, n);
   for (let i = 0; i < n; i++) {
-    if (i < top.starts.length) {
-      top.starts[i] = pos;
-      top.flagsBefore[i] = flags;
-    }
-    // The code is a positive fixint: the Arguments position follows from it.
-    if (i === 0 && b[pos]! < 0x80) {
-      top.code = b[pos]!;
-      top.payloadAt = PAYLOAD_AT.get(top.code) ?? -1;
-    }
+    recordElement(top, i, pos, flags);
+    if (i === 0) recordCode(top, b[pos]! < 0x80 ? b[pos]! : -1); // every WAMP code is a positive fixint
     pos = item(b, pos, limit - 1);
   }
   return pos;

@@ -4,22 +4,23 @@ import { Packr, Unpackr } from 'msgpackr';
 import type { ElementKind } from '../wamp/payload.ts';
 import {
   DEFAULT_MAX_DEPTH,
-  ENCODE_MAX_DEPTH,
+  PROTO_KEY,
+  UNDEFINED,
   binaryInput,
   checkMaxDepth,
   dropUndefined,
-  joinedArray,
   mapsToObjects,
   newTopLevel,
   outboundPayloadIndex,
   payloadIndex,
+  readScanned,
   withPayloadValues,
   wrapError,
   type ArrayHeads,
   type Serializer,
 } from './serializer.ts';
-import { PROTO_KEY, UNDEFINED, scanMsgpack } from './msgpack-scan.ts';
-import { WirePayload, payloadFor, type PayloadCodec } from './encoded-payload.ts';
+import { scanMsgpack } from './msgpack-scan.ts';
+import { WirePayload, encodeWithPayload, forwardable, type PayloadCodec } from './encoded-payload.ts';
 import * as exact from './exact-msgpack.ts';
 
 const codec: PayloadCodec = { name: 'msgpack', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
@@ -48,16 +49,7 @@ export const msgpackSerializer: Serializer = {
 
   encode(message: unknown[]): Buffer {
     const at = outboundPayloadIndex(message);
-    if (at === -1) return pack(message);
-    const envelope = pack(message.slice(0, at));
-    let payload: { data: Buffer | string; count: number };
-    try {
-      payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
-    } catch (err) {
-      throw wrapError('msgpack: cannot encode the payload', err);
-    }
-    // The envelope's head is a fixarray (it has at most 5 elements); the payload's elements join it.
-    return joinedArray(ARRAY_HEADS, at + payload.count, envelope, payload.data as Buffer);
+    return at === -1 ? pack(message) : encodeWithPayload(message, at, pack, codec, ARRAY_HEADS);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
@@ -71,7 +63,7 @@ export const msgpackSerializer: Serializer = {
       const flags = scanMsgpack(bytes, maxDepth, top);
       const at = payloadIndex(top);
       if (at !== -1) return split(bytes, at, maxDepth, flags);
-      return unpack(bytes, flags, readOne, readOneWithMaps);
+      return readScanned(bytes, flags, readOne, readOneWithMaps);
     } catch (err) {
       throw wrapError('msgpack: cannot decode', err);
     }
@@ -94,13 +86,6 @@ function pack(message: unknown[]): Buffer {
 const readOne = (b: Buffer): unknown => unpackr.unpack(b);
 const readOneWithMaps = (b: Buffer): unknown => mapUnpackr.unpack(b);
 
-/** msgpackr's reading of scanned bytes, through Maps when a key is "__proto__", without undefined. */
-function unpack<T>(bytes: Buffer, flags: number, read: (b: Buffer) => T, readMaps: (b: Buffer) => T): T {
-  if (flags === 0) return read(bytes);
-  const value = flags & PROTO_KEY ? (mapsToObjects(readMaps(bytes)) as T) : read(bytes);
-  return flags & UNDEFINED ? (dropUndefined(value) as T) : value;
-}
-
 /** The envelope (elements before `at`) read element by element; the payload kept as it came. */
 function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unknown[] {
   const envelopeFlags = top.flagsBefore[at]!;
@@ -109,7 +94,9 @@ function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unkn
   if (envelopeFlags & UNDEFINED) dropUndefined(message);
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes[top.starts[i]]!));
-  message.push(new WirePayload(codec, plainPayload(bytes.subarray(top.starts[at]), flags, maxDepth), kinds, maxDepth));
+  message.push(
+    new WirePayload(codec, forwardable(codec, bytes.subarray(top.starts[at]), (flags & UNDEFINED) !== 0, maxDepth), kinds, maxDepth),
+  );
   return message;
 }
 
@@ -128,16 +115,6 @@ function envelopeValue(bytes: Buffer, start: number, end: number, flags: number)
   if (t === 0xcf) return bytes.readUInt32BE(start + 1) * 2 ** 32 + bytes.readUInt32BE(start + 5); // a JS number, like int64AsType 'number'
   const bounds = { start, end };
   return flags & PROTO_KEY ? mapsToObjects(mapUnpackr.unpack(bytes, bounds)) : unpackr.unpack(bytes, bounds);
-}
-
-/**
- * The payload bytes to forward: as they came, unless they hold an undefined
- * (not WAMP data; msgpackr and cbor-x clients send it): then written again
- * with the meaning every format gives it (null in a list, absent in a dict),
- * so no receiver gets a value only JavaScript knows.
- */
-function plainPayload(payload: Buffer, flags: number, maxDepth: number): Buffer {
-  return flags & UNDEFINED ? (exact.encodeItems(exact.decodeItems(payload, maxDepth), maxDepth) as Buffer) : payload;
 }
 
 function kindOf(t: number): ElementKind {

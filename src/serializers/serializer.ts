@@ -59,6 +59,38 @@ export interface TopLevel {
   readonly flagsBefore: Uint8Array;
 }
 
+/** A scan's result flags: some map key may be "__proto__" (see mapsToObjects); */
+export const PROTO_KEY = 1;
+/** some value is undefined (see dropUndefined). */
+export const UNDEFINED = 2;
+
+/** A library's reading of scanned bytes: through Maps when a key may be "__proto__", and without undefined. */
+export function readScanned<T>(bytes: Buffer, flags: number, read: (b: Buffer) => T, readMaps: (b: Buffer) => T): T {
+  if (flags === 0) return read(bytes);
+  const value = flags & PROTO_KEY ? (mapsToObjects(readMaps(bytes)) as T) : read(bytes);
+  return flags & UNDEFINED ? (dropUndefined(value) as T) : value;
+}
+
+/** A scan starts on a message array of `count` elements. */
+export function beginTop(top: TopLevel, count: number): void {
+  top.count = count;
+  top.code = -1;
+  top.payloadAt = -1;
+}
+
+/** A scan reached element `i` at `pos`, with `flags` so far. */
+export function recordElement(top: TopLevel, i: number, pos: number, flags: number): void {
+  if (i >= top.starts.length) return;
+  top.starts[i] = pos;
+  top.flagsBefore[i] = flags;
+}
+
+/** A scan read the message code (-1: not a small unsigned integer); the Arguments position follows from it. */
+export function recordCode(top: TopLevel, code: number): void {
+  top.code = code;
+  top.payloadAt = PAYLOAD_AT.get(code) ?? -1;
+}
+
 export function newTopLevel(): TopLevel {
   return { count: -1, code: -1, payloadAt: -1, starts: new Int32Array(8), flagsBefore: new Uint8Array(8) };
 }
