@@ -45,7 +45,8 @@ export const PROTOTYPE_NAMES = [
 export const OPTION_NAMES = [
   'acknowledge', 'exclude_me', 'disclose_me', 'retain', 'exclude', 'eligible', 'exclude_authid', 'exclude_authrole',
   'eligible_authid', 'eligible_authrole', 'match', 'get_retained', 'timeout', 'receive_progress', 'progress', 'mode',
-  'invoke', 'concurrency', 'disclose_caller', 'ppt_scheme', 'ppt_serializer', 'rkey', 'forward_for',
+  'invoke', 'concurrency', 'disclose_caller', 'ppt_scheme', 'ppt_serializer', 'ppt_cipher', 'ppt_keyid', 'enc_algo',
+  'enc_key', 'enc_serializer', 'rkey', 'forward_for',
 ] as const;
 
 // ------------------------------------------------------------------ numbers and IDs
@@ -399,7 +400,11 @@ const nastyKey: fc.Arbitrary<string> = fc.oneof(
 export const binaryNasty: fc.Arbitrary<Node> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(pick(CBOR_TAG_NUMBERS), pick(CBOR_TAG_CONTENTS)).map(([t, c]) => new Tag(t, c)) },
   { weight: 2, arbitrary: pick(CBOR_TYPED_ARRAYS) },
-  { weight: 1, arbitrary: fc.constantFrom(8, 64, 1024).map((n) => cborBignum(n)) },
+  // 1785 bytes is the longest bignum a payload may hold (4300 digits), 1786 one past it.
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.constantFrom(8, 64, 1024, 1785, 1786), fc.boolean()).map(([n, negative]) => cborBignum(n, negative)),
+  },
   {
     weight: 1,
     arbitrary: fc.constantFrom(
@@ -719,6 +724,55 @@ export const packingMessage: fc.Arbitrary<Node> = fc.oneof(
   fc.constantFrom(1024, 65_536).map((n) => [48, 1, {}, 'com.bystander.echo', [cborBignum(n)]] as Node),
 );
 
+/**
+ * Payload fidelity (issue 13): opaque payloads at the Arguments position
+ * with and without passthru options (and with them of the wrong type, or
+ * under prototype names), the values only a payload may hold (bignums up to
+ * their limit and one past it, integers at the 64-bit edges, integral and
+ * negative-zero floats), and the same values in the envelope, where they
+ * are refused.
+ */
+export const payloadMessage: fc.Arbitrary<Node> = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom(16, 48),
+      pick<Node>([
+        {},
+        { enc_algo: 'cryptobox', enc_serializer: 'json' },
+        { ppt_scheme: 'x_custom', ppt_serializer: 'cbor', ppt_cipher: 'xsalsa20poly1305', ppt_keyid: 'k' },
+        { enc_algo: 1 },
+        { ppt_scheme: [] },
+        { enc_key: 'k' },
+        ownKeys([['__proto__', { enc_algo: 'cryptobox' }]]),
+        ownKeys([
+          ['constructor', 'x'],
+          ['enc_algo', 'mqtt'],
+        ]),
+      ]),
+      pick<Node>([new Uint8Array([1, 2, 3]), new Uint8Array(0), 'opaque', '\0AAAA', 1, null, {}, [new Uint8Array(8)]]),
+      fc.boolean(),
+    )
+    .map(([code, options, payload, kwargs]): Node => {
+      const uri = code === 16 ? 'com.bystander.news' : 'com.bystander.echo';
+      const head: Node[] = [code, 1, code === 16 ? { ...(options as object), acknowledge: true } : options, uri, payload];
+      return kwargs ? [...head, {}] : head;
+    }),
+  fc
+    .tuple(
+      pick<Node>([...BIG_INTEGERS, new Float(2, 64), new Float(-0, 64), new Float(1e300, 64), new Float(2, 32), new Float(-0, 16)]),
+      fc.constantFrom('args', 'kwargs', 'options', 'id'),
+    )
+    .map(([v, where]): Node => {
+      if (where === 'args') return [48, 1, {}, 'com.bystander.echo', [v, [v], { v }]];
+      if (where === 'kwargs') return [16, 1, { acknowledge: true }, 'com.bystander.news', [], { v, w: [v] }];
+      if (where === 'options') return [48, 1, { timeout: v }, 'com.bystander.echo', [v]];
+      return [48, v, {}, 'com.bystander.echo', [v]];
+    }),
+  fc
+    .tuple(fc.constantFrom(1785, 1786), fc.boolean())
+    .map(([n, negative]): Node => [70, 1, {}, [cborBignum(n, negative)], { n: cborBignum(8) }]),
+);
+
 /** Whole messages that are not one decodable item, per serializer; and random bytes. */
 export const rawMessage: fc.Arbitrary<Node> = fc.oneof(
   { weight: 3, arbitrary: fc.nat(1000).map((i) => undecodable(i)) },
@@ -780,6 +834,7 @@ export function messageArbitrary(bases: readonly Node[][] = [...vectorMessages()
     { weight: 2, arbitrary: depthBombMessage },
     { weight: 3, arbitrary: binaryMessage },
     { weight: 1, arbitrary: packingMessage },
+    { weight: 2, arbitrary: payloadMessage },
     { weight: 2, arbitrary: rawMessage },
     { weight: 1, arbitrary: nonMessage },
     { weight: 1, arbitrary: fc.constantFrom(...bases) },

@@ -56,6 +56,25 @@ const LAYOUTS: Record<number, { name: string; fields: Field[]; min: number; max:
   70: { name: 'YIELD', fields: ['id', 'dict', 'list', 'dict'], min: 3, max: 5 },
 };
 
+/**
+ * Where the options (or details) of a message that may carry an opaque
+ * payload are: with a string ppt_scheme or enc_algo in them, the Arguments
+ * element may be one binary or string value instead of a list (payload
+ * passthru, Autobahn's payload transparency).
+ */
+const PASSTHRU_OPTIONS: Record<number, number> = { 8: 3, 16: 2, 48: 2, 70: 2 };
+
+function allowsOpaque(message: Node[], code: number): boolean {
+  const at = PASSTHRU_OPTIONS[code];
+  const options = at === undefined ? undefined : message[at];
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || Object.getPrototypeOf(options) !== Object.prototype)
+    return false;
+  const o = options as Record<string, Node>;
+  return (
+    (Object.hasOwn(o, 'ppt_scheme') && typeof o.ppt_scheme === 'string') || (Object.hasOwn(o, 'enc_algo') && typeof o.enc_algo === 'string')
+  );
+}
+
 /** Which first codes each state allows. */
 const ALLOWED: Record<SessionState, (code: number) => boolean> = {
   'before-hello': (c) => c === 1 || c === 3,
@@ -104,7 +123,11 @@ export function verdict(message: Node, serializer: SerializerName, state: Sessio
   if (length > layout.max) return anything(`${layout.name} with ${length} elements: Kreuz accepts that`);
   let unknown = false;
   for (let i = 1; i < length; i++) {
-    const ok = fits(layout.fields[i - 1], view(top.items[i], serializer));
+    const item = view(top.items[i], serializer);
+    // An opaque payload: the last element, where Arguments go, with passthru options.
+    const opaque = layout.fields[i - 1] === 'list' && i === length - 1 && (item.t === 'bytes' || item.t === 'str');
+    if (opaque && allowsOpaque(message as Node[], code.v)) continue;
+    const ok = fits(layout.fields[i - 1], item);
     if (ok === false) return pv(`${layout.name} element ${i} is not a ${layout.fields[i - 1]}`);
     if (ok === 'unknown') unknown = true;
   }
