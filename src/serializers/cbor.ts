@@ -13,7 +13,9 @@ import {
   readScanned,
   withPayloadValues,
   wrapError,
+  joined,
   type ArrayHeads,
+  type Pieces,
   type Serializer,
 } from './serializer.ts';
 import { applyEdits, scanCbor } from './cbor-scan.ts';
@@ -53,6 +55,10 @@ export const cborSerializer: Serializer = {
   binary: true,
 
   encode(message: unknown[]): Buffer {
+    return joined(cborSerializer.encodeForWire(message)) as Buffer;
+  },
+
+  encodeForWire(message: unknown[]): Buffer | Pieces {
     const at = outboundPayloadIndex(message);
     return at === -1 ? encode(message) : encodeWithPayload(message, at, encode, codec, ARRAY_HEADS);
   },

@@ -2,7 +2,7 @@
 // as they arrived, with the exact codec of their format to read them and to
 // translate them into another format when a receiver speaks that one.
 import { EncodedPayload, type ElementKind } from '../wamp/payload.ts';
-import { ENCODE_MAX_DEPTH, joinedArray, wrapError, type ArrayHeads, type SerializerName } from './serializer.ts';
+import { ENCODE_MAX_DEPTH, joinedArray, wrapError, type ArrayHeads, type Pieces, type SerializerName } from './serializer.ts';
 
 /** A format's exact codec over payload elements written back to back (see exact-*.ts). */
 export interface PayloadCodec {
@@ -68,7 +68,7 @@ export function payloadFor(
  * A binary format's message with a payload: the envelope (elements before
  * `at`) as `encodeEnvelope` writes it, the payload's elements joining it
  * under one array head. The envelope has at most 5 elements, so its own
- * head is one byte, which is dropped.
+ * head is one byte, which is dropped. A large payload is its own piece.
  */
 export function encodeWithPayload(
   message: readonly unknown[],
@@ -76,7 +76,7 @@ export function encodeWithPayload(
   encodeEnvelope: (envelope: unknown[]) => Buffer,
   codec: PayloadCodec,
   heads: ArrayHeads,
-): Buffer {
+): Buffer | Pieces {
   const envelope = encodeEnvelope(message.slice(0, at));
   let payload: { data: Buffer | string; count: number };
   try {

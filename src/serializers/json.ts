@@ -46,6 +46,10 @@ export const jsonSerializer: Serializer = {
     }
   },
 
+  encodeForWire(message: unknown[]): Buffer | string {
+    return jsonSerializer.encode(message);
+  },
+
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
     return withPayloadValues(jsonSerializer.decodeRouted(data, maxDepth));
   },

@@ -16,7 +16,9 @@ import {
   readScanned,
   withPayloadValues,
   wrapError,
+  joined,
   type ArrayHeads,
+  type Pieces,
   type Serializer,
 } from './serializer.ts';
 import { scanMsgpack } from './msgpack-scan.ts';
@@ -48,6 +50,10 @@ export const msgpackSerializer: Serializer = {
   binary: true,
 
   encode(message: unknown[]): Buffer {
+    return joined(msgpackSerializer.encodeForWire(message)) as Buffer;
+  },
+
+  encodeForWire(message: unknown[]): Buffer | Pieces {
     const at = outboundPayloadIndex(message);
     return at === -1 ? pack(message) : encodeWithPayload(message, at, pack, codec, ARRAY_HEADS);
   },

@@ -33,6 +33,8 @@ export interface Serializer {
   readonly binary: boolean;
   /** JSON returns a string, the binary serializers a Buffer. Throws SerializationError. */
   encode(message: unknown[]): Buffer | string;
+  /** As `encode`, but a binary message with a large payload may come in Pieces: what transports write. */
+  encodeForWire(message: unknown[]): Encoded;
   /**
    * What the router reads: exactly one message per call, where one with a
    * payload is its envelope plus one EncodedPayload in place of Arguments and
@@ -232,13 +234,47 @@ export interface ArrayHeads {
 }
 
 /**
- * One array of `count` elements: the envelope's (its one-byte head dropped)
- * and the payload's, in one allocation. A message has a handful of
- * elements, but any count gets the right head.
+ * An encoded message in pieces that the transport writes one after another.
+ * A large forwarded payload stays the buffer it arrived in: joining it to its
+ * envelope costs one new out-of-heap buffer per message, and from about
+ * 16 KiB such buffers drove V8 into a major GC every few dozen messages
+ * (`--trace-gc`: 30-50 Mark-Compacts in 3 s of MessagePack RPC, against 1).
  */
-export function joinedArray(heads: ArrayHeads, count: number, envelope: Buffer, payload: Buffer): Buffer {
+export class Pieces {
+  readonly length: number;
+
+  constructor(readonly parts: readonly Buffer[]) {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.length = length;
+  }
+
+  joined(): Buffer {
+    return Buffer.concat(this.parts as Buffer[], this.length);
+  }
+}
+
+/** What a transport writes for one message: text (JSON), bytes, or bytes in pieces. */
+export type Encoded = Buffer | string | Pieces;
+
+/** A whole message's bytes or text, for callers that want one value (tools, clients). */
+export function joined(data: Encoded): Buffer | string {
+  return data instanceof Pieces ? data.joined() : data;
+}
+
+/** Payloads from this size on are written as their own piece (see Pieces); below it a copy is cheaper than a second write. */
+export const OWN_PIECE_FROM = 4096;
+
+/**
+ * One array of `count` elements: the envelope's (its one-byte head dropped)
+ * and the payload's, in one allocation, or as [head and envelope, payload]
+ * when the payload is large. A message has a handful of elements, but any
+ * count gets the right head.
+ */
+export function joinedArray(heads: ArrayHeads, count: number, envelope: Buffer, payload: Buffer): Buffer | Pieces {
   const head = count < heads.short ? 1 : count < 0x10000 ? 3 : 5;
-  const out = Buffer.allocUnsafe(head + envelope.length - 1 + payload.length);
+  const own = payload.length >= OWN_PIECE_FROM;
+  const out = Buffer.allocUnsafe(head + envelope.length - 1 + (own ? 0 : payload.length));
   if (head === 1) out[0] = heads.one | count;
   else if (head === 3) {
     out[0] = heads.u16;
@@ -248,6 +284,7 @@ export function joinedArray(heads: ArrayHeads, count: number, envelope: Buffer, 
     out.writeUInt32BE(count, 1);
   }
   envelope.copy(out, head, 1);
+  if (own) return new Pieces([out, payload]);
   payload.copy(out, head + envelope.length - 1);
   return out;
 }

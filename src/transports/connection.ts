@@ -23,7 +23,7 @@ import type { Peer, TransportInfo } from '../core/peer.ts';
 import type { Router } from '../core/router.ts';
 import type { Session } from '../core/session.ts';
 import type { TransportAuth } from '../core/authentication.ts';
-import { SerializationError, type Serializer } from '../serializers/serializer.ts';
+import { SerializationError, type Encoded, type Serializer } from '../serializers/serializer.ts';
 
 /**
  * Why a wire is closed; each transport maps it to its own close (WebSocket
@@ -42,14 +42,14 @@ export interface Wire {
   readonly writable: boolean;
   /** Bytes written but not yet taken by the OS. */
   readonly bufferedAmount: number;
-  /** Writes one encoded message (as returned by the connection's encoder). */
-  write(data: Buffer | string): void;
+  /** Writes one encoded message (as returned by the connection's encoder): Pieces go out back to back as one message. */
+  write(data: Encoded): void;
   close(kind: CloseKind, text: string): void;
 }
 
 /** Turns a message into the bytes a wire writes; remembers the last message so fan-out encodes once. */
 export interface MessageEncoder {
-  encode(message: unknown[]): Buffer | string;
+  encode(message: unknown[]): Encoded;
 }
 
 export interface ConnectionOptions {
@@ -64,7 +64,7 @@ export interface ConnectionOptions {
    * The largest message the client said it accepts (RawSocket handshake), and
    * how to measure an encoded message's payload. None: no limit (WebSocket).
    */
-  clientLimit?: { bytes: number; payloadSize(data: Buffer | string): number };
+  clientLimit?: { bytes: number; payloadSize(data: Encoded): number };
 }
 
 /** A client connection attached to the router: the router's `Peer`, the transport's handle. */
@@ -90,7 +90,7 @@ export class Connection implements Peer {
   send(message: Outbound): void {
     const wire = this.wire;
     if (this.cutOff || !wire.writable) return;
-    let data: Buffer | string;
+    let data: Encoded;
     try {
       data = this.options.encoder.encode(message);
     } catch (err) {
@@ -118,7 +118,7 @@ export class Connection implements Peer {
     if (!this.cutOff && this.wire.writable) this.write(data);
   }
 
-  private write(data: Buffer | string): void {
+  private write(data: Encoded): void {
     const wire = this.wire;
     wire.write(data);
     if (wire.bufferedAmount > this.options.maxSendBuffer) {

@@ -4,17 +4,17 @@
  * serializer, not once per subscriber. The core never changes a message
  * after sending it, which is what makes remembering by identity safe.
  */
-import type { Serializer } from '../serializers/serializer.ts';
+import type { Encoded, Serializer } from '../serializers/serializer.ts';
 
 export class EncodeCache {
   private lastMessage: unknown[] | undefined;
-  private lastEncoded: Buffer | string = '';
+  private lastEncoded: Encoded = '';
 
   constructor(readonly serializer: Serializer) {}
 
-  encode(message: unknown[]): Buffer | string {
+  encode(message: unknown[]): Encoded {
     if (message !== this.lastMessage) {
-      this.lastEncoded = this.serializer.encode(message);
+      this.lastEncoded = this.serializer.encodeForWire(message);
       this.lastMessage = message;
     }
     return this.lastEncoded;

@@ -31,6 +31,7 @@ import type { Router } from '../core/router.ts';
 import type { TransportAuth } from '../core/authentication.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { serializerByRawSocketId, serializers as allSerializers, type Serializer } from '../serializers/index.ts';
+import { OWN_PIECE_FROM, Pieces, joined, type Encoded } from '../serializers/serializer.ts';
 import { Connection, type CloseKind, type MessageEncoder, type Wire } from './connection.ts';
 import { encodeCacheFor, type EncodeCache } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -107,15 +108,28 @@ export function lengthExponent(maxMessageSize: number): number {
   return Math.min(15, Math.max(0, exp));
 }
 
-/** A frame: 4-byte header + payload. */
-export function frame(type: number, payload: Buffer): Buffer {
-  const length = payload.length;
+/** A frame's 4-byte header, written at the start of `out`. */
+function writeFrameHeader(out: Buffer, type: number, length: number): void {
   if (length > MAX_FRAME) throw new RangeError(`a RawSocket frame carries at most ${MAX_FRAME} bytes, not ${length}`);
-  const out = Buffer.allocUnsafe(4 + length);
   if (length === MAX_FRAME) out.writeUInt32BE(0x08000000 | (type << 24), 0);
   else out.writeUInt32BE(((type & 0x07) << 24) | length, 0);
+}
+
+/** A frame: 4-byte header + payload. */
+export function frame(type: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + payload.length);
+  writeFrameHeader(out, type, payload.length);
   payload.copy(out, 4);
   return out;
+}
+
+/** A message frame; a large message stays in pieces after its header (see Pieces). */
+function messageFrame(message: Encoded): Buffer | Pieces {
+  if (typeof message === 'string') return frame(FrameType.MESSAGE, Buffer.from(message, 'utf8'));
+  if (message.length < OWN_PIECE_FROM) return frame(FrameType.MESSAGE, joined(message) as Buffer);
+  const header = Buffer.allocUnsafe(4);
+  writeFrameHeader(header, FrameType.MESSAGE, message.length);
+  return new Pieces(message instanceof Pieces ? [header, ...message.parts] : [header, message]);
 }
 
 /**
@@ -125,14 +139,13 @@ export function frame(type: number, payload: Buffer): Buffer {
  */
 class FrameEncoder implements MessageEncoder {
   private lastMessage: unknown[] | undefined;
-  private lastFrame: Buffer = Buffer.alloc(0);
+  private lastFrame: Buffer | Pieces = Buffer.alloc(0);
 
   constructor(private readonly payloads: EncodeCache) {}
 
-  encode(message: unknown[]): Buffer {
+  encode(message: unknown[]): Buffer | Pieces {
     if (message !== this.lastMessage) {
-      const payload = this.payloads.encode(message);
-      this.lastFrame = frame(FrameType.MESSAGE, typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload);
+      this.lastFrame = messageFrame(this.payloads.encode(message));
       this.lastMessage = message;
     }
     return this.lastFrame;
@@ -147,7 +160,7 @@ function frameEncoderFor(serializer: Serializer): FrameEncoder {
   return encoder;
 }
 
-const framePayloadSize = (data: Buffer | string) => (data as Buffer).length - 4;
+const framePayloadSize = (data: Encoded) => data.length - 4;
 
 type Settings = Required<Omit<RawSocketOptions, 'auth' | 'logger'>> & Pick<RawSocketOptions, 'auth'> & { logger: Logger };
 
@@ -277,9 +290,10 @@ class RawSocketConnection implements Wire {
     return this.socket.writableLength;
   }
 
-  write(data: Buffer | string): void {
+  write(data: Encoded): void {
     corkUntilTickEnd(this.socket);
-    this.socket.write(data);
+    if (!(data instanceof Pieces)) this.socket.write(data);
+    else for (const part of data.parts) this.socket.write(part);
   }
 
   close(kind: CloseKind, text: string): void {

@@ -23,6 +23,7 @@ import type { Router } from '../core/router.ts';
 import type { TransportAuth } from '../core/authentication.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { serializerByProtocol, serializers as allSerializers, type Serializer } from '../serializers/index.ts';
+import { Pieces, type Encoded } from '../serializers/serializer.ts';
 import { Connection, type CloseKind, type Wire } from './connection.ts';
 import { encodeCacheFor } from './encode-cache.ts';
 import { Heartbeat } from './heartbeat.ts';
@@ -213,9 +214,12 @@ class WebSocketWire implements Wire {
     return this.ws.bufferedAmount;
   }
 
-  write(data: Buffer | string): void {
+  write(data: Encoded): void {
     corkUntilTickEnd((this.ws as unknown as { _socket: Socket })._socket);
-    this.ws.send(data);
+    if (!(data instanceof Pieces)) return this.ws.send(data);
+    // One message in continuation frames: the pieces are not copied into one buffer.
+    const last = data.parts.length - 1;
+    for (let i = 0; i <= last; i++) this.ws.send(data.parts[i]!, { binary: true, fin: i === last });
   }
 
   close(kind: CloseKind, text: string): void {

@@ -26,18 +26,18 @@ export async function eventually(check: () => boolean, what: string, ms = 3000):
   }
 }
 
-/** Counts encodes of EVENT messages per serializer while `run` executes. */
+/** Counts encodes of EVENT messages per serializer (`encodeForWire`, what transports call) while `run` executes. */
 export async function countEventEncodes(run: () => Promise<void>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   const restore: Array<() => void> = [];
   for (const name of ['json', 'msgpack', 'cbor'] as SerializerName[]) {
-    const serializer = serializerByName(name) as { encode: (m: unknown[]) => Buffer | string };
-    const original = serializer.encode;
-    serializer.encode = (message: unknown[]) => {
+    const serializer = serializerByName(name) as { encodeForWire: (m: unknown[]) => unknown };
+    const original = serializer.encodeForWire;
+    serializer.encodeForWire = (message: unknown[]) => {
       if (message[0] === 36) counts[name] = (counts[name] ?? 0) + 1;
       return original.call(serializer, message);
     };
-    restore.push(() => (serializer.encode = original));
+    restore.push(() => (serializer.encodeForWire = original));
   }
   try {
     await run();
