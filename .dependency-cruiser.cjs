@@ -20,7 +20,7 @@ module.exports = {
     only('authz', ['wamp', 'core'], 'authorizers see only the core types'),
     only('meta', ['wamp', 'core'], 'the meta API is built on core hooks'),
     only('transports', ['wamp', 'serializers', 'core'], 'transports are I/O only: they never import the node layer'),
-    only('cluster', ['wamp', 'core'], 'the backplane plugs into the core surface'),
+    only('cluster', ['wamp', 'serializers', 'core'], 'the cluster plugs into the core surface, and carries payloads in their formats'),
     {
       name: 'core-has-no-io',
       comment: 'the core is testable without a socket: no network, file or process modules',

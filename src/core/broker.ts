@@ -37,12 +37,16 @@ export interface Publication {
   disclose?: boolean;
   /** What keeping it as the retained event costs (the PUBLISH's wire size, or an estimate). */
   bytes?: number;
+  /** Its publication ID when another node of a cluster published it; none: a new one. */
+  id?: number;
 }
 
 export class Broker {
   private readonly map = new UriMap<Subscription>();
   private readonly byId = new Map<number, Subscription>();
   readonly store: EventStore;
+  /** A cluster's ID for a subscription (the same on every node); none: a random one. */
+  subscriptionId: ((uri: string, match: MatchPolicy) => number) | undefined;
 
   constructor(private readonly o: BrokerOptions) {
     this.store = new EventStore(o.eventHistory, o.limits);
@@ -84,13 +88,7 @@ export class Broker {
       return;
     }
     const created = !subscription;
-    if (!subscription) {
-      let id = randomId();
-      while (this.byId.has(id)) id = randomId();
-      subscription = new Subscription(id, uri, match);
-      this.map.set(uri, match, subscription);
-      this.byId.set(id, subscription);
-    }
+    subscription ??= this.create(uri, match);
     const added = !subscription.subscribers.has(session);
     subscription.subscribers.add(session);
     session.subscriptions.add(subscription);
@@ -99,6 +97,37 @@ export class Broker {
     if (options.get_retained === true) this.sendRetained(session, subscription);
     if (created) this.o.hooks.emit('subscriptionCreated', session, subscription);
     if (added) this.o.hooks.emit('subscriberAdded', session, subscription);
+  }
+
+  private create(uri: string, match: MatchPolicy): Subscription {
+    let id = this.subscriptionId?.(uri, match) ?? randomId();
+    while (this.byId.has(id)) id = randomId();
+    const subscription = new Subscription(id, uri, match);
+    this.map.set(uri, match, subscription);
+    this.byId.set(id, subscription);
+    return subscription;
+  }
+
+  /**
+   * A subscriber of another node (a cluster's proxy session), so that the
+   * meta API sees it here; events reach it from its own node, so its peer drops them.
+   */
+  attach(session: Session, uri: string, match: MatchPolicy): Subscription {
+    const existing = this.map.get(uri, match);
+    const subscription = existing ?? this.create(uri, match);
+    if (subscription.subscribers.has(session)) return subscription;
+    subscription.subscribers.add(session);
+    session.subscriptions.add(subscription);
+    if (!existing) this.o.hooks.emit('subscriptionCreated', session, subscription);
+    this.o.hooks.emit('subscriberAdded', session, subscription);
+    return subscription;
+  }
+
+  /** Takes a subscriber out with no message to it (it left on its own node). */
+  withdraw(subscription: Subscription, session: Session): boolean {
+    if (!subscription.subscribers.has(session)) return false;
+    this.removeSubscriber(subscription, session);
+    return true;
   }
 
   unsubscribe(session: Session, [, request, subscriptionId]: Unsubscribe): void {
@@ -159,14 +188,16 @@ export class Broker {
         return;
       }
     }
-    const publication = this.dispatch({ topic, options, source: msg, from: 4, publisher, disclose, bytes });
+    const dispatched: Publication = { topic, options, source: msg, from: 4, publisher, disclose, bytes };
+    const publication = this.dispatch(dispatched);
     // PUBLISHED goes out after the events are dispatched.
     if (acknowledge) publisher.send([T.PUBLISHED, request, publication]);
+    this.o.hooks.emit('published', dispatched, publication);
   }
 
   /** Sends the events of one publication and stores it; returns its publication ID. */
   dispatch(p: Publication): number {
-    const publication = randomId();
+    const publication = p.id ?? randomId();
     const { options, publisher } = p;
     let details: Dict = {};
     // WAMP publisher identification: by role, or on the publisher's request.

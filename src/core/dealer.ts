@@ -47,10 +47,20 @@ export interface DealerOptions {
   random?: () => number;
 }
 
+/** What a registration is called in a cluster's registry (src/cluster/): the same on every node. */
+export interface RegistrationInfo {
+  id: number;
+  uri: string;
+  match: MatchPolicy;
+  invoke: InvokePolicy;
+}
+
 export class Dealer {
   private readonly map = new UriMap<Registration>();
   private readonly byId = new Map<number, Registration>();
   private readonly random: () => number;
+  /** A cluster's ID for a registration it has claimed (the registry's); none: a random one. */
+  claimedId: ((uri: string, match: MatchPolicy) => number | undefined) | undefined;
 
   constructor(private readonly o: DealerOptions) {
     this.random = o.random ?? Math.random;
@@ -116,10 +126,40 @@ export class Dealer {
       this.drain(existing);
       return;
     }
-    const registration = this.create(uri, match, invoke, callee);
+    const registration = this.create(uri, match, invoke, callee, this.claimedId?.(uri, match));
     session.send([T.REGISTERED, request, registration.id]);
     this.o.hooks.emit('registrationCreated', session, registration);
     this.o.hooks.emit('calleeAdded', session, registration);
+  }
+
+  /**
+   * A callee of another node (a cluster's proxy session) joins the
+   * registration of `info`, which is created with that ID when this node has
+   * none yet. Its node checked the REGISTER; the registry decided it.
+   */
+  attach(info: RegistrationInfo, callee: Callee): Registration {
+    const session = callee.session;
+    const existing = this.map.get(info.uri, info.match);
+    if (existing?.calleeOf(session)) return existing;
+    if (existing) {
+      existing.add(callee);
+      session.registrations.add(existing);
+      this.o.hooks.emit('calleeAdded', session, existing);
+      this.drain(existing);
+      return existing;
+    }
+    const registration = this.create(info.uri, info.match, info.invoke, callee, info.id);
+    this.o.hooks.emit('registrationCreated', session, registration);
+    this.o.hooks.emit('calleeAdded', session, registration);
+    return registration;
+  }
+
+  /** Takes a callee out with no message to it (it left the registration on its own node); its calls in flight go on. */
+  withdraw(registration: Registration, session: Session): boolean {
+    const callee = registration.calleeOf(session);
+    if (!callee) return false;
+    this.removeCallee(registration, callee);
+    return true;
   }
 
   unregister(session: Session, [, request, registrationId]: Unregister): void {
@@ -167,9 +207,9 @@ export class Dealer {
     this.o.hooks.emit('calleeAdded', callee.session, registration);
   }
 
-  private create(uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: Callee): Registration {
-    let id = randomId();
-    while (this.byId.has(id)) id = randomId();
+  private create(uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: Callee, given?: number): Registration {
+    let id = given ?? randomId();
+    while (given === undefined && this.byId.has(id)) id = randomId();
     const registration = new Registration(id, uri, match, invoke);
     registration.add(callee);
     this.map.set(uri, match, registration);
@@ -289,6 +329,22 @@ export class Dealer {
     invocation.callee!.session.send(withPayload([T.INVOCATION, invocation.id, invocation.registration.id, details], chunk, 4));
   }
 
+  /**
+   * A call another node routed here (cluster): straight to `callee`, with the
+   * details that node made (caller disclosure included). Matching, picking,
+   * the timeout and the caller's limits stay with the caller's node.
+   * Returns an error URI when the callee cannot take it.
+   */
+  invokeDirect(caller: Session, call: Call, registration: Registration, callee: Callee, details: Dict): string | undefined {
+    if (caller.calls.has(call[1])) return ErrorUri.PROTOCOL_VIOLATION;
+    if (callee.saturated) return CrossbarUri.MAX_CONCURRENCY_REACHED;
+    const invocation = new Invocation(caller, call[1], registration, call, details, call[2].receive_progress === true, false);
+    this.o.counters.callsInFlight++;
+    caller.calls.set(call[1], invocation);
+    this.dispatch(invocation, callee);
+    return undefined;
+  }
+
   private dispatch(invocation: Invocation, callee: Callee): void {
     const { caller, call } = invocation;
     const session = callee.session;
@@ -312,7 +368,11 @@ export class Dealer {
     if (invocation.receiveProgress && session.supports('callee', 'progressive_call_results')) details.receive_progress = true;
     if (progressive) details.progress = true;
     // WAMP caller identification: by role, on request of the caller or the callee, and always for the router's own procedures.
-    if (invocation.discloseCaller || options.disclose_me === true || callee.discloseCaller || session.authrole === 'trusted') {
+    // A call from another node comes with its node's decision in the details.
+    if (
+      !caller.remote &&
+      (invocation.discloseCaller || options.disclose_me === true || callee.discloseCaller || session.authrole === 'trusted')
+    ) {
       details.caller = caller.id;
       details.caller_authid = caller.authid;
       details.caller_authrole = caller.authrole;

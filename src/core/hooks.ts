@@ -6,6 +6,7 @@ import type { Registration } from './registration.ts';
 import type { Invocation } from './invocation.ts';
 import type { Session } from './session.ts';
 import type { Subscription } from './subscription.ts';
+import type { Publication } from './broker.ts';
 
 /**
  * What happens on a realm. Session, registration and subscription events
@@ -31,6 +32,8 @@ export interface RealmEvents {
   callRouted(caller: Session, request: number, registration: Registration): void;
   /** A call reached a callee: its INVOCATION was sent (`invocation.callee` is set). */
   callInvoked(invocation: Invocation): void;
+  /** A session's PUBLISH was dispatched as publication `id` (not a publication of another node). */
+  published(publication: Publication, id: number): void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: listeners of any event signature are stored together

@@ -58,6 +58,18 @@ export class Registration {
     if (this.cursor >= this.callees.length) this.cursor = 0;
   }
 
+  /**
+   * Puts the callees in the order `rank` gives (a cluster's registration
+   * order; stable for equal ranks), round-robin staying on the callee that was next.
+   */
+  reorder(rank: (callee: Callee) => number): void {
+    const next = this.callees[this.cursor];
+    const ranked = this.callees.map((callee, i) => ({ callee, rank: rank(callee), i }));
+    ranked.sort((a, b) => a.rank - b.rank || a.i - b.i);
+    for (let i = 0; i < ranked.length; i++) this.callees[i] = ranked[i]!.callee;
+    if (next) this.cursor = this.callees.indexOf(next);
+  }
+
   /** The callee for the next call under this registration's policy, or undefined when all are saturated. */
   pick(random: () => number): Callee | undefined {
     const callees = this.callees;

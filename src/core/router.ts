@@ -645,7 +645,7 @@ export class Router {
   private leave(session: Session): void {
     const realm = session.realm;
     if (realm) {
-      if (!session.internal) this.joined--;
+      if (!session.internal && !session.remote) this.joined--;
       realm.leave(session);
       this.sessionIds.delete(session.id);
       this.log.debug(session.logFields, 'session left');

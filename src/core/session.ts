@@ -24,6 +24,12 @@ export class Session {
   state: SessionState = 'opening';
   /** One of the router's own in-process sessions (meta API): hidden from session lists and events. */
   internal = false;
+  /**
+   * A session of another node of the cluster, as this node sees it (src/cluster/):
+   * its peer turns what the core sends into frames to that node. Never handed
+   * to `router.receive`: its own node checked and authorized its messages.
+   */
+  remote: { readonly node: string } | undefined;
   /** False when the meta API's kill_all ends it: the spec publishes no on_leave or testaments then. */
   announceLeave = true;
   /** The client ended the session with GOODBYE (not a lost transport, an ABORT or a kill). */
@@ -67,8 +73,8 @@ export class Session {
   readonly invocations = new Map<number, Invocation>();
   /** As caller: calls in flight, by CALL request ID. */
   readonly calls = new Map<number, Invocation>();
-  /** INVOCATION request IDs are sequential per callee (WAMP: session scope). */
-  readonly invocationIds = new IdSequence();
+  /** INVOCATION request IDs are sequential per callee (WAMP: session scope); a cluster's proxies of one node share one. */
+  invocationIds = new IdSequence();
   /**
    * Request IDs of progressive call invocations that ended while the caller
    * could still send chunks: late chunks are ignored (WAMP MUST) until the

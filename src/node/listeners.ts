@@ -45,6 +45,8 @@ export interface ListenerContext {
   auth(auth: AuthConfig | undefined, where: string): TransportAuth | undefined;
   /** The handler for plain HTTP requests on a server with these WebSocket and node-info paths. */
   httpHandler(websocketPaths: string[], infoPaths: string[]): RequestListener;
+  /** A service's message size limit: the given one (checked against what the node can carry), or its default. */
+  maxMessageSize(given: number | undefined, where: string): number | undefined;
 }
 
 export function startListener(t: TransportOptions, index: number, ctx: ListenerContext): Promise<RunningListener> {
@@ -108,7 +110,7 @@ export function splitPaths(paths: Record<string, PathService>, ctx: ListenerCont
 function websocketListenerOptions(s: WebSocketServiceOptions, ctx: ListenerContext, where: string): Omit<WebSocketPathOptions, 'path'> {
   return withoutUndefined({
     serializers: s.serializers && serializersOf(s.serializers),
-    maxMessageSize: s.maxMessageSize,
+    maxMessageSize: ctx.maxMessageSize(s.maxMessageSize, where),
     compression: s.compression,
     maxSendBuffer: s.maxSendBuffer,
     allowedOrigins: s.allowedOrigins,
@@ -123,7 +125,7 @@ function websocketListenerOptions(s: WebSocketServiceOptions, ctx: ListenerConte
 export function rawsocketListenerOptions(s: RawSocketServiceOptions, ctx: ListenerContext, where: string): RawSocketOptions {
   return withoutUndefined({
     serializers: s.serializers && serializersOf(s.serializers),
-    maxMessageSize: s.maxMessageSize,
+    maxMessageSize: ctx.maxMessageSize(s.maxMessageSize, where),
     maxSendBuffer: s.maxSendBuffer,
     autoPingInterval: s.autoPingInterval,
     autoPingTimeout: s.autoPingTimeout,

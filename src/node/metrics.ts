@@ -26,13 +26,14 @@ import type { Registration } from '../core/registration.ts';
 import type { Router } from '../core/router.ts';
 import type { Session } from '../core/session.ts';
 import { KREUZ_VERSION } from '../version.ts';
+import type { Cluster, ClusterStats } from '../cluster/cluster.ts';
 
 const KNOWN_TYPES = new Set<number>(Object.values(T));
 
 /** Sessions of a realm, not counting the router's own (meta API, internal caller). */
 export function clientSessions(realm: Realm): number {
   let n = 0;
-  for (const session of realm.sessions.values()) if (!session.internal) n++;
+  for (const session of realm.sessions.values()) if (!session.internal && !session.remote) n++;
   return n;
 }
 /** Calls remembered per connection at most, so a client that never hears back cannot grow memory. */
@@ -84,6 +85,44 @@ export class NodeMetrics implements RouterExtension {
     string,
     { live: Set<Socket>; read: number; written: number; reportedRead: number; reportedWritten: number }
   >();
+
+  /**
+   * The cluster's gauges and counters, read at scrape time from its view,
+   * and cross-node call latency as it happens.
+   */
+  observeCluster(cluster: Cluster): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'kreuz_cluster_nodes',
+      help: 'Nodes of the cluster this node sees alive, itself included',
+      registers,
+      collect() {
+        this.set(cluster.view().nodes.length);
+      },
+    });
+    const counter = (name: string, help: string, read: (s: ClusterStats) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read(cluster.stats));
+        },
+      });
+    counter('kreuz_cluster_frames_received_total', 'Frames received from other nodes', (s) => s.framesIn);
+    counter('kreuz_cluster_frames_sent_total', 'Frames sent to other nodes', (s) => s.framesOut);
+    counter('kreuz_cluster_claims_won_total', 'Registrations this node claimed in the registry', (s) => s.claimsWon);
+    counter('kreuz_cluster_claims_lost_total', 'Registry claims lost to another node (then decided again)', (s) => s.claimsLost);
+    counter('kreuz_cluster_dead_node_cleanups_total', 'Dead nodes whose registry entries this node removed', (s) => s.deadCleanups);
+    const latency = new Histogram({
+      name: 'kreuz_cluster_call_duration_seconds',
+      help: 'Calls to callees on other nodes, from the INVOCATION frame to the final answer',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers,
+    });
+    cluster.onRemoteCall = (ms) => latency.observe(ms / 1000);
+  }
 
   constructor(
     router: Router,

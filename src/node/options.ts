@@ -7,6 +7,7 @@
  * Realms, limits, metrics and shutdown apply to both.
  */
 import type { RoleConfig } from '../authz/roles.ts';
+import type { ClusterOptions } from '../cluster/options.ts';
 import type { HistoryConfig } from '../core/event-store.ts';
 import type { Limits } from '../core/limits.ts';
 import type { Logger } from '../core/logger.ts';
@@ -113,6 +114,8 @@ export interface NodeOptions {
   info?: boolean | { path?: string };
   /** ms in-flight calls may take to finish on shutdown (default 10 000). */
   shutdownTimeout?: number;
+  /** Join a cluster of nodes (a config file's `kreuz.cluster`); none: this node runs alone. */
+  cluster?: ClusterOptions;
 }
 
 export const DEFAULTS = {

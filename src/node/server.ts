@@ -24,6 +24,8 @@ import { KREUZ_VERSION } from '../version.ts';
 import { httpHandler } from './http.ts';
 import { startListener, type RunningListener } from './listeners.ts';
 import { NodeMetrics, clientSessions } from './metrics.ts';
+import type { Cluster, ClusterView } from '../cluster/cluster.ts';
+import { FRAME_OVERHEAD } from '../cluster/options.ts';
 import { DEFAULTS, withoutUndefined, type NodeOptions, type RealmOptions, type TransportOptions } from './options.ts';
 import { lateCaller, transportAuth } from './security.ts';
 import { buildAuthorizer } from '../authz/roles.ts';
@@ -41,6 +43,8 @@ export interface NodeInfo {
   realms: Array<{ name: string; sessions: number }>;
   /** Client sessions on every realm. */
   sessions: number;
+  /** This node's view of its cluster, when it is in one. */
+  cluster?: ClusterView;
 }
 
 export interface RunningNode {
@@ -62,6 +66,8 @@ export interface RunningNode {
   shutdown(options?: { timeout?: number }): Promise<void>;
   /** Immediate stop: every connection is dropped. */
   close(): Promise<void>;
+  /** Its cluster membership, when NodeOptions.cluster is given. */
+  cluster: Cluster | undefined;
 }
 
 /** How long clients get to answer the router's GOODBYE at shutdown. */
@@ -113,6 +119,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       started: started.toISOString(),
       realms: list,
       sessions: list.reduce((n, r) => n + r.sessions, 0),
+      ...(cluster && { cluster: cluster.view() }),
     };
   };
 
@@ -124,11 +131,18 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       endpoint: { host: o.host, port: o.port },
       path: o.path,
       serializers: o.serializers,
-      maxMessageSize: o.maxMessageSize,
+      maxMessageSize: options.maxMessageSize,
       compression: o.compression,
       maxSendBuffer: o.maxSendBuffer,
     },
   ];
+  // Before any listener: a client must not join a node that is not in its cluster yet.
+  let cluster: Cluster | undefined;
+  if (options.cluster) {
+    const { startCluster } = await import('./cluster-node.ts');
+    cluster = await startCluster(router, options.cluster, log, router.maxDepth);
+    metrics?.observeCluster(cluster);
+  }
   const listeners: RunningListener[] = [];
   const context = {
     router,
@@ -142,11 +156,22 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
         info,
         websocketPaths: new Set(websocketPaths),
       }),
+    maxMessageSize: (given: number | undefined, where: string) => {
+      if (!cluster) return given;
+      // A message must fit in one cluster frame: a limit above that is refused, the default lowered to it.
+      const cap = cluster.maxFrame - FRAME_OVERHEAD;
+      if (given === undefined) return Math.min(DEFAULTS.maxMessageSize, cap);
+      if (given <= cap) return given;
+      throw new Error(
+        `${where}: max_message_size ${given} bytes does not fit in one cluster frame (NATS max_payload ${cluster.maxFrame} bytes, ${FRAME_OVERHEAD} of them kept for routing): lower it to at most ${cap}, or raise max_payload in nats-server`,
+      );
+    },
   };
   try {
     for (const [i, t] of transports.entries()) listeners.push(await startListener(t, i, context));
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    await cluster?.close();
     throw err;
   }
 
@@ -156,6 +181,8 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     router.stopAdmitting();
     for (const local of locals) await local.close();
     await Promise.all(listeners.map((l) => l.close()));
+    // After the listeners: the sessions they dropped have left the registry by now.
+    await cluster?.close();
   };
 
   const shutdown = (opts: { timeout?: number } = {}): Promise<void> =>
@@ -170,7 +197,9 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       }
       const killed: Session[] = [];
       for (const realm of router.realms.values()) {
-        for (const session of realm.sessions.values()) if (!session.internal && session.state === 'joined') killed.push(session);
+        for (const session of realm.sessions.values()) {
+          if (!session.internal && !session.remote && session.state === 'joined') killed.push(session);
+        }
       }
       // Past the deadline, callers still waiting go first: their calls end with the GOODBYE, not with a
       // "callee disconnected" error from a callee that happened to be told before them.
@@ -199,6 +228,9 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     },
     shutdown,
     close: () => (stopping ??= closeAll()),
+    get cluster() {
+      return cluster;
+    },
   };
 }
 

@@ -22,7 +22,7 @@ import { applyEdits, scanCbor } from './cbor-scan.ts';
 import { WirePayload, encodeWithPayload, forwardable, type PayloadCodec } from './encoded-payload.ts';
 import * as exact from './exact-cbor.ts';
 
-const codec: PayloadCodec = { name: 'cbor', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
+export const payloadCodec: PayloadCodec = { name: 'cbor', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
 const top = newTopLevel(); // of the message being decoded (decode is synchronous)
 
 const encoder = new Encoder({
@@ -60,7 +60,7 @@ export const cborSerializer: Serializer = {
 
   encodeForWire(message: unknown[]): Buffer | Pieces {
     const at = outboundPayloadIndex(message);
-    return at === -1 ? encode(message) : encodeWithPayload(message, at, encode, codec, ARRAY_HEADS);
+    return at === -1 ? encode(message) : encodeWithPayload(message, at, encode, payloadCodec, ARRAY_HEADS);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
@@ -118,7 +118,9 @@ function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unkn
   message.unshift(top.code);
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes, top.starts[i]!));
-  message.push(new WirePayload(codec, forwardable(codec, bytes.subarray(to), (flags & UNDEFINED) !== 0, maxDepth), kinds, maxDepth));
+  message.push(
+    new WirePayload(payloadCodec, forwardable(payloadCodec, bytes.subarray(to), (flags & UNDEFINED) !== 0, maxDepth), kinds, maxDepth),
+  );
   return message;
 }
 

@@ -19,7 +19,7 @@ import { checkJsonDepth, checkParsed, elementStart, isInfinite } from './json-sc
 import { WirePayload, payloadFor, type PayloadCodec } from './encoded-payload.ts';
 import * as exact from './exact-json.ts';
 
-const codec: PayloadCodec = { name: 'json', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
+export const payloadCodec: PayloadCodec = { name: 'json', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
 
 // JSON text must escape U+0000 inside strings (raw control characters are a
 // parse error), and "\u0000" is its only spelling ('0' has no case). So if the
@@ -39,7 +39,7 @@ export const jsonSerializer: Serializer = {
       // Binary is replaced before stringify, so Buffer#toJSON never runs.
       if (at === -1) return JSON.stringify(binaryToText(message));
       const envelope = JSON.stringify(binaryToText(message.slice(0, at)));
-      const payload = payloadFor(message, at, codec, ENCODE_MAX_DEPTH);
+      const payload = payloadFor(message, at, payloadCodec, ENCODE_MAX_DEPTH);
       return `${envelope.slice(0, -1)},${payload.data as string}]`;
     } catch (err) {
       throw wrapError('json: cannot encode', err);
@@ -103,10 +103,10 @@ function split(text: string, message: unknown[], at: number, maxDepth: number, b
   } catch (err) {
     if (!isInfinite(err)) throw err;
     checkParsed(message.slice(0, at), maxDepth, binary);
-    codec.decodeItems(data, maxDepth);
+    payloadCodec.decodeItems(data, maxDepth);
   }
   const kinds = message.splice(at).map(kindOf);
-  message.push(new WirePayload(codec, data, kinds, maxDepth));
+  message.push(new WirePayload(payloadCodec, data, kinds, maxDepth));
   return message;
 }
 

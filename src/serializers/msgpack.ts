@@ -25,7 +25,7 @@ import { scanMsgpack } from './msgpack-scan.ts';
 import { WirePayload, encodeWithPayload, forwardable, type PayloadCodec } from './encoded-payload.ts';
 import * as exact from './exact-msgpack.ts';
 
-const codec: PayloadCodec = { name: 'msgpack', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
+export const payloadCodec: PayloadCodec = { name: 'msgpack', decodeItems: exact.decodeItems, encodeItems: exact.encodeItems };
 const top = newTopLevel(); // of the message being decoded (decode is synchronous)
 
 const packr = new Packr({
@@ -55,7 +55,7 @@ export const msgpackSerializer: Serializer = {
 
   encodeForWire(message: unknown[]): Buffer | Pieces {
     const at = outboundPayloadIndex(message);
-    return at === -1 ? pack(message) : encodeWithPayload(message, at, pack, codec, ARRAY_HEADS);
+    return at === -1 ? pack(message) : encodeWithPayload(message, at, pack, payloadCodec, ARRAY_HEADS);
   },
 
   decode(data: Buffer | string, maxDepth = DEFAULT_MAX_DEPTH): unknown {
@@ -101,7 +101,12 @@ function split(bytes: Buffer, at: number, maxDepth: number, flags: number): unkn
   const kinds: ElementKind[] = [];
   for (let i = at; i < top.count; i++) kinds.push(kindOf(bytes[top.starts[i]]!));
   message.push(
-    new WirePayload(codec, forwardable(codec, bytes.subarray(top.starts[at]), (flags & UNDEFINED) !== 0, maxDepth), kinds, maxDepth),
+    new WirePayload(
+      payloadCodec,
+      forwardable(payloadCodec, bytes.subarray(top.starts[at]), (flags & UNDEFINED) !== 0, maxDepth),
+      kinds,
+      maxDepth,
+    ),
   );
   return message;
 }

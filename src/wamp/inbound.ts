@@ -169,7 +169,8 @@ function isPassthru(options: Dict): boolean {
   );
 }
 
-function kindOf(value: unknown): ElementKind {
+/** The kind of one payload element given as a value (a message made in process). */
+export function kindOf(value: unknown): ElementKind {
   if (Array.isArray(value)) return 'list';
   if (value instanceof Uint8Array) return 'binary';
   if (typeof value === 'string') return 'string';

@@ -51,6 +51,8 @@ export const KreuzUri = {
   RATE_LIMITED: 'kreuz.error.rate_limited',
   /** The connection is dropped: the client does not read what it is sent. */
   SLOW_CONSUMER: 'kreuz.error.slow_consumer',
+  /** A REGISTER needs the cluster's registry, which cannot be written now (NATS unreachable, no quorum). */
+  CLUSTER_UNAVAILABLE: 'kreuz.error.cluster_unavailable',
 } as const;
 
 export const CloseUri = {

@@ -1,0 +1,139 @@
+/**
+ * Which nodes are alive: every node broadcasts a heartbeat every `heartbeat`
+ * ms; a node not heard from for `deadAfter` ms is dead, and a BYE is death at
+ * once. A node that was declared dead and speaks again (it was frozen, or cut
+ * off) is told so (FENCE) and its frames are dropped until it comes back
+ * under a new incarnation. A node whose own timers ran late by more than
+ * `deadAfter` knows its peers have declared it dead, and fences itself.
+ */
+import { randomId } from '../wamp/ids.ts';
+import type { Backplane } from './backplane.ts';
+import { F, encodeFrame } from './frames.ts';
+
+export const HB_CHANNEL = 'hb';
+
+export interface MembershipEvents {
+  /** A node (or a new incarnation of it) was heard from for the first time. */
+  alive(node: string, incarnation: number): void;
+  /** A node is dead: everything of `incarnation` goes. */
+  dead(node: string, incarnation: number): void;
+  /** This node was declared dead by its peers: it must start again under `incarnation`. */
+  fenced(incarnation: number): void;
+}
+
+interface Peer {
+  incarnation: number;
+  lastHeard: number;
+}
+
+export class Membership {
+  incarnation = randomId();
+  private readonly peers = new Map<string, Peer>();
+  /** Incarnations declared dead, by node: their frames are dropped. */
+  private readonly dead = new Map<string, Set<number>>();
+  private timer: NodeJS.Timeout | undefined;
+  private lastTick = 0;
+
+  constructor(
+    private readonly backplane: Backplane,
+    private readonly o: { heartbeat: number; deadAfter: number; now?: () => number },
+    private readonly events: MembershipEvents,
+  ) {}
+
+  private now(): number {
+    return this.o.now?.() ?? performance.now();
+  }
+
+  start(): void {
+    this.backplane.listen(HB_CHANNEL);
+    this.lastTick = this.now();
+    this.beat();
+    this.timer = setInterval(() => this.tick(), this.o.heartbeat);
+    this.timer.unref();
+  }
+
+  /** Stops beating; with `bye`, tells the others this node is gone (a clean exit). */
+  stop(bye: boolean): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (bye) this.backplane.broadcast(HB_CHANNEL, encodeFrame(F.BYE, this.backplane.node, this.incarnation, '', []));
+  }
+
+  /** Live nodes other than this one. */
+  live(): string[] {
+    return [...this.peers.keys()];
+  }
+
+  isLive(node: string, incarnation?: number): boolean {
+    const peer = this.peers.get(node);
+    return peer !== undefined && (incarnation === undefined || peer.incarnation === incarnation);
+  }
+
+  /** This node does the cleanup for the cluster: the lowest ID among the live ones. */
+  isLeader(): boolean {
+    const self = this.backplane.node;
+    for (const node of this.peers.keys()) if (node < self) return false;
+    return true;
+  }
+
+  /**
+   * Every frame from another node passes here first. False: drop it (a dead
+   * incarnation; that node is told it was fenced).
+   */
+  heard(node: string, incarnation: number, type: F): boolean {
+    if (node === this.backplane.node) return false;
+    if (type === F.FENCE) {
+      if (incarnation !== 0 && incarnation === this.incarnation) this.fence();
+      return false;
+    }
+    if (this.dead.get(node)?.has(incarnation)) {
+      this.backplane.send(node, encodeFrame(F.FENCE, this.backplane.node, incarnation, '', []));
+      return false;
+    }
+    const peer = this.peers.get(node);
+    if (type === F.BYE) {
+      if (peer?.incarnation === incarnation) this.declareDead(node, peer);
+      return false;
+    }
+    if (peer && peer.incarnation !== incarnation) this.declareDead(node, peer); // it restarted
+    if (!peer || peer.incarnation !== incarnation) {
+      this.peers.set(node, { incarnation, lastHeard: this.now() });
+      this.events.alive(node, incarnation);
+    } else peer.lastHeard = this.now();
+    return type !== F.HB;
+  }
+
+  private beat(): void {
+    this.backplane.broadcast(HB_CHANNEL, encodeFrame(F.HB, this.backplane.node, this.incarnation, '', []));
+  }
+
+  private tick(): void {
+    const now = this.now();
+    const late = now - this.lastTick - this.o.heartbeat;
+    this.lastTick = now;
+    this.beat();
+    if (late > this.o.deadAfter) return this.fence(); // frozen for longer than the others wait
+    // Our own timer ran late: what we did not hear may be our fault; judge at the next tick.
+    if (late > this.o.heartbeat) {
+      for (const peer of this.peers.values()) peer.lastHeard = Math.max(peer.lastHeard, now - this.o.heartbeat);
+      return;
+    }
+    for (const [node, peer] of this.peers) if (now - peer.lastHeard > this.o.deadAfter) this.declareDead(node, peer);
+  }
+
+  private declareDead(node: string, peer: Peer): void {
+    if (this.peers.get(node) !== peer) return;
+    this.peers.delete(node);
+    let incarnations = this.dead.get(node);
+    if (!incarnations) this.dead.set(node, (incarnations = new Set()));
+    incarnations.add(peer.incarnation);
+    if (incarnations.size > 64) incarnations.delete(incarnations.values().next().value!);
+    this.events.dead(node, peer.incarnation);
+  }
+
+  private fence(): void {
+    this.incarnation = randomId();
+    this.events.fenced(this.incarnation);
+    this.beat();
+  }
+}
