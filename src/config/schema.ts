@@ -11,6 +11,7 @@
  * regenerate schema/kreuz-config.schema.json with `npm run schema`.
  */
 import { z } from 'zod';
+import { CLUSTER_DEFAULTS, CLUSTER_ID } from '../cluster/options.ts';
 import { DEFAULT_LIMITS } from '../core/limits.ts';
 import { TRANSPORT_SCHEMAS } from '../node/transport-types/index.ts';
 import { byType, choice, crossbarOnly, ms, nonEmpty, nonNegativeInt, positiveInt, uri, urlPath } from './schema-helpers.ts';
@@ -153,6 +154,111 @@ const limits = z.strictObject({
   max_depth: positiveInt.optional().describe(`Nesting depth of a decoded message; default ${DEFAULT_LIMITS.maxDepth}.`),
 });
 
+// ---- kreuz.cluster (docs/clustering.md) ----
+
+/** A cluster or node name: NATS subjects, the KV bucket and the node's key derive from it. */
+const clusterId = z.string().regex(CLUSTER_ID, { error: 'must be 1 to 64 characters a-z, 0-9 or "-"' });
+
+const NATS_URL_PATTERN = '^(nats|tls)://[^\\s/?#]+/?$';
+const NATS_URL = new RegExp(NATS_URL_PATTERN);
+
+/** nats://host:port or tls://host:port; the message never repeats the value (a URL may carry a password). */
+const natsServer = z
+  .string()
+  .refine(
+    (url) => {
+      if (!NATS_URL.test(url)) return false;
+      try {
+        return new URL(url).hostname !== '';
+      } catch {
+        return false; // e.g. a port above 65535
+      }
+    },
+    { error: 'must be a nats:// or tls:// URL with a host, such as "nats://127.0.0.1:4222"' },
+  )
+  .meta({ pattern: NATS_URL_PATTERN, examples: ['nats://127.0.0.1:4222'] });
+
+const natsCredential = (what: string) =>
+  nonEmpty.optional().describe(`${what}; may be a whole-string \${VAR} (from the environment). Never shown in config errors.`);
+
+const nats = z
+  .strictObject({
+    servers: z
+      .array(natsServer)
+      .min(1)
+      .describe('Every server of the NATS cluster, e.g. ["nats://127.0.0.1:4222"]: nats:// or tls:// URLs.'),
+    user: natsCredential('NATS user name, with "pass"'),
+    pass: natsCredential('NATS password, with "user"'),
+    token: natsCredential('NATS token'),
+    creds: nonEmpty
+      .optional()
+      .describe("NATS credentials file (JWT + NKey seed), relative to the config file's directory; ${VAR} allowed."),
+  })
+  .superRefine((n, ctx) => {
+    // Only key names in these messages, never values.
+    if (n.user !== undefined && n.pass === undefined) ctx.addIssue({ code: 'custom', path: ['pass'], message: 'is required with "user"' });
+    if (n.pass !== undefined && n.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required with "pass"' });
+    const ways = [
+      n.user !== undefined || n.pass !== undefined ? '"user" + "pass"' : undefined,
+      n.token !== undefined ? '"token"' : undefined,
+      n.creds !== undefined ? '"creds"' : undefined,
+    ].filter((w) => w !== undefined);
+    if (ways.length > 1) {
+      // At the object, not at a key: a key's path would make a numeric ${VAR} value be re-read as a number.
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: `${ways.join(' and ')} cannot be combined: give one of "user" + "pass", "token" or "creds"`,
+      });
+    }
+  })
+  .describe('How to reach NATS. Credentials: "user" + "pass", "token" or "creds" (at most one), as NATS clients take them.');
+
+const cluster = z
+  .strictObject({
+    name: clusterId.describe(
+      "The cluster's name, [a-z0-9-] (1-64): NATS subjects and the KV bucket derive from it; the same on every node of the cluster.",
+    ),
+    node: clusterId
+      .optional()
+      .describe(
+        'This node\'s ID, [a-z0-9-] (1-64), unique in the cluster; default: the lower-cased hostname (other characters "-") + "-" + the process ID.',
+      ),
+    nats,
+    kv: z
+      .strictObject({
+        replicas: z
+          .number()
+          .int()
+          .min(1)
+          .max(5)
+          .optional()
+          .describe(`Replicas of the cluster's KV bucket: 1 for one nats-server, 3 for three; default ${CLUSTER_DEFAULTS.replicas}.`),
+      })
+      .optional()
+      .describe('The JetStream KV bucket the cluster keeps its state in.'),
+    heartbeat: positiveInt.optional().describe(`ms between a node's heartbeats; default ${CLUSTER_DEFAULTS.heartbeat}.`),
+    dead_after: positiveInt
+      .optional()
+      .describe(`ms without a heartbeat after which a node counts as dead; at least 2 × heartbeat; default ${CLUSTER_DEFAULTS.deadAfter}.`),
+  })
+  .superRefine((c, ctx) => {
+    const heartbeat = c.heartbeat ?? CLUSTER_DEFAULTS.heartbeat;
+    const deadAfter = c.dead_after ?? CLUSTER_DEFAULTS.deadAfter;
+    // A heartbeat or dead_after that is itself wrong is reported as such, not compared.
+    const valid = (v: number) => Number.isInteger(v) && v > 0;
+    if (valid(heartbeat) && valid(deadAfter) && deadAfter < 2 * heartbeat) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dead_after'],
+        message:
+          `must be at least 2 × heartbeat (${2 * heartbeat} ms with heartbeat ${heartbeat}${c.heartbeat === undefined ? ', the default' : ''}), ` +
+          `got ${deadAfter}${c.dead_after === undefined ? ' (the default)' : ''}`,
+      });
+    }
+  })
+  .describe('Run this node as one of a cluster of Kreuz nodes joined through NATS (docs/clustering.md); without it the node runs alone.');
+
 export const LOG_LEVELS = ['none', 'critical', 'error', 'warn', 'info', 'debug', 'trace', 'fatal', 'silent'] as const;
 
 const kreuz = z
@@ -189,6 +295,7 @@ const kreuz = z
       .optional()
       .describe('Calls that may wait per registration when every callee is at its concurrency; default 0.'),
     limits: limits.optional(),
+    cluster: cluster.optional(),
   })
   .describe('Kreuz-only settings.');
 
@@ -208,6 +315,7 @@ export type RealmConfigEntry = z.infer<typeof realm>;
 export type TransportConfig = z.infer<typeof transport>;
 export type AuthConfig = z.infer<typeof auth>;
 export type RoleConfigEntry = z.infer<typeof role>;
+export type ClusterConfig = z.infer<typeof cluster>;
 export type {
   EndpointConfig,
   PathServiceConfig,

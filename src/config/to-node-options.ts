@@ -5,12 +5,15 @@
  * resolved against the config's directory, and roles and `auth` blocks are
  * passed on exactly as written.
  */
+import { existsSync } from 'node:fs';
+import type { ClusterOptions } from '../cluster/options.ts';
 import type { Limits } from '../core/limits.ts';
 import { withoutUndefined, type NodeOptions, type RealmOptions } from '../node/options.ts';
 import { transportOptions } from '../node/transport-types/index.ts';
+import { ConfigError } from './errors.ts';
 import type { ValidatedConfig } from './load.ts';
-import { normalizeUrlPath } from './paths.ts';
-import type { KreuzConfig, RealmConfigEntry } from './schema.ts';
+import { normalizeUrlPath, resolveFile } from './paths.ts';
+import type { ClusterConfig, KreuzConfig, RealmConfigEntry } from './schema.ts';
 
 /** Default event-history limit when neither the entry nor the store sets one. */
 export const DEFAULT_HISTORY_LIMIT = 1000;
@@ -31,7 +34,26 @@ export function toNodeOptions({ config, baseDir }: Pick<ValidatedConfig, 'config
   if (k.call_queue_limit !== undefined) options.callQueueLimit = k.call_queue_limit;
   if (k.auth_secret !== undefined) options.authSecret = k.auth_secret;
   if (k.limits) options.limits = limits(k.limits);
+  if (k.cluster) options.cluster = clusterOptions(k.cluster, baseDir);
   return options;
+}
+
+/**
+ * `kreuz.cluster` as `ClusterOptions`: keys not in the config stay absent
+ * (the cluster layer applies CLUSTER_DEFAULTS and the default node ID), the
+ * credentials are passed on as written (environment values put in), and the
+ * creds file is resolved against the config's directory and must exist.
+ */
+function clusterOptions(c: ClusterConfig, baseDir: string): ClusterOptions {
+  const out: ClusterOptions = withoutUndefined({ name: c.name, node: c.node, heartbeat: c.heartbeat, deadAfter: c.dead_after });
+  let creds: string | undefined;
+  if (c.nats.creds !== undefined) {
+    creds = resolveFile(baseDir, c.nats.creds);
+    if (!existsSync(creds)) throw new ConfigError([{ path: 'kreuz.cluster.nats.creds', message: `file not found: ${creds}` }]);
+  }
+  out.nats = withoutUndefined({ servers: [...c.nats.servers], user: c.nats.user, pass: c.nats.pass, token: c.nats.token, creds });
+  if (c.kv?.replicas !== undefined) out.kv = { replicas: c.kv.replicas };
+  return out;
 }
 
 function realmOptions(realm: RealmConfigEntry): RealmOptions {
