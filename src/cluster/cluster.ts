@@ -166,7 +166,7 @@ export class Cluster implements FrameSink {
   /** Loads the registry, announces this node, and starts serving frames. */
   async start(): Promise<void> {
     this.backplane.onFrame((frame) => this.received(frame));
-    this.backplane.onStatus((status) => this.o.log.warn({ status }, `cluster: backplane ${status}`));
+    this.backplane.onStatus((status) => this.statusChanged(status));
     this.backplane.listen(PUB_CHANNEL);
     this.watch = await this.backplane.watch('r.', (change) => this.changed(change));
     // What this node ID left behind in an earlier life is stale: this incarnation starts clean.
@@ -750,6 +750,24 @@ export class Cluster implements FrameSink {
   }
 
   // ---- membership ----
+
+  /**
+   * Frames may have been lost while the backplane was down: calls between
+   * this node and others end with wamp.error.canceled on both sides, rather
+   * than wait for answers that may never come.
+   */
+  private statusChanged(status: 'disconnected' | 'reconnected'): void {
+    this.o.log.warn({ status }, `cluster: backplane ${status}`);
+    if (this.membership.connection(status) || status !== 'reconnected') return;
+    for (const [cid, call] of [...this.pending]) {
+      this.pending.delete(cid);
+      const canceled = [T.ERROR, T.INVOCATION, cid, {}, ErrorUri.CANCELED, ['the cluster connection was interrupted']];
+      call.proxy.realm?.dealer.invocationError(call.proxy, canceled as never);
+    }
+    for (const state of this.realms.values()) {
+      for (const caller of state.callers.values()) state.realm.dealer.detach(caller);
+    }
+  }
 
   private nodeDied(node: string, incarnation: number): void {
     this.o.log.warn({ node }, 'cluster: node dead');

@@ -33,6 +33,8 @@ export class Membership {
   private readonly dead = new Map<string, Set<number>>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
+  /** When the backplane connection was lost (undefined: connected): silence is then ours, not the others'. */
+  private disconnectedAt: number | undefined;
 
   constructor(
     private readonly backplane: Backplane,
@@ -103,6 +105,25 @@ export class Membership {
     return type !== F.HB;
   }
 
+  /**
+   * The backplane connection changed. While it is down nobody is declared
+   * dead. Back after more than `deadAfter`, the others have declared this
+   * node dead: it fences itself. Returns true when it did.
+   */
+  connection(status: 'disconnected' | 'reconnected'): boolean {
+    const now = this.now();
+    if (status === 'disconnected') {
+      this.disconnectedAt ??= now;
+      return false;
+    }
+    const since = this.disconnectedAt;
+    this.disconnectedAt = undefined;
+    for (const peer of this.peers.values()) peer.lastHeard = now;
+    if (since === undefined || now - since <= this.o.deadAfter) return false;
+    this.fence();
+    return true;
+  }
+
   private beat(): void {
     this.backplane.broadcast(HB_CHANNEL, encodeFrame(F.HB, this.backplane.node, this.incarnation, '', []));
   }
@@ -113,6 +134,7 @@ export class Membership {
     this.lastTick = now;
     this.beat();
     if (late > this.o.deadAfter) return this.fence(); // frozen for longer than the others wait
+    if (this.disconnectedAt !== undefined) return;
     // Our own timer ran late: what we did not hear may be our fault; judge at the next tick.
     if (late > this.o.heartbeat) {
       for (const peer of this.peers.values()) peer.lastHeard = Math.max(peer.lastHeard, now - this.o.heartbeat);
@@ -133,6 +155,8 @@ export class Membership {
 
   private fence(): void {
     this.incarnation = randomId();
+    const now = this.now();
+    for (const peer of this.peers.values()) peer.lastHeard = now;
     this.events.fenced(this.incarnation);
     this.beat();
   }
