@@ -35,11 +35,12 @@ import type { Subscription } from '../core/subscription.ts';
 import { BackplaneUnavailable, KvConflict, type Backplane, type KvChange, type KvWatch } from './backplane.ts';
 import { F, decodeFrame, dictOr, encodeFrame, isWampId, payloadElements, payloadField } from './frames.ts';
 import { HB_CHANNEL, Membership } from './membership.ts';
-import { hashName, nodeKey, registrationKey, sessionKey, subscriptionId, subscriptionKey } from './names.ts';
+import { hashName, nodeKey, registrationKey, retainedKey, sessionKey, subscriptionId, subscriptionKey } from './names.ts';
 import { CLUSTER_DEFAULTS, type ClusterOptions } from './options.ts';
 import {
   encodeRecord,
   registrationRecord,
+  retainedRecord,
   sessionRecord,
   subscriptionRecord,
   type CalleeEntry,
@@ -126,6 +127,8 @@ export class Cluster implements FrameSink {
   private subscriptionFlush: Promise<void> | undefined;
   private watch: KvWatch | undefined;
   private closed = false;
+  /** The registry's state is being loaded (until the watch has delivered it). */
+  private loading = true;
 
   constructor(
     private readonly router: Router,
@@ -169,6 +172,7 @@ export class Cluster implements FrameSink {
     this.backplane.onStatus((status) => this.statusChanged(status));
     this.backplane.listen(PUB_CHANNEL);
     this.watch = await this.backplane.watch('r.', (change) => this.changed(change));
+    this.loading = false;
     // What this node ID left behind in an earlier life is stale: this incarnation starts clean.
     this.cleanUp(this.node, (incarnation) => incarnation !== this.incarnation);
     await this.backplane.put(
@@ -260,6 +264,7 @@ export class Cluster implements FrameSink {
         const body: unknown[] = [id, p.topic, p.options, p.disclose === true, publisher.id, publisher.authid, publisher.authrole, payload];
         this.stats.framesOut++;
         this.backplane.broadcast(PUB_CHANNEL, encodeFrame(F.PUB, this.node, this.incarnation, publisher.realm!.name, body));
+        if (p.options.retain === true) this.keepRetained(publisher.realm!, p.topic, id);
       },
     };
   }
@@ -478,6 +483,23 @@ export class Cluster implements FrameSink {
     this.subscriptionFlush = undefined;
   }
 
+  // ---- retained events: live nodes keep them from PUB frames; the registry serves nodes that start later ----
+
+  private keepRetained(realm: Realm, topic: string, id: number): void {
+    const event = realm.broker.store.retainedOf(topic);
+    if (event?.publication !== id) return; // refused (a limit)
+    const record = { realm: realm.name, node: this.node, event: { ...event, payload: payloadField(event.payload, 0) } };
+    this.write(this.backplane.put(retainedKey(realm.name, topic), encodeRecord(record)));
+  }
+
+  /** A retained event from the registry, while it is loaded at start (later ones came as PUB frames). */
+  private applyRetained(state: RealmState, value: Uint8Array | undefined): void {
+    if (!this.loading || !value) return;
+    const stored = retainedRecord(value, this.o.maxDepth);
+    if (!stored || stored.realm !== state.realm.name || state.realm.broker.store.retainedOf(stored.event.topic)) return;
+    state.realm.broker.store.retain(stored.event, this.publisherProxy(state, stored.node), stored.bytes);
+  }
+
   // ---- the mirror ----
 
   private changed(change: KvChange): void {
@@ -505,6 +527,8 @@ export class Cluster implements FrameSink {
         return this.applyRegistration(state, key, value ? registrationRecord(value) : undefined, value === undefined);
       case 'sub':
         return this.applySubscription(state, key, value ? subscriptionRecord(value) : undefined);
+      case 'ret':
+        return this.applyRetained(state, value);
     }
   }
 
@@ -725,6 +749,14 @@ export class Cluster implements FrameSink {
     const options = dictOr(rawOptions);
     const payload = payloadElements(rawPayload, this.o.maxDepth);
     if (!isWampId(id) || typeof topic !== 'string' || !options || !payload) return;
+    const publisher = this.publisherProxy(state, node);
+    publisher.id = isWampId(publisherId) ? publisherId : 0;
+    publisher.authid = typeof authid === 'string' ? authid : '';
+    publisher.authrole = typeof authrole === 'string' ? authrole : '';
+    state.realm.broker.dispatch({ topic, options, source: payload, from: 0, publisher, disclose: disclose === true, id });
+  }
+
+  private publisherProxy(state: RealmState, node: string): Session {
     let publisher = state.publishers.get(node);
     if (!publisher) {
       const peer = new RemotePeer(this, 'publishers', node, state.realm.name, {
@@ -734,10 +766,7 @@ export class Cluster implements FrameSink {
       });
       state.publishers.set(node, (publisher = this.proxy(state, peer, 0)));
     }
-    publisher.id = isWampId(publisherId) ? publisherId : 0;
-    publisher.authid = typeof authid === 'string' ? authid : '';
-    publisher.authrole = typeof authrole === 'string' ? authrole : '';
-    state.realm.broker.dispatch({ topic, options, source: payload, from: 0, publisher, disclose: disclose === true, id });
+    return publisher;
   }
 
   private callerProxy(state: RealmState, node: string): Session {

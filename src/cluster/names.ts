@@ -36,6 +36,9 @@ export const sessionKey = (realm: string, session: number) => `r.${hashName(real
 export const subscriptionKey = (realm: string, match: MatchPolicy, uri: string, node: string) =>
   `r.${hashName(realm)}.sub.${hashName(match, uri)}.${node}`;
 
+/** The key of a topic's retained event. */
+export const retainedKey = (realm: string, topic: string) => `r.${hashName(realm)}.ret.${hashName(topic)}`;
+
 export const nodeKey = (node: string) => `node.${node}`;
 
 /**

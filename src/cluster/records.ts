@@ -15,7 +15,8 @@ import type { Dict } from '../wamp/messages.ts';
 import { isDict } from '../wamp/inbound.ts';
 import type { MatchPolicy } from '../wamp/uri-syntax.ts';
 import type { InvokePolicy } from '../core/registration.ts';
-import { isWampId } from './frames.ts';
+import type { StoredEvent } from '../core/event-store.ts';
+import { isWampId, payloadElements } from './frames.ts';
 
 export interface CalleeEntry {
   node: string;
@@ -60,7 +61,7 @@ export interface SubscriptionRecord {
 const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', structuredClone: false, mapsAsObjects: true });
 
-export function encodeRecord(record: RegistrationRecord | SessionRecord | SubscriptionRecord): Uint8Array {
+export function encodeRecord(record: object): Uint8Array {
   return packr.pack(record);
 }
 
@@ -127,4 +128,19 @@ export function subscriptionRecord(bytes: Uint8Array): SubscriptionRecord | unde
   if (!isString(realm) || !isString(node) || !isNumber(incarnation) || !isString(uri) || !MATCHES.has(match)) return undefined;
   if (!Array.isArray(sessions) || sessions.length > MAX_CALLEES || !sessions.every(isWampId)) return undefined;
   return { realm, node, incarnation, uri, match: match as MatchPolicy, sessions };
+}
+
+/** A topic's retained event as the publishing node stored it, ready for the local event store. */
+export function retainedRecord(
+  bytes: Uint8Array,
+  maxDepth: number,
+): { realm: string; node: string; event: StoredEvent; bytes: number } | undefined {
+  const r = decoded(bytes);
+  if (!r || !isString(r.realm) || !isString(r.node) || !isDict(r.event)) return undefined;
+  const { publication, topic, timestamp, details, options, payload } = r.event as Dict;
+  if (!isWampId(publication) || !isString(topic) || !isString(timestamp) || !isDict(details) || !isDict(options)) return undefined;
+  const elements = payloadElements(payload, maxDepth);
+  if (!elements) return undefined;
+  const event: StoredEvent = { publication, topic, timestamp, details: details as Dict, options: options as Dict, payload: elements };
+  return { realm: r.realm, node: r.node, event, bytes: bytes.length };
 }
