@@ -14,6 +14,12 @@
  * (its dependencies resolve from its own node_modules): the payload sweep's
  * "kreuz (baseline)" rows. Not src/ through tsx: its per-module wrappers
  * (export getters, keepNames) cost the router several percent.
+ *
+ * `--cluster <name> --nats <url> [--node <id>]`: the node joins that cluster
+ * over that nats-server (`NodeOptions.cluster`; heartbeat and dead_after at
+ * their defaults, the node ID by default the hostname and PID). The request
+ * `cluster` answers with its `view()` (nodes, frame counters, cross-node
+ * calls), null without a cluster.
  */
 import type { Outbound } from '../src/wamp/messages.ts';
 import type { Session } from '../src/core/session.ts';
@@ -28,6 +34,14 @@ const kreuzDir = resolve(dirAt >= 0 ? process.argv[dirAt + 1]! : fileURLToPath(n
 execFileSync(process.execPath, [resolve(kreuzDir, 'scripts/build.mjs'), '--if-stale'], { stdio: ['ignore', 'ignore', 'inherit'] });
 const { startNode } = (await import(pathToFileURL(resolve(kreuzDir, 'dist/node/server.js')).href)) as ServerModule;
 
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+}
+const clusterName = option('--cluster');
+const natsUrl = option('--nats');
+if (clusterName !== undefined && natsUrl === undefined) throw new Error('--cluster needs --nats <url>');
+
 const REALM = 'realm1';
 const PER_SESSION = 1000;
 
@@ -38,6 +52,7 @@ const node = await startNode({
   // The per-session message rate limit (50,000/s) guards against floods; the
   // benchmark's one callee may answer faster than that on a fast machine.
   limits: { messageRate: 100_000_000 },
+  ...(clusterName !== undefined && { cluster: { name: clusterName, node: option('--node'), nats: { servers: [natsUrl!] } } }),
 });
 
 /** URIs of the filler registrations, shaped as in uri-map.bench.ts. */
@@ -70,6 +85,7 @@ function fill(match: 'prefix' | 'wildcard', count: number): { prefix: number; wi
 
 serveRequests({
   fill: (r) => fill(r.match as 'prefix' | 'wildcard', r.count as number),
+  cluster: () => node.cluster?.view() ?? null,
 });
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void node.close().finally(() => process.exit(0)));
