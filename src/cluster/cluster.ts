@@ -63,7 +63,7 @@ interface RealmState {
   /** Per other node: the proxy its callers' calls come from, and the one its publications come from. */
   callers: Map<string, Session>;
   publishers: Map<string, Session>;
-  registrations: Map<string, RegistrationRecord & { revision: number }>;
+  registrations: Map<string, RegistrationRecord>;
   subscriptions: Map<string, SubscriptionRecord>;
 }
 
@@ -323,10 +323,17 @@ export class Cluster implements FrameSink {
       concurrency: typeof options.concurrency === 'number' ? options.concurrency : null,
       disclose: options.disclose_caller === true,
     };
-    return this.claim(state, uri, match, invoke, entry);
+    return this.claim(state, session, uri, match, invoke, entry);
   }
 
-  private async claim(state: RealmState, uri: string, match: MatchPolicy, invoke: InvokePolicy, me: CalleeEntry): Promise<GateVerdict> {
+  private async claim(
+    state: RealmState,
+    session: Session,
+    uri: string,
+    match: MatchPolicy,
+    invoke: InvokePolicy,
+    me: CalleeEntry,
+  ): Promise<GateVerdict> {
     const key = registrationKey(state.realm.name, match, uri);
     try {
       for (let attempt = 0; attempt < CLAIM_TRIES; attempt++) {
@@ -349,6 +356,11 @@ export class Cluster implements FrameSink {
           const value = encodeRecord(next);
           const revision = current ? await this.backplane.update(key, value, current.revision) : await this.backplane.create(key, value);
           this.stats.claimsWon++;
+          // Gone while the claim was in flight: the dealer will never add it, so the record must not keep it.
+          if (session.state !== 'joined' || session.id !== me.session) {
+            this.write(this.leaveRecord(state, uri, match, me.session));
+            return undefined;
+          }
           await this.mirrored(revision);
           return undefined;
         } catch (err) {
@@ -580,7 +592,7 @@ export class Cluster implements FrameSink {
     const before = state.registrations.get(key);
     if (!record && !deleted) return; // malformed: keep what we have
     if (record && record.realm !== state.realm.name) return;
-    if (record) state.registrations.set(key, { ...record, revision: this.revision });
+    if (record) state.registrations.set(key, record);
     else state.registrations.delete(key);
     const shape = record ?? before;
     if (!shape) return;
