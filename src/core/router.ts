@@ -502,7 +502,6 @@ export class Router {
     session.authprovider = principal.authprovider;
     session.authextra = principal.authextra;
     session.announceLeave = true;
-    session.leftWithGoodbye = false;
     session.state = 'joined';
     this.opened(session);
     const details: Dict = {
@@ -636,7 +635,6 @@ export class Router {
   private goodbyeReceived(session: Session, _msg: Goodbye): void {
     // WAMP: a GOODBYE is answered with GOODBYE; the transport may then carry a new session.
     session.send(goodbye(CloseUri.GOODBYE_AND_OUT));
-    session.leftWithGoodbye = true;
     this.leave(session);
     this.startOpening(session);
   }

@@ -32,8 +32,6 @@ export class Session {
   remote: { readonly node: string } | undefined;
   /** False when the meta API's kill_all ends it: the spec publishes no on_leave or testaments then. */
   announceLeave = true;
-  /** The client ended the session with GOODBYE (not a lost transport, an ABORT or a kill). */
-  leftWithGoodbye = false;
   /** WAMP session ID; 0 until joined. */
   id = 0;
   realm: Realm | undefined;

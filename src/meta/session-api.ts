@@ -21,6 +21,8 @@ export function sessionDetails(s: Session): Record<string, unknown> {
     authmethod: s.authmethod,
     authprovider: s.authprovider,
     transport: { ...s.peer.info },
+    // As Crossbar: what the authenticator returned for the session (WELCOME.Details.authextra).
+    ...(s.authextra && { authextra: s.authextra }),
   };
 }
 

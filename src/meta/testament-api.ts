@@ -1,10 +1,10 @@
 /**
  * Testaments (WAMP: advanced/pubsub_testament.md): events a session leaves
  * behind, published by the router when it is gone. Without session
- * resumption, "detached" testaments fire whenever the session ends, and
- * "destroyed" ones when it ends without a clean GOODBYE (a lost transport,
- * an ABORT, a kill) — the case testaments exist for. Detached ones go first
- * (WAMP MUST), each scope in the order added.
+ * resumption a session that ends is both detached and destroyed, a clean
+ * GOODBYE included (the spec, and Crossbar's tests): both scopes fire, the
+ * detached ones first (WAMP MUST), each scope in the order added. A client
+ * that leaves cleanly and wants none calls wamp.session.flush_testaments first.
  *
  * A testament is authorized when added, as the PUBLISH it will become (the
  * caller's role, the topic, the publish options): refused, the call fails
@@ -200,7 +200,7 @@ export function attachTestamentApi(realm: Realm, service: ServiceSession, limits
       if (!held) return;
       testaments.delete(session);
       if (!session.announceLeave) return; // WAMP: kill_all fires no testaments
-      const fired = session.leftWithGoodbye ? held.detached : [...held.detached, ...held.destroyed];
+      const fired = [...held.detached, ...held.destroyed];
       for (const t of fired) {
         if (!t.authorized) continue;
         realm.broker.dispatch({ topic: t.topic, options: t.options, source: t.payload, from: 0, publisher: session, disclose: t.disclose });

@@ -40,6 +40,33 @@ describe('meta API', () => {
     assert.equal(await errorOf(a, 'wamp.session.get', ['x']), 'wamp.error.invalid_argument');
   });
 
+  it('session details carry the authextra the authenticator gave (wamp.session.get and on_join), as Crossbar', async () => {
+    const router = metaRouter();
+    const watcher = MemoryClient.join(router);
+    const events = watch(watcher, ['wamp.session.on_join']);
+    const extra = { tenant: 'acme', scopes: ['read'] };
+    const auth = new Map([
+      [
+        'ticket',
+        {
+          method: 'ticket',
+          start: () => ({
+            kind: 'welcome' as const,
+            principal: { authid: 'joe', authrole: 'anonymous', authprovider: 'static', authextra: extra },
+          }),
+        },
+      ],
+    ]);
+    const joe = MemoryClient.join(router, 'realm1', undefined, auth, { authmethods: ['ticket'] });
+    const joined = events().map(([, args]) => (args as Array<Record<string, unknown>>)[0]!);
+    assert.deepEqual(joined.find((d) => d.session === joe.session.id)?.authextra, extra);
+    const details = (await result(watcher, 'wamp.session.get', [joe.session.id])) as Record<string, unknown>;
+    assert.deepEqual(details.authextra, extra);
+    // No authextra: no key (as before).
+    const plain = MemoryClient.join(router);
+    assert.equal(Object.hasOwn((await result(watcher, 'wamp.session.get', [plain.session.id])) as object, 'authextra'), false);
+  });
+
   it('wamp.session.on_join and on_leave (with authid and authrole)', async () => {
     const router = metaRouter();
     const watcher = MemoryClient.join(router);

@@ -176,7 +176,7 @@ describe('testaments', () => {
     assert.deepEqual(eventsOf(admin.take()), [[id, {}, ['t2'], { how: 'killed' }]]);
   });
 
-  it('a clean GOODBYE fires the detached testaments only; destroyed ones are for an unclean end', async () => {
+  it('a clean GOODBYE fires both scopes, detached first (the session is destroyed too); flush_testaments first fires none', async () => {
     const router = metaRouter();
     const sub = MemoryClient.join(router);
     const id = sub.subscribe('com.example.t');
@@ -185,9 +185,21 @@ describe('testaments', () => {
     await addTestament(t, 'com.example.t', ['detached'], {}, { scope: 'detached' });
     t.send([GOODBYE, {}, 'wamp.close.close_realm']);
     assert.deepEqual(t.take(), [[GOODBYE, {}, 'wamp.close.goodbye_and_out']]);
-    assert.deepEqual(eventsOf(sub.take()), [[id, {}, ['detached'], {}]]);
+    assert.deepEqual(eventsOf(sub.take()), [
+      [id, {}, ['detached'], {}],
+      [id, {}, ['destroyed'], {}],
+    ]);
     t.disconnect();
-    assert.deepEqual(sub.take(), [], 'testaments fire once, and the destroyed one not at all');
+    assert.deepEqual(sub.take(), [], 'testaments fire once');
+
+    const quiet = MemoryClient.join(router);
+    await addTestament(quiet, 'com.example.t', ['destroyed'], {});
+    await addTestament(quiet, 'com.example.t', ['detached'], {}, { scope: 'detached' });
+    assert.equal(await result(quiet, 'wamp.session.flush_testaments', [], { scope: 'destroyed' }), 1);
+    assert.equal(await result(quiet, 'wamp.session.flush_testaments', [], { scope: 'detached' }), 1);
+    quiet.send([GOODBYE, {}, 'wamp.close.close_realm']);
+    assert.deepEqual(quiet.take(), [[GOODBYE, {}, 'wamp.close.goodbye_and_out']]);
+    assert.deepEqual(sub.take(), [], 'a client that flushed first leaves none');
   });
 
   it('badly typed publish_options are refused with wamp.error.invalid_argument, as PUBLISH would refuse them', async () => {
