@@ -39,7 +39,8 @@ const ALLOW: Decision = { allow: true };
 
 function decide(permission: PermissionConfig | undefined, action: Action): Decision {
   if (!allows(permission, action)) return DENY;
-  if (action === 'call') return { allow: true, disclose: permission.disclose?.caller === true };
+  // For register: whether the callee may ask for its callers' identity (REGISTER.disclose_caller, crossbar#447).
+  if (action === 'call' || action === 'register') return { allow: true, disclose: permission.disclose?.caller === true };
   if (action === 'publish') return { allow: true, disclose: permission.disclose?.publisher === true };
   return ALLOW;
 }

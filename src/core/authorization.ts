@@ -12,7 +12,11 @@ export type Action = 'call' | 'register' | 'publish' | 'subscribe';
 
 export interface Decision {
   allow: boolean;
-  /** For call/publish: disclose the caller/publisher to callees/subscribers. */
+  /**
+   * For call/publish: disclose the caller/publisher to callees/subscribers.
+   * For register: false when the callee may not ask for its callers'
+   * identity (REGISTER.disclose_caller is then ignored); undefined allows it.
+   */
   disclose?: boolean;
 }
 

@@ -87,7 +87,8 @@ export class Dealer {
 
   // ---- REGISTER / UNREGISTER ----
 
-  register(session: Session, [, request, options, uri]: Register): void {
+  /** `mayDisclose`: the callee's role allows REGISTER.disclose_caller (crossbar#447); otherwise the option is ignored. */
+  register(session: Session, [, request, options, uri]: Register, mayDisclose = true): void {
     const match = (options.match as MatchPolicy | undefined) ?? 'exact';
     const invoke = (options.invoke as InvokePolicy | undefined) ?? 'single';
     const fail = (errorUri: string, text: string) => session.send(error(T.REGISTER, request, errorUri, [text]));
@@ -102,7 +103,11 @@ export class Dealer {
       this.o.counters.limit('registrations');
       return fail(KreuzUri.LIMIT_REACHED, `a session may hold at most ${this.o.limits.registrations} registrations`);
     }
-    const callee = new Callee(session, (options.concurrency as number | undefined) ?? Infinity, options.disclose_caller === true);
+    const callee = new Callee(
+      session,
+      (options.concurrency as number | undefined) ?? Infinity,
+      options.disclose_caller === true && mayDisclose,
+    );
     const existing = this.map.get(uri, match);
 
     if (existing && options.force_reregister === true) return this.forceReregister(existing, callee, request, invoke);

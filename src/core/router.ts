@@ -603,7 +603,7 @@ export class Router {
     const realm = session.realm!;
     switch (msg[0]) {
       case T.REGISTER:
-        return realm.dealer.register(session, msg);
+        return realm.dealer.register(session, msg, decision.disclose !== false);
       case T.CALL:
         return realm.dealer.call(session, msg, decision.disclose);
       case T.SUBSCRIBE:

@@ -151,6 +151,26 @@ describe('static roles', () => {
     assert.equal((backend.take()[0][3] as any).caller, undefined);
   });
 
+  it('honours REGISTER disclose_caller only where the permission of the callee role allows disclosure (crossbar#447)', () => {
+    const roles: RoleConfig[] = [
+      { name: 'plain', permissions: [{ uri: 'com.', match: 'prefix', allow: { register: true, call: true } }] },
+      {
+        name: 'trustedsvc',
+        permissions: [{ uri: 'com.', match: 'prefix', allow: { register: true, call: true }, disclose: { caller: true } }],
+      },
+    ];
+    const { join } = setup(roles);
+    const plain = join('plain', 'p-1');
+    const svc = join('trustedsvc', 's-1');
+    const caller = join('plain', 'c-1');
+    plain.register('com.a.whoami', { disclose_caller: true });
+    svc.register('com.b.whoami', { disclose_caller: true });
+    caller.send([48, 1, {}, 'com.a.whoami']);
+    caller.send([48, 2, {}, 'com.b.whoami']);
+    assert.equal((plain.take()[0][3] as any).caller, undefined, 'asked for, but its role may not learn callers');
+    assert.equal((svc.take()[0][3] as any).caller_authid, 'c-1', 'its role allows it');
+  });
+
   it('lets the meta API be reached only by roles granted wamp. URIs', async () => {
     const roles: RoleConfig[] = [
       { name: 'admin', permissions: [{ uri: 'wamp.', match: 'prefix', allow: { call: true, subscribe: true } }] },
