@@ -8,6 +8,8 @@
  *
  * `--only payload`: the payload sweep alone (see payload-sweep.bench.ts);
  * KREUZ_BASELINE_DIR=<checkout> adds its "kreuz (baseline)" rows.
+ * `--only cluster`: the cluster rows alone (two nodes over one nats-server,
+ * see cluster.bench.ts); the full and quick runs include them after the sweep.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,14 +31,15 @@ import {
   type Timing,
 } from './scenarios.ts';
 import { renderSweep, runPayloadSweep, runSweepAlone, sweepSourceLines } from './payload-sweep.bench.ts';
+import { renderCluster, runClusterAlone, runClusterBench } from './cluster.bench.ts';
 // uri-map.bench.ts and hostile-cost.bench.ts load parts of src/ in this process: imported when used,
-// so that `--only payload` runs whatever state src/ is in (its routers are child processes).
+// so that `--only payload` and `--only cluster` run whatever state src/ is in (their routers are child processes).
 
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-if (only !== undefined && only !== 'payload') {
-  console.error(`--only: unknown part "${only}" (there is: payload)`);
+if (only !== undefined && only !== 'payload' && only !== 'cluster') {
+  console.error(`--only: unknown part "${only}" (there are: payload, cluster)`);
   process.exit(2);
 }
 const baselineDir = process.env.KREUZ_BASELINE_DIR || undefined;
@@ -127,6 +130,7 @@ async function stopServers(servers: Partial<Record<TargetName, Child | Error>>):
 }
 
 async function main(): Promise<void> {
+  if (only === 'cluster') return runClusterAlone(quick);
   ensureFoxInstalled();
   if (only === 'payload') return runSweepAlone(quick);
   log(`mode ${quick ? 'quick' : 'full'}; URI map in-process first`);
@@ -181,6 +185,9 @@ async function main(): Promise<void> {
     await load.stop();
   }
 
+  // Two Kreuz nodes over one nats-server, with a load of their own (skipped, with a line saying so, without nats-server).
+  const cluster = renderCluster(await runClusterBench({ quick, log }));
+
   log('hostile input costs in-process');
   const { runHostileCostBench } = await import('./hostile-cost.bench.ts');
   const hostile = runHostileCostBench();
@@ -190,6 +197,7 @@ async function main(): Promise<void> {
       results,
     ),
     sweep,
+    cluster,
     hostile,
   ].join('\n');
   console.log(report);
