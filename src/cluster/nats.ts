@@ -138,6 +138,8 @@ class NatsBackplane implements Backplane {
   private statusHandler: ((status: BackplaneStatus) => void) | undefined;
   private connected = true;
   private closing: Promise<void> | undefined;
+  /** Frames of this event-loop turn, [subject, frame] pairs: published together (flushOutgoing). */
+  private outgoing: Array<string | Uint8Array> = [];
   private readonly checkTimer: NodeJS.Timeout;
 
   constructor(
@@ -240,6 +242,7 @@ class NatsBackplane implements Backplane {
   }
 
   private async shutDown(): Promise<void> {
+    this.flushOutgoing();
     clearInterval(this.checkTimer);
     for (const watch of this.watches) watch.stop();
     this.watches.clear();
@@ -255,13 +258,27 @@ class NatsBackplane implements Backplane {
     if (!(frame instanceof Uint8Array)) throw new TypeError('frame: a Uint8Array');
     if (frame.length > this.maxFrame) throw new RangeError(`frame: ${frame.length} bytes, over maxFrame ${this.maxFrame}`);
     if (this.closing) return;
+    // A copy: the frames wait for the end of this event-loop turn, and the caller may reuse its buffer at once.
+    this.outgoing.push(subject, frame.slice());
+    if (this.outgoing.length === 2) setImmediate(this.flushOutgoing);
+  }
+
+  /**
+   * Publishes what this turn of the event loop sent. The client writes to its
+   * socket once per microtask checkpoint, i.e. once per socket read that
+   * caused frames; handing it every frame of the turn at once makes that one
+   * write (measured: the socket writes were a fifth of each node's CPU in
+   * cross-node RPC at 16 calls in flight).
+   */
+  private readonly flushOutgoing = (): void => {
+    const outgoing = this.outgoing;
+    this.outgoing = [];
     try {
-      // A copy: the client queues the bytes until its next flush, and the caller may reuse its buffer at once.
-      this.nc.publish(subject, frame.slice());
+      for (let i = 0; i < outgoing.length; i += 2) this.nc.publish(outgoing[i] as string, outgoing[i + 1] as Uint8Array);
     } catch {
       // Closed or draining: frames may be lost.
     }
-  }
+  };
 
   private subscribe(subject: string, channel: string | undefined): void {
     try {
