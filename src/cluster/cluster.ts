@@ -152,7 +152,10 @@ export class Cluster implements FrameSink {
       };
       this.realms.set(realm.name, state);
       this.realmByHash.set(hashName(realm.name), state);
-      realm.dealer.claimedId = (uri, match) => state.registrations.get(registrationKey(realm.name, match, uri))?.id;
+      realm.dealer.claimed = (uri, match) => {
+        const record = state.registrations.get(registrationKey(realm.name, match, uri));
+        return record && { id: record.id, created: new Date(record.created) };
+      };
       realm.broker.subscriptionId = (uri, match) => subscriptionId(realm.name, match, uri);
     }
   }
@@ -341,7 +344,8 @@ export class Cluster implements FrameSink {
         const record = current ? this.liveRecord(registrationRecord(current.value)) : undefined;
         let next: RegistrationRecord;
         if (!record || record.callees.length === 0) {
-          next = { realm: state.realm.name, id: record?.id ?? randomId(), uri, match, invoke, callees: [me] };
+          const fresh = { id: record?.id ?? randomId(), created: record?.created ?? new Date().toISOString() };
+          next = { realm: state.realm.name, ...fresh, uri, match, invoke, callees: [me] };
         } else if (record.callees.some((c) => c.node === me.node && c.session === me.session)) {
           await this.mirrored(current!.revision);
           return undefined;
@@ -398,6 +402,7 @@ export class Cluster implements FrameSink {
       const base = record ?? {
         realm: state.realm.name,
         id: registration.id,
+        created: registration.created.toISOString(),
         uri: registration.uri,
         match: registration.match,
         invoke: registration.invoke,
@@ -612,7 +617,7 @@ export class Cluster implements FrameSink {
     for (const [proxy, entry] of wanted) {
       if (registration?.calleeOf(proxy)) continue;
       const callee = new Callee(proxy, entry.concurrency ?? Infinity, entry.disclose);
-      registration = dealer.attach({ id: record!.id, uri: record!.uri, match: record!.match, invoke: record!.invoke }, callee);
+      registration = dealer.attach({ ...record!, created: new Date(record!.created) }, callee);
     }
     registration = dealer.lookup(shape.uri, shape.match);
     if (registration && record) this.reorder(registration, record);

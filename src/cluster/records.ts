@@ -29,6 +29,8 @@ export interface CalleeEntry {
 export interface RegistrationRecord {
   realm: string;
   id: number;
+  /** ISO-8601: when the registration was first created, the same on every node (meta API). */
+  created: string;
   uri: string;
   match: MatchPolicy;
   invoke: InvokePolicy;
@@ -91,12 +93,13 @@ function calleeEntry(v: unknown): CalleeEntry | undefined {
 export function registrationRecord(bytes: Uint8Array): RegistrationRecord | undefined {
   const r = decoded(bytes);
   if (!r) return undefined;
-  const { realm, id, uri, match, invoke, callees } = r;
+  const { realm, id, created, uri, match, invoke, callees } = r;
   if (!isString(realm) || !isWampId(id) || !isString(uri) || !MATCHES.has(match) || !INVOKES.has(invoke)) return undefined;
+  if (!isString(created) || Number.isNaN(Date.parse(created))) return undefined;
   if (!Array.isArray(callees) || callees.length > MAX_CALLEES) return undefined;
   const entries = callees.map(calleeEntry);
   if (entries.some((e) => e === undefined)) return undefined;
-  return { realm, id, uri, match: match as MatchPolicy, invoke: invoke as InvokePolicy, callees: entries as CalleeEntry[] };
+  return { realm, id, created, uri, match: match as MatchPolicy, invoke: invoke as InvokePolicy, callees: entries as CalleeEntry[] };
 }
 
 export function sessionRecord(bytes: Uint8Array): SessionRecord | undefined {

@@ -53,14 +53,15 @@ export interface RegistrationInfo {
   uri: string;
   match: MatchPolicy;
   invoke: InvokePolicy;
+  created: Date;
 }
 
 export class Dealer {
   private readonly map = new UriMap<Registration>();
   private readonly byId = new Map<number, Registration>();
   private readonly random: () => number;
-  /** A cluster's ID for a registration it has claimed (the registry's); none: a random one. */
-  claimedId: ((uri: string, match: MatchPolicy) => number | undefined) | undefined;
+  /** A cluster's ID and creation time for a registration it has claimed (the registry's); none: a random ID, now. */
+  claimed: ((uri: string, match: MatchPolicy) => { id: number; created: Date } | undefined) | undefined;
 
   constructor(private readonly o: DealerOptions) {
     this.random = o.random ?? Math.random;
@@ -131,7 +132,7 @@ export class Dealer {
       this.drain(existing);
       return;
     }
-    const registration = this.create(uri, match, invoke, callee, this.claimedId?.(uri, match));
+    const registration = this.create(uri, match, invoke, callee, this.claimed?.(uri, match));
     session.send([T.REGISTERED, request, registration.id]);
     this.o.hooks.emit('registrationCreated', session, registration);
     this.o.hooks.emit('calleeAdded', session, registration);
@@ -153,7 +154,7 @@ export class Dealer {
       this.drain(existing);
       return existing;
     }
-    const registration = this.create(info.uri, info.match, info.invoke, callee, info.id);
+    const registration = this.create(info.uri, info.match, info.invoke, callee, info);
     this.o.hooks.emit('registrationCreated', session, registration);
     this.o.hooks.emit('calleeAdded', session, registration);
     return registration;
@@ -212,10 +213,16 @@ export class Dealer {
     this.o.hooks.emit('calleeAdded', callee.session, registration);
   }
 
-  private create(uri: string, match: MatchPolicy, invoke: InvokePolicy, callee: Callee, given?: number): Registration {
-    let id = given ?? randomId();
+  private create(
+    uri: string,
+    match: MatchPolicy,
+    invoke: InvokePolicy,
+    callee: Callee,
+    given?: { id: number; created: Date },
+  ): Registration {
+    let id = given?.id ?? randomId();
     while (given === undefined && this.byId.has(id)) id = randomId();
-    const registration = new Registration(id, uri, match, invoke);
+    const registration = new Registration(id, uri, match, invoke, given?.created);
     registration.add(callee);
     this.map.set(uri, match, registration);
     this.byId.set(id, registration);

@@ -26,7 +26,7 @@ export class Callee {
 }
 
 export class Registration {
-  readonly created = new Date();
+  readonly created: Date;
   /** In registration order: `first` is the earliest still connected, `last` the latest. */
   readonly callees: Callee[] = [];
   /** Calls waiting for a callee below its concurrency limit, oldest first. */
@@ -39,7 +39,11 @@ export class Registration {
     readonly uri: string,
     readonly match: MatchPolicy,
     readonly invoke: InvokePolicy,
-  ) {}
+    /** When it was first created; a cluster's registry says so for every node. */
+    created?: Date,
+  ) {
+    this.created = created ?? new Date();
+  }
 
   calleeOf(session: Session): Callee | undefined {
     return this.callees.find((c) => c.session === session);
