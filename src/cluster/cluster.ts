@@ -65,6 +65,8 @@ interface RealmState {
   publishers: Map<string, Session>;
   registrations: Map<string, RegistrationRecord>;
   subscriptions: Map<string, SubscriptionRecord>;
+  /** The revision each registration key was last applied at: an older one arriving later is ignored. */
+  revisions: Map<string, number>;
 }
 
 /** Counters for /metrics and /info. */
@@ -149,6 +151,7 @@ export class Cluster implements FrameSink {
         publishers: new Map(),
         registrations: new Map(),
         subscriptions: new Map(),
+        revisions: new Map(),
       };
       this.realms.set(realm.name, state);
       this.realmByHash.set(hashName(realm.name), state);
@@ -186,6 +189,28 @@ export class Cluster implements FrameSink {
     // Nodes in the registry that are not heard from within dead_after are gone (a crash while nobody watched).
     setTimeout(() => this.sweepSilentNodes(), this.o.deadAfter + this.o.heartbeat).unref();
     this.router.use({ gate: (session, msg) => this.gate(session, msg), events: this.localEvents() });
+  }
+
+  /**
+   * Shutdown, step 1: this node's callees leave the registry, so other nodes
+   * stop sending calls here while the ones in flight finish (callsInFlight).
+   */
+  async drain(): Promise<void> {
+    for (const state of this.realms.values()) {
+      for (const record of state.registrations.values()) {
+        for (const c of record.callees) {
+          if (c.node === this.node) this.write(this.leaveRecord(state, record.uri, record.match, c.session));
+        }
+      }
+    }
+    await this.settled();
+  }
+
+  /** Calls from other nodes that this node's callees are working on. */
+  callsInFlight(): number {
+    let n = 0;
+    for (const state of this.realms.values()) for (const caller of state.callers.values()) n += caller.calls.size;
+    return n;
   }
 
   /** Leaves the cluster: this node's entries go, then a BYE. Local sessions are closed by the node first. */
@@ -366,6 +391,8 @@ export class Cluster implements FrameSink {
             return undefined;
           }
           await this.mirrored(revision);
+          // The mirror may lag (after a NATS failover): what this claim wrote is the registry's state as of now.
+          this.applyRegistration(state, key, next, false, revision);
           return undefined;
         } catch (err) {
           if (!(err instanceof KvConflict)) throw err;
@@ -533,7 +560,7 @@ export class Cluster implements FrameSink {
     }
   }
 
-  private apply({ key, value }: KvChange): void {
+  private apply({ key, value, revision }: KvChange): void {
     const parts = key.split('.');
     const state = parts[0] === 'r' ? this.realmByHash.get(parts[1] ?? '') : undefined;
     if (!state) return;
@@ -541,7 +568,7 @@ export class Cluster implements FrameSink {
       case 'ses':
         return this.applySession(state, value ? sessionRecord(value) : undefined, Number(parts[3]));
       case 'reg':
-        return this.applyRegistration(state, key, value ? registrationRecord(value) : undefined, value === undefined);
+        return this.applyRegistration(state, key, value ? registrationRecord(value) : undefined, value === undefined, revision);
       case 'sub':
         return this.applySubscription(state, key, value ? subscriptionRecord(value) : undefined);
       case 'ret':
@@ -593,10 +620,18 @@ export class Cluster implements FrameSink {
     proxy.state = 'closed';
   }
 
-  private applyRegistration(state: RealmState, key: string, record: RegistrationRecord | undefined, deleted: boolean): void {
+  private applyRegistration(
+    state: RealmState,
+    key: string,
+    record: RegistrationRecord | undefined,
+    deleted: boolean,
+    revision: number,
+  ): void {
     const before = state.registrations.get(key);
     if (!record && !deleted) return; // malformed: keep what we have
     if (record && record.realm !== state.realm.name) return;
+    if ((state.revisions.get(key) ?? 0) >= revision) return; // applied already (a claim applies its own write)
+    state.revisions.set(key, revision);
     if (record) state.registrations.set(key, record);
     else state.registrations.delete(key);
     const shape = record ?? before;
@@ -609,6 +644,16 @@ export class Cluster implements FrameSink {
       if (proxy?.remote?.node === entry.node) wanted.set(proxy, entry);
     }
     let registration = dealer.lookup(shape.uri, shape.match);
+    if (registration && record && registration.id !== record.id) {
+      // Another registration holds this URI in the registry (this node missed its change while cut off or frozen):
+      // the registry wins, and what this node held under the old ID goes.
+      this.o.log.warn({ uri: record.uri, stale: registration.id, id: record.id }, 'cluster: stale registration replaced');
+      for (const callee of [...registration.callees]) {
+        if (callee.session.remote) dealer.withdraw(registration, callee.session);
+        else dealer.revoke(registration, callee.session, ErrorUri.UNREGISTERED);
+      }
+      registration = dealer.lookup(shape.uri, shape.match);
+    }
     if (registration) {
       for (const callee of [...registration.callees]) {
         if (callee.session.remote && !wanted.has(callee.session)) dealer.withdraw(registration, callee.session);
@@ -804,7 +849,8 @@ export class Cluster implements FrameSink {
    */
   private statusChanged(status: 'disconnected' | 'reconnected'): void {
     this.o.log.warn({ status }, `cluster: backplane ${status}`);
-    if (this.membership.connection(status) || status !== 'reconnected') return;
+    this.membership.connection(status);
+    if (status !== 'reconnected') return;
     for (const [cid, call] of [...this.pending]) {
       this.pending.delete(cid);
       const canceled = [T.ERROR, T.INVOCATION, cid, {}, ErrorUri.CANCELED, ['the cluster connection was interrupted']];

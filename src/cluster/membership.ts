@@ -3,8 +3,10 @@
  * ms; a node not heard from for `deadAfter` ms is dead, and a BYE is death at
  * once. A node that was declared dead and speaks again (it was frozen, or cut
  * off) is told so (FENCE) and its frames are dropped until it comes back
- * under a new incarnation. A node whose own timers ran late by more than
- * `deadAfter` knows its peers have declared it dead, and fences itself.
+ * under a new incarnation: fencing follows that evidence, never a guess from
+ * its own clock (after a NATS outage of the whole cluster nobody was
+ * declared dead, and nobody fences). While a node's own backplane connection
+ * is down, or its own timers ran late, it declares nobody dead.
  */
 import { randomId } from '../wamp/ids.ts';
 import type { Backplane } from './backplane.ts';
@@ -105,23 +107,15 @@ export class Membership {
     return type !== F.HB;
   }
 
-  /**
-   * The backplane connection changed. While it is down nobody is declared
-   * dead. Back after more than `deadAfter`, the others have declared this
-   * node dead: it fences itself. Returns true when it did.
-   */
-  connection(status: 'disconnected' | 'reconnected'): boolean {
+  /** The backplane connection changed. While it is down nobody is declared dead: the silence is ours. */
+  connection(status: 'disconnected' | 'reconnected'): void {
     const now = this.now();
     if (status === 'disconnected') {
       this.disconnectedAt ??= now;
-      return false;
+      return;
     }
-    const since = this.disconnectedAt;
     this.disconnectedAt = undefined;
     for (const peer of this.peers.values()) peer.lastHeard = now;
-    if (since === undefined || now - since <= this.o.deadAfter) return false;
-    this.fence();
-    return true;
   }
 
   private beat(): void {
@@ -133,9 +127,9 @@ export class Membership {
     const late = now - this.lastTick - this.o.heartbeat;
     this.lastTick = now;
     this.beat();
-    if (late > this.o.deadAfter) return this.fence(); // frozen for longer than the others wait
     if (this.disconnectedAt !== undefined) return;
-    // Our own timer ran late: what we did not hear may be our fault; judge at the next tick.
+    // Our own timer ran late (frozen, a long pause): what we did not hear may be our fault; judge at the next tick.
+    // If the pause was longer than dead_after, the peers' FENCE answers our next heartbeat.
     if (late > this.o.heartbeat) {
       for (const peer of this.peers.values()) peer.lastHeard = Math.max(peer.lastHeard, now - this.o.heartbeat);
       return;

@@ -81,7 +81,7 @@ export async function connectNatsBackplane(options: NatsBackplaneOptions): Promi
   }
   let backplane: NatsBackplane | undefined;
   try {
-    const kv = await openBucket(kvmWithTimeout(nc, timeoutMs), `kreuz_${name}`, replicas);
+    const kv = await openBucketPatiently(kvmWithTimeout(nc, timeoutMs), `kreuz_${name}`, replicas);
     backplane = new NatsBackplane(nc, kv, name, node, timeoutMs);
     await nc.flush(); // the server has our subscription: a frame sent to us from now on arrives
     return backplane;
@@ -117,6 +117,23 @@ async function connectionOptions(options: NatsBackplaneOptions): Promise<NodeCon
 function kvmWithTimeout(nc: NatsConnection, timeout: number): Kvm {
   const JetStreamClient = new Kvm(nc).js.constructor as new (nc: NatsConnection, options: { timeout: number }) => Kvm['js'];
   return new Kvm(new JetStreamClient(nc, { timeout }));
+}
+
+/** How long a starting node waits for JetStream: a NATS cluster started at the same time elects its leaders first. */
+const OPEN_PATIENCE_MS = 15_000;
+
+/** openBucket, tried again while JetStream answers "not enabled" (no responders yet) or times out. */
+async function openBucketPatiently(kvm: Kvm, bucket: string, replicas: number): Promise<KV> {
+  const deadline = Date.now() + OPEN_PATIENCE_MS;
+  for (;;) {
+    try {
+      return await openBucket(kvm, bucket, replicas);
+    } catch (err) {
+      const transient = /not enabled|no responders|timeout|timed out/i.test(describe(err));
+      if (!transient || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 async function openBucket(kvm: Kvm, bucket: string, replicas: number): Promise<KV> {

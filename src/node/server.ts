@@ -190,10 +190,12 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       const timeout = opts.timeout ?? o.shutdownTimeout;
       router.stopAdmitting();
       for (const l of listeners) l.stopAccepting();
-      const inFlight = router.callsInFlight();
-      log.info({ callsInFlight: inFlight, timeout }, 'shutting down');
-      if (inFlight > 0 && !(await until(() => router.callsInFlight() === 0, timeout))) {
-        log.warn({ callsInFlight: router.callsInFlight() }, 'shutdown deadline reached with calls in flight');
+      // In a cluster, this node's callees leave the registry first: other nodes stop calling them.
+      await cluster?.drain();
+      const inFlight = () => router.callsInFlight() + (cluster?.callsInFlight() ?? 0);
+      log.info({ callsInFlight: inFlight(), timeout }, 'shutting down');
+      if (inFlight() > 0 && !(await until(() => inFlight() === 0, timeout))) {
+        log.warn({ callsInFlight: inFlight() }, 'shutdown deadline reached with calls in flight');
       }
       const killed: Session[] = [];
       for (const realm of router.realms.values()) {
