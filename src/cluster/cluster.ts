@@ -35,7 +35,7 @@ import type { Subscription } from '../core/subscription.ts';
 import { BackplaneUnavailable, KvConflict, type Backplane, type KvChange, type KvWatch } from './backplane.ts';
 import { F, decodeFrame, dictOr, encodeFrame, isWampId, payloadElements, payloadField } from './frames.ts';
 import { HB_CHANNEL, Membership } from './membership.ts';
-import { hashName, nodeKey, registrationKey, retainedKey, sessionKey, subscriptionId, subscriptionKey } from './names.ts';
+import { deadKey, hashName, nodeKey, registrationKey, retainedKey, sessionKey, subscriptionId, subscriptionKey } from './names.ts';
 import { CLUSTER_DEFAULTS, type ClusterOptions } from './options.ts';
 import {
   encodeRecord,
@@ -51,6 +51,8 @@ import {
 import { RemotePeer, type FrameSink } from './remote-peer.ts';
 
 export const PUB_CHANNEL = 'pub';
+/** How long the registry keeps the record of a node's death. */
+const DEATH_RECORD_MS = 10 * 60 * 1000;
 /** How long a claim waits for its own write to come back through the watch. */
 const MIRROR_WAIT_MS = 2000;
 const CLAIM_TRIES = 6;
@@ -128,6 +130,9 @@ export class Cluster implements FrameSink {
   private readonly dirtySubscriptions = new Map<string, { state: RealmState; uri: string; match: MatchPolicy }>();
   private subscriptionFlush: Promise<void> | undefined;
   private watch: KvWatch | undefined;
+  private deathWatch: KvWatch | undefined;
+  /** Deaths the registry recorded (`dead.<node>.<incarnation>`), by node. */
+  private readonly confirmedDead = new Map<string, Set<number>>();
   private closed = false;
   /** The registry's state is being loaded (until the watch has delivered it). */
   private loading = true;
@@ -138,11 +143,15 @@ export class Cluster implements FrameSink {
     private readonly o: { name: string; heartbeat: number; deadAfter: number; log: Logger; maxDepth: number },
   ) {
     this.node = backplane.node;
-    this.membership = new Membership(backplane, o, {
-      alive: (node) => this.o.log.info({ node }, 'cluster: node joined'),
-      dead: (node, incarnation) => this.nodeDied(node, incarnation),
-      fenced: () => this.fenced(),
-    });
+    this.membership = new Membership(
+      backplane,
+      { ...o, confirmedDead: (node, inc) => this.confirmedDead.get(node)?.has(inc) === true },
+      {
+        alive: (node) => this.o.log.info({ node }, 'cluster: node joined'),
+        dead: (node, incarnation) => this.nodeDied(node, incarnation),
+        fenced: () => this.fenced(),
+      },
+    );
     for (const realm of router.realms.values()) {
       const state: RealmState = {
         realm,
@@ -177,14 +186,12 @@ export class Cluster implements FrameSink {
     this.backplane.onFrame((frame) => this.received(frame));
     this.backplane.onStatus((status) => this.statusChanged(status));
     this.backplane.listen(PUB_CHANNEL);
+    this.deathWatch = await this.backplane.watch('dead.', (change) => this.deathRecorded(change));
     this.watch = await this.backplane.watch('r.', (change) => this.changed(change));
     this.loading = false;
     // What this node ID left behind in an earlier life is stale: this incarnation starts clean.
     this.cleanUp(this.node, (incarnation) => incarnation !== this.incarnation);
-    await this.backplane.put(
-      nodeKey(this.node),
-      encodeRecord({ realm: '', node: this.node, incarnation: this.incarnation, uri: '', match: 'exact', sessions: [] }),
-    );
+    await this.backplane.put(nodeKey(this.node), encodeRecord({ node: this.node, incarnation: this.incarnation }));
     this.membership.start();
     // Nodes in the registry that are not heard from within dead_after are gone (a crash while nobody watched).
     setTimeout(() => this.sweepSilentNodes(), this.o.deadAfter + this.o.heartbeat).unref();
@@ -222,6 +229,7 @@ export class Cluster implements FrameSink {
     await this.settled();
     this.membership.stop(true);
     this.watch?.stop();
+    this.deathWatch?.stop();
     await this.backplane.close();
   }
 
@@ -850,7 +858,10 @@ export class Cluster implements FrameSink {
   private statusChanged(status: 'disconnected' | 'reconnected'): void {
     this.o.log.warn({ status }, `cluster: backplane ${status}`);
     this.membership.connection(status);
-    if (status !== 'reconnected') return;
+    if (status === 'reconnected') this.cancelCrossNodeCalls();
+  }
+
+  private cancelCrossNodeCalls(): void {
     for (const [cid, call] of [...this.pending]) {
       this.pending.delete(cid);
       const canceled = [T.ERROR, T.INVOCATION, cid, {}, ErrorUri.CANCELED, ['the cluster connection was interrupted']];
@@ -866,11 +877,43 @@ export class Cluster implements FrameSink {
     let incarnations = this.deadIncarnations.get(node);
     if (!incarnations) this.deadIncarnations.set(node, (incarnations = new Set()));
     incarnations.add(incarnation);
-    this.dropNode(node);
+    // The leader's cleanup reads the mirror (the dead node's sessions), so it goes before the drop.
     if (this.membership.isLeader()) {
       this.stats.deadCleanups++;
-      this.cleanUp(node, (inc) => inc === incarnation);
+      this.recordDeath(
+        node,
+        incarnation,
+        this.cleanUp(node, (inc) => inc === incarnation),
+      );
     }
+    this.dropNode(node);
+  }
+
+  /**
+   * The leader records a death once its cleanup is written: the evidence a
+   * node that comes back fences itself on. Two leaders are harmless (create-only).
+   */
+  private recordDeath(node: string, incarnation: number, cleanedUp: Promise<unknown>): void {
+    const key = deadKey(node, incarnation);
+    const recorded = cleanedUp
+      .then(() => this.backplane.create(key, encodeRecord({ by: this.node, at: new Date().toISOString() })))
+      .catch((err) => {
+        if (!(err instanceof KvConflict)) this.o.log.warn({ node, err: String(err) }, 'cluster: death not recorded');
+      });
+    this.write(recorded);
+    // Kept long enough for a frozen or cut-off node to come back and see it.
+    setTimeout(() => this.write(this.backplane.delete(key)), DEATH_RECORD_MS).unref();
+  }
+
+  private deathRecorded({ key, value }: KvChange): void {
+    const [, node, inc] = key.split('.');
+    const incarnation = Number(inc);
+    if (!node || !Number.isSafeInteger(incarnation) || !value) return;
+    if (node === this.node) return this.membership.fenceIf(incarnation);
+    let set = this.confirmedDead.get(node);
+    if (!set) this.confirmedDead.set(node, (set = new Set()));
+    set.add(incarnation);
+    if (set.size > 64) set.delete(set.values().next().value!);
   }
 
   /** Everything of `node` leaves this node's mirror: its sessions, and the calls and publications that came from it. */
@@ -886,22 +929,31 @@ export class Cluster implements FrameSink {
     }
   }
 
-  /** Removes `node`'s entries (of the incarnations `which` selects) from the registry, as far as the mirror knows them. */
-  private cleanUp(node: string, which: (incarnation: number) => boolean): void {
+  /**
+   * Removes `node`'s entries (of the incarnations `which` selects) from the
+   * registry, as far as the mirror knows them; resolves when those writes are done.
+   */
+  private cleanUp(node: string, which: (incarnation: number) => boolean): Promise<unknown> {
+    const writes: Array<Promise<unknown>> = [];
+    const write = (p: Promise<unknown>) => {
+      writes.push(p);
+      this.write(p);
+    };
     for (const state of this.realms.values()) {
       for (const record of state.registrations.values()) {
         for (const c of record.callees) {
-          if (c.node === node && which(c.incarnation)) this.write(this.leaveRecord(state, record.uri, record.match, c.session, node));
+          if (c.node === node && which(c.incarnation)) write(this.leaveRecord(state, record.uri, record.match, c.session, node));
         }
       }
       for (const [key, record] of state.subscriptions)
-        if (record.node === node && which(record.incarnation)) this.write(this.backplane.delete(key));
+        if (record.node === node && which(record.incarnation)) write(this.backplane.delete(key));
       for (const proxy of state.proxies.values()) {
         const inc = this.proxyIncarnations.get(proxy) ?? 0;
-        if (proxy.remote?.node === node && which(inc)) this.write(this.backplane.delete(sessionKey(state.realm.name, proxy.id)));
+        if (proxy.remote?.node === node && which(inc)) write(this.backplane.delete(sessionKey(state.realm.name, proxy.id)));
       }
     }
-    if (node !== this.node) this.write(this.backplane.delete(nodeKey(node)));
+    if (node !== this.node) write(this.backplane.delete(nodeKey(node)));
+    return Promise.allSettled(writes);
   }
 
   /** Nodes the registry names that never spoke since this node started: gone. */
@@ -920,7 +972,11 @@ export class Cluster implements FrameSink {
     for (const [node, incs] of named) for (const inc of incs) this.nodeDied(node, inc);
   }
 
-  /** Our peers declared this node dead: its sessions are closed (clients reconnect), and it starts again. */
+  /**
+   * Our peers declared this node dead and removed its entries: its sessions
+   * are closed (clients reconnect, and register again), and it starts again
+   * under a new incarnation from the registry as it is now.
+   */
   private fenced(): void {
     this.o.log.error({ node: this.node }, 'cluster: this node was declared dead by its peers; closing its sessions');
     for (const state of this.realms.values()) {
@@ -928,6 +984,26 @@ export class Cluster implements FrameSink {
         if (!session.remote && !session.internal) this.router.kill(session, CloseUri.SYSTEM_SHUTDOWN, 'this node lost its cluster');
       }
     }
+    this.cancelCrossNodeCalls();
+    for (const state of this.realms.values()) {
+      for (const id of [...state.proxies.keys()]) this.dropProxy(state, id);
+      for (const node of [...state.callers.keys()]) this.dropNode(node);
+      state.registrations.clear();
+      state.subscriptions.clear();
+      state.revisions.clear();
+    }
+    this.deadIncarnations.clear();
+    this.watch?.stop();
+    this.loading = true;
+    this.write(
+      this.backplane
+        .watch('r.', (change) => this.changed(change))
+        .then((watch) => {
+          this.watch = watch;
+          this.loading = false;
+          return this.backplane.put(nodeKey(this.node), encodeRecord({ node: this.node, incarnation: this.incarnation }));
+        }),
+    );
   }
 }
 

@@ -40,7 +40,18 @@ export class Membership {
 
   constructor(
     private readonly backplane: Backplane,
-    private readonly o: { heartbeat: number; deadAfter: number; now?: () => number },
+    private readonly o: {
+      heartbeat: number;
+      deadAfter: number;
+      now?: () => number;
+      /**
+       * Whether the cluster recorded `node`'s death (the cleanup leader's
+       * `dead.<node>.<incarnation>` key). Only then is a node that speaks
+       * again fenced: in a partition both sides declare the other dead, but
+       * only the side with a working registry records it.
+       */
+      confirmedDead: (node: string, incarnation: number) => boolean;
+    },
     private readonly events: MembershipEvents,
   ) {}
 
@@ -91,7 +102,8 @@ export class Membership {
       return false;
     }
     if (this.dead.get(node)?.has(incarnation)) {
-      this.backplane.send(node, encodeFrame(F.FENCE, this.backplane.node, incarnation, '', []));
+      if (this.o.confirmedDead(node, incarnation))
+        this.backplane.send(node, encodeFrame(F.FENCE, this.backplane.node, incarnation, '', []));
       return false;
     }
     const peer = this.peers.get(node);
@@ -147,10 +159,17 @@ export class Membership {
     this.events.dead(node, peer.incarnation);
   }
 
+  /** The cluster recorded this node's death (its `dead.<node>.<incarnation>` key): start again. */
+  fenceIf(incarnation: number): void {
+    if (incarnation === this.incarnation) this.fence();
+  }
+
   private fence(): void {
     this.incarnation = randomId();
     const now = this.now();
     for (const peer of this.peers.values()) peer.lastHeard = now;
+    // Whom this node declared dead while it was cut off is forgotten: it starts again from the registry.
+    this.dead.clear();
     this.events.fenced(this.incarnation);
     this.beat();
   }

@@ -41,6 +41,9 @@ export const retainedKey = (realm: string, topic: string) => `r.${hashName(realm
 
 export const nodeKey = (node: string) => `node.${node}`;
 
+/** The record of a node incarnation's death, written by the cleanup leader. */
+export const deadKey = (node: string, incarnation: number) => `dead.${node}.${incarnation}`;
+
 /**
  * A subscription's ID, the same on every node: 53 bits of SHA-256 of (realm,
  * match, uri), plus one, so it is a WAMP ID in [1, 2^53].
