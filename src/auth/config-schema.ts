@@ -24,6 +24,34 @@ export function crossbarOnly(keys: readonly string[], hints: Record<string, stri
   return Object.fromEntries(keys.map((key) => [key, notSupported(key, hints[key])]));
 }
 
+// ---- keys accepted with a note (kreuz check reports them: src/config/notes.ts) ----
+
+/** What `kreuz check` says about an accepted key: fixed text, or text from its (valid) value; undefined: nothing to say. */
+export type Note = string | ((value: never) => string | undefined);
+
+const NOTES = new WeakMap<z.ZodType, Note>();
+
+/**
+ * A Crossbar key Kreuz accepts without doing what Crossbar does with it (no
+ * Node equivalent, or nothing to do in one process): valid values pass, and
+ * `kreuz check` (and `kreuz start`'s log) report `note` where the key is set.
+ * Never for a key that changes routing, security or what clients see: those
+ * are honoured, or refused with `notSupported`.
+ */
+export function accepted<T extends z.ZodType>(schema: T, note: Note, description?: string, id?: string): T {
+  // The schema's own id stays with it (two schemas must not share one in the JSON Schema); `id` names the accepted one.
+  const { id: _own, ...meta } = z.globalRegistry.get(schema) ?? {};
+  const text = description ?? (typeof note === 'string' ? `Accepted: ${note}` : 'Accepted.');
+  const described = schema.meta({ ...meta, ...(id !== undefined && { id }), description: text }) as T;
+  NOTES.set(described, note);
+  return described;
+}
+
+/** The note of a schema made with `accepted`, if any. */
+export function noteOf(schema: z.ZodType): Note | undefined {
+  return NOTES.get(schema);
+}
+
 /** Whether `schema` is a `notSupported` key (no known setting: left out where known keys are listed). */
 export function isNotSupported(schema: z.ZodType): boolean {
   const def = schema._zod.def as { type: string; innerType?: z.ZodType };
@@ -56,6 +84,9 @@ export const principalFields = {
   extra: z.record(z.string(), z.unknown()).optional(),
 };
 
+const FUNCTION_AUTHENTICATOR =
+  'a Python function inside Crossbar: register the same logic as a procedure and use {"type": "dynamic", "authenticator": <its URI>}';
+
 /** Crossbar's `{"type": "dynamic", ...}`, the same for every method. */
 export const dynamicConfig = z
   .strictObject({
@@ -81,7 +112,7 @@ export function methodConfig<S extends StaticShape>(staticConfig: S) {
       if (issue.code !== 'invalid_union') return undefined;
       const type = (issue.input as { type?: unknown } | undefined)?.type;
       if (type === undefined) return 'is required (one of "static", "dynamic")';
-      if (type === 'function') return '"function" is not supported by Kreuz';
+      if (type === 'function') return `"function" is not supported by Kreuz (${FUNCTION_AUTHENTICATOR})`;
       return `must be one of "static", "dynamic", got ${JSON.stringify(type)}`;
     },
   });

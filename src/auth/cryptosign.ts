@@ -184,7 +184,9 @@ export const cryptosignMethod = authMethod({
         }),
       )
       .optional(),
-    ...crossbarOnly(['trustroots']),
+    ...crossbarOnly(['trustroots'], {
+      trustroots: 'Kreuz checks no WAMP-cryptosign certificates against trust roots: list each principal\'s "authorized_keys"',
+    }),
   }),
   fromStatic(config) {
     const principals = new Map<string, CryptosignPrincipal>();

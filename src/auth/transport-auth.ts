@@ -36,15 +36,23 @@ export const AUTH_METHODS = {
 type Methods = typeof AUTH_METHODS;
 type MethodConfigs = { [K in keyof Methods]: z.ZodOptional<ReturnType<typeof methodConfig<Methods[K]['staticConfig']>>> };
 
-/** Crossbar methods Kreuz does not offer (yet): named as such, not as unknown keys. */
-const CROSSBAR_ONLY = ['tls', 'cookie', 'cryptosign-proxy', 'anonymous-proxy'];
+/** Crossbar methods Kreuz does not offer (yet): named as such, with what to use instead. */
+const CROSSBAR_ONLY: Record<string, string> = {
+  tls: 'Kreuz has no TLS client-certificate authentication: give each client a key pair and use "cryptosign", or use "ticket"',
+  cookie:
+    'Kreuz has no cookie authentication: a client authenticates again on each connection ("ticket", "wampcra", "cryptosign" or "scram")',
+  'cryptosign-proxy':
+    'for sessions forwarded by a Crossbar proxy worker, which Kreuz has not: clients connect to Kreuz directly and use "cryptosign"',
+  'anonymous-proxy':
+    'for sessions forwarded by a Crossbar proxy worker, which Kreuz has not: clients connect to Kreuz directly and use "anonymous"',
+};
 
 const methodConfigs = Object.fromEntries(
   Object.entries(AUTH_METHODS).map(([key, method]) => [key, methodConfig(method.staticConfig).optional()]),
 ) as MethodConfigs;
 
 export const transportAuthSchema = z
-  .strictObject({ ...methodConfigs, ...crossbarOnly(CROSSBAR_ONLY) })
+  .strictObject({ ...methodConfigs, ...crossbarOnly(Object.keys(CROSSBAR_ONLY), CROSSBAR_ONLY) })
   .refine((auth) => Object.values(auth).some((method) => method !== undefined), { error: 'configures no authentication method' })
   .refine((auth) => auth.scram === undefined || auth['wamp-scram'] === undefined, {
     error: 'configure SCRAM once, as "scram" or as "wamp-scram" (both names are offered)',

@@ -1,7 +1,9 @@
 /** `kreuz start`, `check`, `status` and `stop`. */
 import { resolve } from 'node:path';
-import { ConfigError, formatProblem } from '../config/errors.ts';
+import { checkConfigFile, count, summary } from '../config/check.ts';
+import { formatProblem } from '../config/errors.ts';
 import { loadConfigFile, type ValidatedConfig } from '../config/load.ts';
+import { routerWorkerOf } from '../config/schema.ts';
 import { toNodeOptions } from '../config/to-node-options.ts';
 import { createLogger, parseLogLevel, type LogFormat, type LogLevel } from '../node/logging.ts';
 import type { NodeOptions } from '../node/options.ts';
@@ -37,7 +39,7 @@ function plan(flags: StartFlags): Plan {
   const source = resolveSource(flags);
   if (!flagsGiven && source.file) {
     const validated = loadConfigFile(source.file);
-    const realms = validated.config.workers[0].realms.map((r) => r.name);
+    const realms = routerWorkerOf(validated.config).realms.map((r) => r.name);
     return {
       options: toNodeOptions(validated),
       cbdir: source.cbdir,
@@ -106,23 +108,17 @@ export async function start(flags: StartFlags): Promise<void> {
   process.on('SIGTERM', onSignal);
 }
 
-/** Prints the config's problems (or "ok"); returns the exit status. */
+/** Prints the config's errors and notes, one a line (or "ok"); returns the exit status: 1 only on errors. */
 export function check(flags: { cbdir?: string; config?: string }, out: (line: string) => void): number {
   const source = resolveSource(flags);
   if (!source.file) throw new UsageError(noConfigMessage(source.cbdir));
-  try {
-    const validated = loadConfigFile(source.file);
-    toNodeOptions(validated); // reads the TLS files, as start would
-    for (const note of validated.notes) out(`note: ${formatProblem(note)}`);
-    const worker = validated.config.workers[0];
-    out(`${source.file}: ok (${count(worker.realms.length, 'realm')}, ${count(worker.transports.length, 'transport')})`);
-    return 0;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) out(formatProblem(problem));
-    out(`${source.file}: ${count(err.problems.length, 'problem')}`);
-    return 1;
-  }
+  const result = checkConfigFile(source.file);
+  for (const problem of result.errors) out(`error: ${formatProblem(problem)}`);
+  for (const note of result.notes) out(`note: ${formatProblem(note)}`);
+  if (result.config) out(`${source.file}: ok (${summary(result.config)})`);
+  else
+    out(`${source.file}: ${count(result.errors.length, 'error')}${result.notes.length ? `, ${count(result.notes.length, 'note')}` : ''}`);
+  return result.errors.length > 0 ? 1 : 0;
 }
 
 /** Exit status: 0 running, 3 not running (as LSB init scripts have it). */
@@ -156,8 +152,4 @@ export async function stop(flags: { cbdir?: string; timeout: number }, out: (lin
   }
   out(`kreuz stopped (pid ${running.pid})`);
   return 0;
-}
-
-function count(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
 }

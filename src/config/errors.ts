@@ -14,6 +14,8 @@ export class ConfigError extends Error {
     readonly problems: ConfigProblem[],
     /** The file, when the config came from one. */
     readonly file?: string,
+    /** What was found besides the problems (accepted keys and what Kreuz does with them), for `kreuz check`. */
+    readonly notes: ConfigProblem[] = [],
   ) {
     super(problems.map(formatProblem).join('\n'));
     this.name = 'ConfigError';

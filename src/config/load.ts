@@ -9,8 +9,9 @@ import { dirname, extname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, errorMap, formatPath, toProblems, type ConfigProblem } from './errors.ts';
 import { coerceEnvValue, substituteEnv } from './env.ts';
-import { configSchema, type KreuzConfig } from './schema.ts';
-import { checkSemantics } from './semantics.ts';
+import { acceptedNotes } from './notes.ts';
+import { configSchema, workerSchema, type KreuzConfig } from './schema.ts';
+import { checkSemantics, checkWorkers, type CheckedWorker } from './semantics.ts';
 
 export interface ValidatedConfig {
   config: KreuzConfig;
@@ -18,7 +19,7 @@ export interface ValidatedConfig {
   baseDir: string;
   /** The file it came from, if any. */
   file?: string;
-  /** Things worth knowing that are not errors (e.g. "listens on 127.0.0.1 only"). */
+  /** Things worth knowing that are not errors (e.g. "listens on 127.0.0.1 only", accepted Crossbar keys and what Kreuz does with them). */
   notes: ConfigProblem[];
 }
 
@@ -97,16 +98,37 @@ export function validateConfig(raw: unknown, options: ValidateOptions = {}): Val
   }
   const problems = [...envProblems];
   const envPaths = new Set(envProblems.map((p) => p.path));
+  const notes = acceptedNotes(configSchema, input);
+  const baseDir = options.baseDir ?? process.cwd();
   if (!result.success) {
     // An unset variable is reported once, not again as a wrong value.
     problems.push(...toProblems(result.error.issues).filter((p) => !envPaths.has(p.path)));
-    throw new ConfigError(problems, options.file);
+    // The workers that pass are checked further all the same: the whole truth at once, not one layer per run.
+    const workers = workersOf(input);
+    if (workers) {
+      const rest = checkWorkers(workers.checked, workers.types, baseDir);
+      problems.push(...rest.problems);
+      notes.push(...rest.notes);
+    }
+    throw new ConfigError(problems, options.file, notes);
   }
-  const baseDir = options.baseDir ?? process.cwd();
   const semantics = checkSemantics(result.data, baseDir);
   problems.push(...semantics.problems);
-  if (problems.length > 0) throw new ConfigError(problems, options.file);
-  return { config: result.data, baseDir, file: options.file, notes: semantics.notes };
+  notes.push(...semantics.notes);
+  if (problems.length > 0) throw new ConfigError(problems, options.file, notes);
+  return { config: result.data, baseDir, file: options.file, notes };
+}
+
+/** The workers of a config (as parsed) that pass the schema on their own, and every worker's "type". */
+function workersOf(input: unknown): { checked: CheckedWorker[]; types: unknown[] } | undefined {
+  const list = (input as { workers?: unknown } | null)?.workers;
+  if (!Array.isArray(list)) return undefined;
+  const checked: CheckedWorker[] = [];
+  list.forEach((raw, index) => {
+    const parsed = workerSchema.safeParse(raw);
+    if (parsed.success) checked.push({ index, worker: parsed.data });
+  });
+  return { checked, types: list.map((w) => (w as { type?: unknown } | null)?.type) };
 }
 
 function getAt(value: unknown, path: readonly PropertyKey[]): unknown {

@@ -14,10 +14,14 @@ import { z } from 'zod';
 import { CLUSTER_DEFAULTS, CLUSTER_ID } from '../cluster/options.ts';
 import { DEFAULT_LIMITS } from '../core/limits.ts';
 import { TRANSPORT_SCHEMAS } from '../node/transport-types/index.ts';
-import { byType, choice, crossbarOnly, ms, nonEmpty, nonNegativeInt, positiveInt, uri, urlPath } from './schema-helpers.ts';
-import type { auth } from './transport-pieces.ts';
+import { isValidPattern } from '../wamp/uri-syntax.ts';
+import { accepted, byType, choice, crossbarOnly, ms, nonEmpty, nonNegativeInt, positiveInt, uri, urlPath } from './schema-helpers.ts';
+import { CROSSBAR_TRANSPORT_TYPES, type auth } from './transport-pieces.ts';
+import { CROSSBAR_WORKER_TYPES, containerWorker, guestWorker, routerComponent, routerWorkerOptions } from './workers.ts';
 
 // ---- realms ----
+
+const NO_VALIDATION = 'Kreuz does not check payloads against types: check arguments in the callee or subscriber';
 
 const matchPolicy = choice(['exact', 'prefix', 'wildcard']);
 
@@ -39,7 +43,10 @@ const permission = z
       .optional(),
     disclose: z.strictObject({ caller: z.boolean().optional(), publisher: z.boolean().optional() }).optional(),
     cache: z.boolean().optional(),
-    ...crossbarOnly(['validate', 'meta']),
+    ...crossbarOnly(['validate', 'meta'], {
+      validate: NO_VALIDATION,
+      meta: 'Kreuz keeps no metadata on permissions: remove it',
+    }),
   })
   .meta({ id: 'Permission', description: 'A permission of a role (Crossbar shape).' });
 
@@ -56,18 +63,41 @@ const role = z
   })
   .meta({ id: 'Role', description: 'A realm role (Crossbar shape).' });
 
-const historyEntry = z.strictObject({
-  uri,
-  match: matchPolicy.optional().describe('Default "exact".'),
-  limit: positiveInt.optional().describe('Events kept; default the store\'s "limit".'),
-});
+const historyEntry = z
+  .strictObject({
+    uri: z.string().describe('Topic, or a pattern with "match": "" or "com.example." with "prefix", "com..tick" with "wildcard".'),
+    match: matchPolicy.optional().describe('Default "exact".'),
+    limit: positiveInt.optional().describe('Events kept; default the store\'s "limit".'),
+  })
+  .superRefine((h, ctx) => {
+    const match = h.match ?? 'exact';
+    // The same rule as SUBSCRIBE's: wamp.subscription.get_events answers the subscription to exactly this (uri, match).
+    if (typeof h.uri === 'string' && (match === 'exact' || match === 'prefix' || match === 'wildcard') && !isValidPattern(h.uri, match)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['uri'],
+        message:
+          match === 'exact'
+            ? 'must be a WAMP URI (dot-separated words without spaces); for a prefix or wildcard pattern set "match"'
+            : `must be a ${match} pattern (no spaces or "#"${match === 'prefix' ? '; empty components only at the end' : ''})`,
+      });
+    }
+  });
 
 const store = z
   .strictObject({
-    type: choice(['memory'], ['cfxdb', 'lmdb']),
+    type: choice(['memory'], {
+      cfxdb: 'Kreuz keeps event history in memory only, lost on restart: use "memory"',
+      lmdb: 'Kreuz keeps event history in memory only, lost on restart: use "memory"',
+    }),
     limit: positiveInt.optional().describe('Default event-history limit per entry (default 1000).'),
     'event-history': z.array(historyEntry).optional(),
-    ...crossbarOnly(['call-queue', 'maxsize', 'path'], { 'call-queue': 'use kreuz.call_queue_limit, one limit for every registration' }),
+    ...crossbarOnly(['call-queue', 'maxsize', 'path', 'buffer-flush'], {
+      'call-queue': 'use kreuz.call_queue_limit, one limit for every registration',
+      maxsize: 'only for a database store; Kreuz keeps the store in memory: bound it with "limit"',
+      path: 'only for a database store; Kreuz keeps the store in memory',
+      'buffer-flush': 'only for a database store; Kreuz keeps the store in memory',
+    }),
   })
   .meta({ id: 'RealmStore' });
 
@@ -78,8 +108,15 @@ const realmOptions = z
       .optional()
       .describe('The meta API (wamp.session.*, wamp.registration.*, wamp.subscription.*); default true.'),
     uri_check: choice(['loose'], ['strict']).optional(),
-    bridge_meta_api: z.literal(false, { error: 'true is not supported by Kreuz (there is no router-to-router link)' }).optional(),
-    ...crossbarOnly(['event_dispatching_chunk_size']),
+    bridge_meta_api: z
+      .literal(false, {
+        error: 'true is not supported by Kreuz (there is no router-to-router link: kreuz.cluster shares one realm across nodes)',
+      })
+      .optional(),
+    event_dispatching_chunk_size: accepted(
+      positiveInt,
+      'Kreuz sends an event to all its subscribers at once, its writes batched per tick; there are no chunks to size',
+    ).optional(),
   })
   .meta({ id: 'RealmOptions' });
 
@@ -90,39 +127,45 @@ const realm = z
     roles: z.array(role).optional().describe('Without roles, every session may do everything (Kreuz default; Crossbar needs roles).'),
     store: store.optional(),
     options: realmOptions.optional(),
+    trace: accepted(z.boolean(), (on: boolean) =>
+      on ? 'Kreuz traces no realm of its own: run it with --loglevel trace to log every message' : undefined,
+    ).optional(),
+    ...crossbarOnly(['rlinks', 'inventory', 'stats'], {
+      rlinks:
+        'Kreuz has no router-to-router links: run the nodes as one Kreuz cluster (kreuz.cluster), which shares each realm across them',
+      inventory: NO_VALIDATION,
+      stats: 'Kreuz publishes no realm statistics events: enable kreuz.metrics and scrape it (sessions, messages and bytes per realm)',
+    }),
   })
   .meta({ id: 'Realm' });
 
 // ---- transports: each type's piece is in its module (the table: src/node/transport-types/index.ts) ----
 
-const transport = byType(TRANSPORT_SCHEMAS, ['mqtt', 'flashpolicy', 'websocket.testee', 'stream.testee']);
+const transport = byType(TRANSPORT_SCHEMAS, CROSSBAR_TRANSPORT_TYPES);
 
 // ---- workers and the whole file ----
+
+const MANHOLE = 'Kreuz has no manhole (a Python shell into the process): look inside with the meta API, kreuz.metrics and the log';
 
 const routerWorker = z
   .strictObject({
     type: z.literal('router'),
     id: z.string().optional(),
-    options: z
-      .strictObject({
-        title: z.string().optional(),
-        ...crossbarOnly(['pythonpath', 'cpu_affinity', 'env', 'reactor', 'expose_controller', 'expose_shared', 'shutdown', 'disabled'], {
-          pythonpath: 'there is no Python in Kreuz',
-          shutdown: 'use kreuz.shutdown',
-        }),
-      })
-      .optional(),
-    realms: z.array(realm).min(1),
-    transports: z.array(transport).min(1),
+    options: routerWorkerOptions.optional(),
+    realms: z.array(realm).default([]).describe('Without realms, no WAMP client can join (a web-only router).'),
+    transports: z.array(transport).default([]).describe('Without transports, nothing listens (only components join).'),
     components: z
-      .array(z.unknown())
-      .max(0, { error: 'router components are not supported by Kreuz: run them in-process with createRouter(config).session(realm)' })
-      .optional(),
-    ...crossbarOnly(['connections']),
+      .array(routerComponent)
+      .optional()
+      .describe('Python components (Autobahn|Python) Kreuz runs beside the router, each joined to one of its realms.'),
+    manhole: accepted(z.unknown(), MANHOLE).optional(),
+    ...crossbarOnly(['connections'], {
+      connections: 'a Kreuz router makes no outgoing connections: join nodes with kreuz.cluster, run clients as guest or container workers',
+    }),
   })
   .meta({ id: 'RouterWorker' });
 
-const worker = byType([routerWorker], ['container', 'guest', 'proxy', 'websocket-testee', 'xbrmm', 'hub', 'marketmaker']);
+const worker = byType([routerWorker, guestWorker, containerWorker], CROSSBAR_WORKER_TYPES);
 
 const limits = z.strictObject({
   calls_in_flight: positiveInt
@@ -299,18 +342,67 @@ const kreuz = z
   })
   .describe('Kreuz-only settings.');
 
+// ---- the node controller: Kreuz has none, so its settings are accepted with what Kreuz does instead ----
+
+const NO_MANAGEMENT = 'Kreuz connects to no management service (Crossbar.io Fabric Center / master node): it runs from its config file';
+
+const controller = z
+  .strictObject({
+    id: accepted(
+      z.string(),
+      "Kreuz has no node controller, and names nothing after the node ID (in a cluster, kreuz.cluster.node is the node's name)",
+    ).optional(),
+    options: z
+      .strictObject({
+        title: accepted(z.string(), 'Kreuz keeps its process title').optional(),
+        shutdown: accepted(
+          z.union([z.string(), z.array(z.string())]),
+          'Kreuz stops on SIGTERM or SIGINT (kreuz stop), after in-flight calls finish (kreuz.shutdown.timeout)',
+        ).optional(),
+        enable_parallel_worker_start: accepted(z.boolean(), 'Kreuz starts its workers in the order of the config').optional(),
+      })
+      .optional(),
+    extra: z.unknown().optional(),
+    manhole: accepted(z.unknown(), MANHOLE).optional(),
+    connections: accepted(z.unknown(), NO_MANAGEMENT).optional(),
+    fabric: accepted(z.unknown(), NO_MANAGEMENT).optional(),
+    'fabric-center': accepted(z.unknown(), NO_MANAGEMENT).optional(),
+    enable_docker: accepted(z.boolean(), (on: boolean) =>
+      on ? "Kreuz has no Docker control: run containers with Docker's own tools" : undefined,
+    ).optional(),
+    keyring: accepted(
+      z.unknown(),
+      'Kreuz has no node key: a node joins a cluster with its NATS credentials (kreuz.cluster.nats)',
+    ).optional(),
+  })
+  .describe("Crossbar's node controller: Kreuz has none, and accepts its settings with a note of what it does instead.");
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
     version: z.literal(2, { error: 'must be 2 (Crossbar config version 2)' }).optional(),
-    controller: z.strictObject(crossbarOnly(['id', 'options', 'extra', 'manhole', 'connections', 'fabric', 'enable_docker'])).optional(),
-    workers: z.array(worker).min(1).max(1, { error: 'Kreuz runs one router worker per node' }),
+    controller: controller.optional(),
+    workers: z
+      .array(worker)
+      .default([])
+      .describe('One router worker (Kreuz runs one per node), and any guest and container workers beside it.'),
     kreuz: kreuz.optional(),
   })
   .describe('Kreuz node configuration (Crossbar.io config.json shape, version 2).');
 
+/** One worker's schema, for checking the workers of a config that fails as a whole one by one. */
+export const workerSchema = worker;
+
 export type KreuzConfig = z.infer<typeof configSchema>;
 export type RouterWorkerConfig = z.infer<typeof routerWorker>;
+export type WorkerConfig = z.infer<typeof worker>;
+
+/** The node's router worker: the first (the config check refuses a config without one, or with more). */
+export function routerWorkerOf(config: KreuzConfig): RouterWorkerConfig {
+  const worker = config.workers.find((w): w is RouterWorkerConfig => w.type === 'router');
+  if (!worker) throw new Error('the config has no router worker');
+  return worker;
+}
 export type RealmConfigEntry = z.infer<typeof realm>;
 export type TransportConfig = z.infer<typeof transport>;
 export type AuthConfig = z.infer<typeof auth>;

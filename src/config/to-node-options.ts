@@ -13,13 +13,13 @@ import { transportOptions } from '../node/transport-types/index.ts';
 import { ConfigError } from './errors.ts';
 import type { ValidatedConfig } from './load.ts';
 import { normalizeUrlPath, resolveFile } from './paths.ts';
-import type { ClusterConfig, KreuzConfig, RealmConfigEntry } from './schema.ts';
+import { routerWorkerOf, type ClusterConfig, type KreuzConfig, type RealmConfigEntry } from './schema.ts';
 
 /** Default event-history limit when neither the entry nor the store sets one. */
 export const DEFAULT_HISTORY_LIMIT = 1000;
 
 export function toNodeOptions({ config, baseDir }: Pick<ValidatedConfig, 'config' | 'baseDir'>): NodeOptions {
-  const worker = config.workers[0];
+  const worker = routerWorkerOf(config);
   const k = config.kreuz ?? {};
   const options: NodeOptions = {
     realms: worker.realms.map(realmOptions),

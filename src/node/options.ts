@@ -14,6 +14,7 @@ import type { Logger } from '../core/logger.ts';
 import type { SerializerName } from '../serializers/index.ts';
 import type { ListenAddress } from '../transports/listen.ts';
 import type { TlsOptions } from '../transports/tls.ts';
+import type { DeflateOptions } from '../transports/websocket.ts';
 import type { TransportOptions } from './transport-types/index.ts';
 
 /**
@@ -35,11 +36,29 @@ export interface RealmOptions {
 export interface WebSocketServiceOptions {
   serializers?: SerializerName[];
   maxMessageSize?: number;
-  compression?: boolean;
+  /** permessage-deflate: true, or its parameters. */
+  compression?: boolean | DeflateOptions;
   maxSendBuffer?: number;
   allowedOrigins?: string[];
+  /** Origin "null": true accepts it, false refuses it; default like any other origin. */
+  allowNullOrigin?: boolean;
   autoPingInterval?: number;
   autoPingTimeout?: number;
+  /** Bytes of random payload in each ping (12-125). */
+  autoPingSize?: number;
+  /** false: only a pong answers a ping (default: any message does). */
+  autoPingRestartOnAnyTraffic?: boolean;
+  /** Bytes per frame of messages sent (0: one frame per message). */
+  autoFragmentSize?: number;
+  /** ms a closing handshake may take before the connection is dropped. */
+  closeHandshakeTimeout?: number;
+  /** true: a client that breaks the protocol is dropped without a closing handshake. */
+  failByDrop?: boolean;
+  /** false: a client naming no subprotocol speaks wamp.2.json (default: refused). */
+  requireSubprotocol?: boolean;
+  /** Sec-WebSocket-Version values accepted (default 8 and 13). */
+  versions?: Array<8 | 13>;
+  tcpNoDelay?: boolean;
   /** Reverse proxies (IPs, CIDR ranges, "unix") whose X-Forwarded-For names the client; default none. */
   trustedProxies?: string[];
   /** Authentication offered here (Crossbar shape); none: anonymous with role "anonymous". */

@@ -7,8 +7,12 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import { connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
-/** Where a listener binds: TCP (host defaults to 127.0.0.1; port 0 picks a free one) or a Unix socket path. */
-export type ListenAddress = { host?: string; port: number } | { path: string };
+/**
+ * Where a listener binds: TCP (host defaults to 127.0.0.1; port 0 picks a
+ * free one) or a Unix socket path; `backlog`: connections the OS queues
+ * before they are accepted (listen(2); default Node's 511).
+ */
+export type ListenAddress = ({ host?: string; port: number } | { path: string }) & { backlog?: number };
 
 /** The bound address: TCP with the actual port, or the Unix socket path. */
 export type BoundAddress = { host: string; port: number } | { path: string };
@@ -38,8 +42,9 @@ export async function bind(server: Server, address: ListenAddress): Promise<Boun
       server.off('error', fail);
       resolve();
     };
-    if ('path' in address) server.listen(address.path, done);
-    else server.listen(address.port, address.host ?? DEFAULT_HOST, done);
+    const backlog = address.backlog === undefined ? {} : { backlog: address.backlog };
+    if ('path' in address) server.listen({ path: address.path, ...backlog }, done);
+    else server.listen({ port: address.port, host: address.host ?? DEFAULT_HOST, ...backlog }, done);
   });
   if ('path' in address) return { path: address.path };
   const bound = server.address() as AddressInfo;

@@ -16,6 +16,10 @@ export interface TlsOptions {
   ca?: string;
   /** Passphrase of an encrypted key. */
   passphrase?: string;
+  /** Diffie-Hellman parameters (PEM text or a file path), for DHE cipher suites. */
+  dhparam?: string;
+  /** OpenSSL cipher list: restricts TLS 1.2 and older (TLS 1.3 suites too where it names TLS_* ones). Default: Node's. */
+  ciphers?: string;
 }
 
 /** PEM text as is; anything else is read as a file path. */
@@ -30,6 +34,8 @@ export function secureContextOptions(options: TlsOptions): SecureContextOptions 
     key: pem(options.key),
     ...(options.ca !== undefined ? { ca: pem(options.ca) } : {}),
     ...(options.passphrase !== undefined ? { passphrase: options.passphrase } : {}),
+    ...(options.dhparam !== undefined ? { dhparam: pem(options.dhparam) } : {}),
+    ...(options.ciphers !== undefined ? { ciphers: options.ciphers } : {}),
   };
 }
 

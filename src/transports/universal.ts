@@ -30,6 +30,8 @@ export interface UniversalOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /** Connections the OS queues before they are accepted (default Node's 511). */
+  backlog?: number;
   /** TLS for everything on the port (rss:// and wss://, https). */
   tls?: TlsOptions;
   /** WebSocket endpoints, one per URL path (default: one at "/ws" with default options; [] for none, upgrades then get 404). */
@@ -101,7 +103,10 @@ export async function listenUniversal(router: Router, options: UniversalOptions)
     : createNetServer(onSocket);
   if (options.tls) server.on('tlsClientError', (err) => log.debug({ err: err.message }, 'universal: TLS handshake failed'));
   const sockets = trackConnections(server);
-  const bound = (await bind(server, { host: options.host, port: options.port })) as { host: string; port: number };
+  const bound = (await bind(server, { host: options.host, port: options.port, backlog: options.backlog })) as {
+    host: string;
+    port: number;
+  };
   server.on('error', (err) => log.warn({ err: err.message }, 'universal: listener error'));
 
   const secure = options.tls !== undefined;

@@ -15,14 +15,15 @@
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { randomBytes } from 'node:crypto';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { Socket } from 'node:net';
 import { corkUntilTickEnd } from './tick-cork.ts';
 import { ErrorUri } from '../wamp/uris.ts';
 import type { Router } from '../core/router.ts';
 import type { TransportAuth } from '../core/authentication.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { serializerByProtocol, serializers as allSerializers, type Serializer } from '../serializers/index.ts';
+import { jsonSerializer, serializerByProtocol, serializers as allSerializers, type Serializer } from '../serializers/index.ts';
 import { Pieces, type Encoded } from '../serializers/serializer.ts';
 import { Connection, type CloseKind, type Wire } from './connection.ts';
 import { encodeCacheFor } from './encode-cache.ts';
@@ -36,8 +37,8 @@ export interface WebSocketOptions {
   serializers?: readonly Serializer[];
   /** Largest message accepted from a client, in bytes; a larger one fails the connection with 1009 (default 1 MiB). */
   maxMessageSize?: number;
-  /** permessage-deflate (default off). */
-  compression?: boolean;
+  /** permessage-deflate: true, or its parameters (default off). */
+  compression?: boolean | DeflateOptions;
   /**
    * Bytes that may wait in a connection's send buffer; a client that reads
    * slower than it is sent to is disconnected past this, rather than grow memory (default 8 MiB).
@@ -51,6 +52,16 @@ export interface WebSocketOptions {
    */
   allowedOrigins?: readonly string[];
   /**
+   * The origin "null" (sandboxed pages, file: URLs): true accepts it, false
+   * refuses it (403), whatever `allowedOrigins` says. Default: like any other
+   * origin (accepted without `allowedOrigins`, else only where a pattern matches it).
+   */
+  allowNullOrigin?: boolean;
+  /** false: a client that names no subprotocol is taken to speak wamp.2.json (default true: it is refused). */
+  requireSubprotocol?: boolean;
+  /** Sec-WebSocket-Version values accepted: 13 (RFC 6455) and 8 (its draft hybi-10); default both, as ws does. */
+  versions?: ReadonlyArray<8 | 13>;
+  /**
    * ms between WebSocket pings to each client (default 30 000; 0: off). A
    * client that shows no sign of life within `autoPingTimeout` of a ping is
    * dropped and its session cleaned up: this is how stale sessions are found.
@@ -59,6 +70,18 @@ export interface WebSocketOptions {
   autoPingInterval?: number;
   /** ms a client has to answer a ping (default 10 000). */
   autoPingTimeout?: number;
+  /** Bytes of random payload in each ping, 12-125 (default none). */
+  autoPingSize?: number;
+  /** Whether any message from the client answers a ping as a pong does (default true); false: only a pong. */
+  autoPingRestartOnAnyTraffic?: boolean;
+  /** Bytes: messages to the client are sent in frames of at most this size (default 0: one frame per message). */
+  autoFragmentSize?: number;
+  /** ms a closing handshake may take, either side starting it, before the TCP connection is dropped (default 30 000, ws's). */
+  closeHandshakeTimeout?: number;
+  /** true: a client that breaks the protocol is dropped without a closing handshake (default false: close frame 1002/1007/1009). */
+  failByDrop?: boolean;
+  /** TCP_NODELAY on the client's socket; default: left as the server made it (on for HTTP servers). */
+  tcpNoDelay?: boolean;
   /** Authentication methods offered on this transport (default: the core's anonymous only). */
   auth?: TransportAuth;
   /**
@@ -70,6 +93,20 @@ export interface WebSocketOptions {
   logger?: Logger;
 }
 
+/** permessage-deflate parameters (RFC 7692), as ws names them. */
+export interface DeflateOptions {
+  /** Ask the client not to keep its compression context between messages (client_no_context_takeover). */
+  clientNoContextTakeover?: boolean;
+  /** The client's largest compression window, 8-15 bits (client_max_window_bits); only clients that offer to limit it are accepted. */
+  clientMaxWindowBits?: number;
+  /** Do not keep the compression context between messages sent (server_no_context_takeover). */
+  serverNoContextTakeover?: boolean;
+  /** Largest compression window of messages sent, 8-15 bits (server_max_window_bits). */
+  serverMaxWindowBits?: number;
+  /** zlib's memory level for messages sent, 1-9 (default 8). */
+  memLevel?: number;
+}
+
 export const WEBSOCKET_DEFAULTS = {
   serializers: allSerializers,
   maxMessageSize: 1024 * 1024,
@@ -77,10 +114,26 @@ export const WEBSOCKET_DEFAULTS = {
   maxSendBuffer: 8 * 1024 * 1024,
   autoPingInterval: 30_000,
   autoPingTimeout: 10_000,
+  autoPingRestartOnAnyTraffic: true,
+  autoFragmentSize: 0,
+  closeHandshakeTimeout: 30_000,
+  failByDrop: false,
+  requireSubprotocol: true,
 } as const;
 
-type Settings = Required<Omit<WebSocketOptions, 'allowedOrigins' | 'auth' | 'trustedProxies' | 'logger'>> &
-  Pick<WebSocketOptions, 'allowedOrigins' | 'auth'> & { logger: Logger };
+type Optional = 'allowedOrigins' | 'allowNullOrigin' | 'versions' | 'autoPingSize' | 'tcpNoDelay' | 'auth' | 'trustedProxies' | 'logger';
+type Settings = Required<Omit<WebSocketOptions, Optional>> & Pick<WebSocketOptions, Exclude<Optional, 'logger'>> & { logger: Logger };
+
+/** ws's perMessageDeflate option for `compression`. */
+function perMessageDeflate(compression: boolean | DeflateOptions): ServerOptions['perMessageDeflate'] {
+  if (typeof compression === 'boolean') return compression;
+  const { memLevel, ...params } = compression;
+  const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+  return { ...defined, ...(memLevel !== undefined && { zlibDeflateOptions: { memLevel } }) };
+}
+
+/** Close codes of a client that broke the protocol: with failByDrop, the connection is dropped instead. */
+const FAILURE_CODES = new Set([1002, 1003, 1007, 1009, 1010]);
 
 /** Picks the first subprotocol in the client's order that we speak (as Crossbar does). */
 export function chooseSubprotocol(offered: Iterable<string>, serializers: readonly Serializer[]): Serializer | undefined {
@@ -112,6 +165,8 @@ export class WebSocketEndpoint {
   private readonly settings: Settings;
   private readonly originAllowed: ((origin: string) => boolean) | undefined;
   private readonly trustedProxies: TrustedProxies | undefined;
+  /** The serializer of a client that names no subprotocol, where one is not required. */
+  private readonly fallback: Serializer | undefined;
 
   constructor(
     private readonly router: Router,
@@ -121,24 +176,42 @@ export class WebSocketEndpoint {
     const settings = (this.settings = { ...WEBSOCKET_DEFAULTS, logger: silentLogger, ...defined } as Settings);
     this.originAllowed = settings.allowedOrigins ? originMatcher(settings.allowedOrigins) : undefined;
     this.trustedProxies = options.trustedProxies?.length ? trustedProxies(options.trustedProxies) : undefined;
+    this.fallback = settings.requireSubprotocol ? undefined : settings.serializers.find((s) => s === jsonSerializer);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: settings.maxMessageSize,
-      perMessageDeflate: settings.compression,
+      perMessageDeflate: perMessageDeflate(settings.compression),
       handleProtocols: (offered) => chooseSubprotocol(offered, settings.serializers)?.protocol ?? false,
-    });
+      // ws >= 8.19 (its types do not have it yet); older ones keep 30 s, and `attach` drops the connection itself.
+      closeTimeout: settings.closeHandshakeTimeout || WEBSOCKET_DEFAULTS.closeHandshakeTimeout,
+    } as ServerOptions);
+  }
+
+  /** Whether a browser at `origin` may connect. */
+  private originOk(origin: string): boolean {
+    if (origin === 'null' && this.settings.allowNullOrigin !== undefined) return this.settings.allowNullOrigin;
+    return !this.originAllowed || this.originAllowed(origin);
   }
 
   /** Handles an HTTP upgrade request already routed to this endpoint's path. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const origin = request.headers.origin;
-    if (this.originAllowed && origin !== undefined && !this.originAllowed(origin)) {
+    const versions = this.settings.versions;
+    const version = Number(request.headers['sec-websocket-version']);
+    if (versions && !versions.includes(version as 8 | 13)) {
+      refuse(socket, 400, `This server only speaks Sec-WebSocket-Version ${versions.join(', ')}`, {
+        'Sec-WebSocket-Version': versions.join(', '),
+      });
+      return;
+    }
+    // hybi-10 (version 8) browsers sent Sec-WebSocket-Origin.
+    const origin = request.headers.origin ?? (version === 8 ? headerValue(request.headers['sec-websocket-origin']) : undefined);
+    if (origin !== undefined && !this.originOk(origin)) {
       this.settings.logger.debug({ origin }, 'websocket: origin refused');
       refuse(socket, 403, `Origin ${origin} is not allowed`);
       return;
     }
     const offered = parseProtocols(request.headers['sec-websocket-protocol']);
-    if (!chooseSubprotocol(offered, this.settings.serializers)) {
+    if (!chooseSubprotocol(offered, this.settings.serializers) && !(offered.length === 0 && this.fallback)) {
       const speaks = this.settings.serializers.map((s) => s.protocol).join(', ');
       refuse(socket, 400, `This server only speaks WebSocket subprotocols ${speaks}`);
       return;
@@ -154,10 +227,23 @@ export class WebSocketEndpoint {
 
   private attach(ws: WebSocket, request: IncomingMessage): void {
     const settings = this.settings;
-    const serializer = serializerByProtocol(ws.protocol)!;
+    // No subprotocol: handleUpgrade let it through only where there is a fallback.
+    const serializer = serializerByProtocol(ws.protocol) ?? this.fallback!;
+    if (settings.tcpNoDelay !== undefined) request.socket.setNoDelay(settings.tcpNoDelay);
     // ws fails a message over maxPayload by calling close(1009) with no text; we intercept that below.
     const closeWs = ws.close.bind(ws);
-    const connection = new Connection(this.router, new WebSocketWire(ws, closeWs), {
+    // Every close goes through here (ws answers a client's close frame with ws.close too): the closing handshake gets its deadline.
+    let closeDeadline: NodeJS.Timeout | undefined;
+    const closing = (code?: number, data?: string | Buffer) => {
+      // A Buffer reason is ws echoing the client's own close frame: that is answered, never dropped.
+      if (settings.failByDrop && code !== undefined && FAILURE_CODES.has(code) && !Buffer.isBuffer(data)) return ws.terminate();
+      closeWs(code, data);
+      if (closeDeadline === undefined && settings.closeHandshakeTimeout > 0) {
+        closeDeadline = setTimeout(() => ws.terminate(), settings.closeHandshakeTimeout);
+        closeDeadline.unref();
+      }
+    };
+    const connection = new Connection(this.router, new WebSocketWire(ws, closing, settings.autoFragmentSize), {
       serializer,
       encoder: encodeCacheFor(serializer),
       info: {
@@ -170,25 +256,28 @@ export class WebSocketEndpoint {
       auth: settings.auth,
     });
     ws.close = (code?: number, data?: string | Buffer) => {
-      if (code !== 1009 || data !== undefined) return closeWs(code, data);
+      if (code !== 1009 || data !== undefined) return closing(code, data);
       const text = `message larger than the limit of ${settings.maxMessageSize} bytes`;
       connection.fail(ErrorUri.PAYLOAD_SIZE_EXCEEDED, text, 'too-big');
       // ws must close in any case, even when the connection was already failing.
-      if (ws.readyState === ws.OPEN) closeWs(1009, text);
+      if (ws.readyState === ws.OPEN) closing(1009, text);
     };
+    const pingSize = settings.autoPingSize;
     const heartbeat = new Heartbeat(
       settings.autoPingInterval,
       settings.autoPingTimeout,
-      () => ws.readyState === ws.OPEN && ws.ping(),
+      () => ws.readyState === ws.OPEN && ws.ping(pingSize ? randomBytes(pingSize) : undefined),
       () => connection.fail(ErrorUri.TIMEOUT, `no pong within ${settings.autoPingTimeout} ms`, 'unresponsive'),
     );
+    const anyTraffic = settings.autoPingRestartOnAnyTraffic;
     ws.on('message', (data: Buffer) => {
-      heartbeat.seen();
+      if (anyTraffic) heartbeat.seen();
       // JSON arrives in text frames; the serializer takes the bytes and checks UTF-8 itself.
       connection.received(data);
     });
     ws.on('pong', () => heartbeat.seen());
     ws.on('close', () => {
+      clearTimeout(closeDeadline);
       heartbeat.stop();
       connection.lost();
     });
@@ -202,8 +291,10 @@ export class WebSocketEndpoint {
 class WebSocketWire implements Wire {
   constructor(
     private readonly ws: WebSocket,
-    /** ws's own close, not the 1009 interceptor. */
+    /** Closes through the interceptor's handshake deadline and failByDrop, not its 1009 handling. */
     private readonly closeWs: (code?: number, data?: string | Buffer) => void,
+    /** Bytes per frame sent (0: one frame per message). */
+    private readonly fragmentSize: number,
   ) {}
 
   get writable(): boolean {
@@ -216,10 +307,23 @@ class WebSocketWire implements Wire {
 
   write(data: Encoded): void {
     corkUntilTickEnd((this.ws as unknown as { _socket: Socket })._socket);
+    const size = this.fragmentSize;
+    if (size > 0 && (typeof data === 'string' ? Buffer.byteLength(data) : data.length) > size) return this.writeFragments(data);
     if (!(data instanceof Pieces)) return this.ws.send(data);
     // One message in continuation frames: the pieces are not copied into one buffer.
     const last = data.parts.length - 1;
     for (let i = 0; i <= last; i++) this.ws.send(data.parts[i]!, { binary: true, fin: i === last });
+  }
+
+  /** One message in frames of at most fragmentSize bytes; text stays text (UTF-8 may split between frames, RFC 6455 5.6). */
+  private writeFragments(data: Encoded): void {
+    const binary = typeof data !== 'string';
+    const parts = data instanceof Pieces ? data.parts : [typeof data === 'string' ? Buffer.from(data) : data];
+    const size = this.fragmentSize;
+    const chunks: Buffer[] = [];
+    for (const part of parts) for (let at = 0; at < part.length; at += size) chunks.push(part.subarray(at, at + size));
+    const last = chunks.length - 1;
+    for (let i = 0; i <= last; i++) this.ws.send(chunks[i]!, { binary, fin: i === last });
   }
 
   close(kind: CloseKind, text: string): void {
@@ -261,11 +365,18 @@ function parseProtocols(header: string | undefined): string[] {
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
 
-function refuse(socket: Duplex, status: number, text: string): void {
+function refuse(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   const reason = REASONS[status] ?? 'Bad Request';
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export { refuse as refuseUpgrade };

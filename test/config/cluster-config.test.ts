@@ -325,8 +325,8 @@ describe('kreuz check with a cluster section', () => {
         1,
       );
       assert.deepEqual(bad, [
-        'kreuz.cluster.nats: "user" + "pass" and "token" cannot be combined: give one of "user" + "pass", "token" or "creds"',
-        `${file}: 1 problem`,
+        'error: kreuz.cluster.nats: "user" + "pass" and "token" cannot be combined: give one of "user" + "pass", "token" or "creds"',
+        `${file}: 1 error`,
       ]);
       assert.ok(!bad.join('\n').includes('p4ss-Wq7'));
     } finally {

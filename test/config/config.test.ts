@@ -1,12 +1,13 @@
 /** The config file: schema, error paths and messages, environment values, mapping to node options. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, formatProblem } from '../../src/config/errors.ts';
 import { loadConfigFile, parseConfigText, validateConfig } from '../../src/config/load.ts';
 import { toNodeOptions } from '../../src/config/to-node-options.ts';
+import { routerWorkerOf } from '../../src/config/schema.ts';
 import { configJsonSchemaText, SCHEMA_FILE } from '../../src/config/json-schema.ts';
 import { INIT_CONFIG } from '../../src/cli/init.ts';
 
@@ -33,7 +34,7 @@ const ws = { type: 'websocket', endpoint: { type: 'tcp', port: 8080, interface: 
 describe('config schema', () => {
   it('accepts the config kreuz init writes', () => {
     const { config, notes } = validateConfig(parseConfigText(INIT_CONFIG, 'config.yaml'), { env: {} });
-    assert.equal(config.workers[0].realms[0].name, 'realm1');
+    assert.equal(routerWorkerOf(config).realms[0].name, 'realm1');
     assert.deepEqual(notes, [], 'the init config binds 127.0.0.1 explicitly');
     const options = toNodeOptions({ config, baseDir: '/tmp' });
     assert.deepEqual(
@@ -45,18 +46,34 @@ describe('config schema', () => {
     );
   });
 
-  it("names every key of Crossbar's documentation example that Kreuz does not support", () => {
+  it("names every key of Crossbar's documentation example that Kreuz does not support, with what to do instead", () => {
     const raw = JSON.parse(readFileSync(fixture('crossbar-docs-example.json'), 'utf8'));
-    assert.deepEqual(problems(raw), [
-      'workers[0].options.pythonpath: "pythonpath" is not supported by Kreuz (there is no Python in Kreuz)',
-      'workers[0].realms[0].store.call-queue: "call-queue" is not supported by Kreuz (use kreuz.call_queue_limit, one limit for every registration)',
-      'workers[0].realms[0].options.event_dispatching_chunk_size: "event_dispatching_chunk_size" is not supported by Kreuz',
-      'workers[0].transports[0].paths./.type: "static" is not supported by Kreuz',
-      'workers[0].transports[0].paths.ws.auth.tls: "tls" is not supported by Kreuz',
-      'workers[0].transports[0].paths.ws.auth.cookie: "cookie" is not supported by Kreuz',
-      'workers[0].transports[0].paths.ws.cookie: "cookie" is not supported by Kreuz',
-      'workers[0].transports[0].paths.lp.type: "longpoll" is not supported by Kreuz',
-      'workers[0].components: router components are not supported by Kreuz: run them in-process with createRouter(config).session(realm)',
+    // Web services ("static", "longpoll") are named by their own module, with its own hints.
+    const found = problems(raw);
+    assert.deepEqual(
+      found.filter((p) => !/\.paths\.[^.]+\.type: /.test(p)),
+      [
+        'workers[0].realms[0].store.call-queue: "call-queue" is not supported by Kreuz (use kreuz.call_queue_limit, one limit for every registration)',
+        'workers[0].transports[0].paths.ws.auth.tls: "tls" is not supported by Kreuz (Kreuz has no TLS client-certificate authentication: give each client a key pair and use "cryptosign", or use "ticket")',
+        'workers[0].transports[0].paths.ws.auth.cookie: "cookie" is not supported by Kreuz (Kreuz has no cookie authentication: a client authenticates again on each connection ("ticket", "wampcra", "cryptosign" or "scram"))',
+      ],
+    );
+    assert.ok(
+      found.includes(
+        'workers[0].transports[0].paths.lp.type: "longpoll" is not supported by Kreuz (Kreuz has no WAMP long-poll transport: clients connect with WebSocket, which every current browser has)',
+      ),
+      found.join('\n'),
+    );
+    // Accepted: pythonpath and the router component (run under Python), the chunk size and the cookie, each with a note.
+    let notes: string[] = [];
+    try {
+      validateConfig(raw, { env: {} });
+    } catch (err) {
+      notes = (err as ConfigError).notes.map(formatProblem);
+    }
+    assert.deepEqual(notes, [
+      'workers[0].realms[0].options.event_dispatching_chunk_size: accepted: Kreuz sends an event to all its subscribers at once, its writes batched per tick; there are no chunks to size',
+      'workers[0].transports[0].paths.ws.cookie: accepted: Kreuz sets no tracking cookie (cbtid): nothing else depends on it, and cookie authentication is not supported by Kreuz',
     ]);
   });
 
@@ -65,7 +82,7 @@ describe('config schema', () => {
     const options = toNodeOptions({ config, baseDir: '/srv/node' });
     const realm = options.realms![0] as Exclude<NonNullable<typeof options.realms>[number], string>;
     // Roles and auth are passed on exactly as written (with the environment value put in).
-    assert.deepEqual(realm.roles, config.workers[0].realms[0].roles);
+    assert.deepEqual(realm.roles, routerWorkerOf(config).realms[0].roles);
     assert.deepEqual(realm.eventHistory, [{ uri: 'com.example.oncounter', match: 'exact', limit: 10 }]);
     const [web, raw] = options.transports!;
     assert.equal(web.type, 'websocket');
@@ -85,9 +102,53 @@ describe('config schema', () => {
     assert.deepEqual(raw.serializers, ['msgpack', 'json']);
   });
 
+  it("maps Crossbar's tuning knobs to the transports' own options", () => {
+    const raw = minimal({
+      type: 'websocket',
+      endpoint: { type: 'tcp', port: 8080, interface: '127.0.0.1', backlog: 100 },
+      serializers: ['ubjson', 'json'],
+      options: {
+        compression: {
+          deflate: {
+            request_no_context_takeover: true,
+            request_max_window_bits: 0,
+            no_context_takeover: false,
+            max_window_bits: 12,
+            memory_level: 5,
+          },
+        },
+        auto_fragment_size: 4096,
+        auto_ping_size: 20,
+        auto_ping_restart_on_any_traffic: false,
+        close_handshake_timeout: 0,
+        fail_by_drop: true,
+        allow_null_origin: true,
+        require_websocket_subprotocol: false,
+        enable_hybi10: false,
+        tcp_nodelay: false,
+      },
+    });
+    const [t] = toNodeOptions({ config: validateConfig(raw).config, baseDir: '/srv' }).transports ?? [];
+    assert.ok(t?.type === 'websocket');
+    const { type: _, endpoint, ...service } = t;
+    assert.deepEqual(endpoint, { host: '127.0.0.1', port: 8080, backlog: 100 });
+    assert.deepEqual(service, {
+      serializers: ['json'],
+      compression: { clientNoContextTakeover: true, serverNoContextTakeover: false, serverMaxWindowBits: 12, memLevel: 5 },
+      allowNullOrigin: true,
+      autoPingSize: 20,
+      autoPingRestartOnAnyTraffic: false,
+      autoFragmentSize: 4096,
+      failByDrop: true,
+      requireSubprotocol: false,
+      versions: [13],
+      tcpNoDelay: false,
+    });
+  });
+
   it('reports unknown keys at their exact path, with the keys known there', () => {
     assert.deepEqual(problems(minimal({ ...ws, typo: 1 })), [
-      'workers[0].transports[0].typo: unknown key (known here: type, id, endpoint, url, serializers, options, auth)',
+      'workers[0].transports[0].typo: unknown key (known here: type, id, endpoint, url, serializers, options, auth, cookie, debug, debug_traffic, debug_ping_pong)',
     ]);
     assert.deepEqual(problems({ ...minimal(ws), extra: true }), [
       'extra: unknown key (known here: $schema, version, controller, workers, kreuz)',
@@ -101,35 +162,40 @@ describe('config schema', () => {
           type: 'websocket',
           endpoint: { type: 'tcp', port: 70000 },
           serializers: ['json', 'ubjson', 'xml'],
-          options: { max_message_size: -1, compression: 'yes', require_websocket_subprotocol: false },
+          options: { max_message_size: -1, compression: 'yes', mask_server_frames: true },
         }),
       ),
       [
         'workers[0].transports[0].endpoint.port: must be at most 65535, got 70000',
-        'workers[0].transports[0].serializers[1]: "ubjson" is not supported by Kreuz',
-        'workers[0].transports[0].serializers[2]: must be one of "json", "msgpack", "cbor", got "xml"',
+        'workers[0].transports[0].serializers[2]: must be one of "json", "msgpack", "cbor" (Crossbar\'s "ubjson" and "flatbuffers" are accepted beside them), got "xml"',
         'workers[0].transports[0].options.max_message_size: must be more than 0, got -1',
         'workers[0].transports[0].options.compression: must be true or false, got a string',
-        'workers[0].transports[0].options.require_websocket_subprotocol: false is not supported by Kreuz: a WAMP subprotocol is always required',
+        'workers[0].transports[0].options.mask_server_frames: true is not supported by Kreuz: a server sends unmasked frames, as RFC 6455 requires (remove the key)',
       ],
     );
+    assert.deepEqual(problems(minimal({ ...ws, serializers: ['ubjson'] })), [
+      'workers[0].transports[0].serializers: names only serializers Kreuz does not have (ubjson, flatbuffers): add json, msgpack or cbor',
+    ]);
     assert.deepEqual(problems(minimal({ type: 'mqtt', endpoint: { type: 'tcp', port: 1883 } })), [
-      'workers[0].transports[0].type: "mqtt" is not supported by Kreuz',
+      'workers[0].transports[0].type: "mqtt" is not supported by Kreuz (Kreuz has no MQTT bridge: connect MQTT devices to an MQTT broker and bridge it with a WAMP component, or speak WAMP from the device)',
     ]);
     assert.deepEqual(problems(minimal({ endpoint: { type: 'tcp', port: 1 } })), [
       'workers[0].transports[0].type: is required (one of "websocket", "rawsocket", "web", "universal")',
     ]);
-    assert.deepEqual(problems({ version: 3, workers: [{ type: 'container' }] }), [
+    assert.deepEqual(problems({ version: 3, workers: [{ type: 'proxy' }] }), [
       'version: must be 2 (Crossbar config version 2)',
-      'workers[0].type: "container" is not supported by Kreuz',
+      'workers[0].type: "proxy" is not supported by Kreuz (Kreuz has no proxy workers: clients connect to the router worker\'s transports directly; to spread load, run several Kreuz nodes joined with "kreuz.cluster" behind a load balancer)',
+      'workers: has no router worker: Kreuz runs one per node; add {"type": "router", "realms": [...], "transports": [...]} (kreuz init writes one)',
     ]);
-    assert.deepEqual(problems({ workers: [] }), ['workers: must have at least 1 item']);
+    assert.deepEqual(problems({ workers: [] }), [
+      'workers: has no router worker: Kreuz runs one per node; add {"type": "router", "realms": [...], "transports": [...]} (kreuz init writes one)',
+    ]);
   });
 
   it('checks roles in their Crossbar shape', () => {
     const withRoles = (roles: unknown) => ({
       version: 2,
-      workers: [{ type: 'router', realms: [{ name: 'realm1', roles }], transports: [ws] }],
+      workers: [{ type: 'router', realms: [{ name: 'realm1', roles }, { name: 'realm2' }], transports: [ws] }],
     });
     assert.deepEqual(
       problems(
@@ -158,7 +224,7 @@ describe('config schema', () => {
       'workers[0].transports[0].auth.magic: unknown key (known here: anonymous, ticket, wampcra, cryptosign, scram, wamp-scram)',
     ]);
     assert.deepEqual(problems(withAuth({ wampcra: { type: 'function', callbacks: 'x.y' } })), [
-      'workers[0].transports[0].auth.wampcra.type: "function" is not supported by Kreuz',
+      'workers[0].transports[0].auth.wampcra.type: "function" is not supported by Kreuz (a Python function inside Crossbar: register the same logic as a procedure and use {"type": "dynamic", "authenticator": <its URI>})',
     ]);
     assert.deepEqual(
       problems(withAuth({ cryptosign: { type: 'static', principals: { joe: { role: 'x', authorized_keys: ['abcd'] } } } })),
@@ -252,7 +318,7 @@ describe('environment values', () => {
       auth: { ticket: { type: 'static', principals: { joe: { ticket: '${JOE_TICKET}', role: 'user' } } } },
     });
     const { config } = validateConfig(raw, { env: { PORT: '9090', HOST: '127.0.0.2', DEFLATE: 'true', JOE_TICKET: 's3cret' } });
-    const t = config.workers[0].transports[0];
+    const t = routerWorkerOf(config).transports[0];
     assert.equal(t.type, 'websocket');
     if (t.type !== 'websocket') return;
     assert.deepEqual(
@@ -266,7 +332,7 @@ describe('environment values', () => {
 
   it('leaves strings that only contain a $ alone', () => {
     const raw = minimal({ ...ws, auth: { ticket: { type: 'static', principals: { joe: { ticket: 'pa$$word-$X', role: 'user' } } } } });
-    const t = validateConfig(raw, { env: {} }).config.workers[0].transports[0] as unknown as {
+    const t = routerWorkerOf(validateConfig(raw, { env: {} }).config).transports[0] as unknown as {
       auth: { ticket: { principals: { joe: { ticket: string } } } };
     };
     assert.equal(t.auth.ticket.principals.joe.ticket, 'pa$$word-$X');
@@ -308,10 +374,25 @@ describe('config files', () => {
     }
   });
 
-  it('resolves TLS files and Unix socket paths against the config file directory', () => {
-    const raw = minimal({ type: 'rawsocket', endpoint: { type: 'unix', path: 'run/kreuz.sock' } });
-    const options = toNodeOptions({ config: validateConfig(raw).config, baseDir: '/srv/kreuz' });
-    assert.deepEqual(options.transports?.[0].endpoint, { path: '/srv/kreuz/run/kreuz.sock' });
+  it('resolves TLS files and Unix socket paths against the config file directory, which must exist', () => {
+    const raw = minimal({ type: 'rawsocket', endpoint: { type: 'unix', path: 'run/kreuz.sock', backlog: 64 } });
+    const dir = mkdtempSync(join(tmpdir(), 'kreuz-config-'));
+    try {
+      assert.throws(
+        () => validateConfig(raw, { baseDir: dir }),
+        (err: unknown) => {
+          assert.deepEqual((err as ConfigError).problems.map(formatProblem), [
+            `workers[0].transports[0].endpoint.path: directory not found: ${join(dir, 'run')} (create it, or put the socket in one that exists)`,
+          ]);
+          return true;
+        },
+      );
+      mkdirSync(join(dir, 'run'));
+      const options = toNodeOptions({ config: validateConfig(raw, { baseDir: dir }).config, baseDir: '/srv/kreuz' });
+      assert.deepEqual(options.transports?.[0].endpoint, { path: '/srv/kreuz/run/kreuz.sock', backlog: 64 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('publishes the schema as JSON Schema: the committed file is what npm run schema generates', () => {

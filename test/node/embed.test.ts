@@ -130,12 +130,15 @@ describe('createRouter and in-process sessions', () => {
 
   it('refuses an invalid config with every problem', async () => {
     await assert.rejects(
-      createRouter({ version: 2, workers: [{ type: 'router', realms: [], transports: [{ type: 'flashpolicy' }] }] }),
+      createRouter({ version: 2, workers: [{ type: 'router', realms: [{ name: 'my realm' }], transports: [{ type: 'flashpolicy' }] }] }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError, 'a ConfigError');
         assert.deepEqual(
           err.problems.map((p) => `${p.path}: ${p.message}`),
-          ['workers[0].realms: must have at least 1 item', 'workers[0].transports[0].type: "flashpolicy" is not supported by Kreuz'],
+          [
+            'workers[0].realms[0].name: must be a WAMP URI (dot-separated words without spaces)',
+            'workers[0].transports[0].type: "flashpolicy" is not supported by Kreuz (Kreuz serves no Flash socket policy (no browser runs Flash any more): remove the transport)',
+          ],
         );
         return true;
       },

@@ -1,7 +1,15 @@
 /** Crossbar's "rawsocket" transport: WAMP over TCP or a Unix socket, with RawSocket framing. */
 import { z } from 'zod';
 import { crossbarOnly } from '../../config/schema-helpers.ts';
-import { auth, endpoint, listening, rawsocketOptions, rawsocketServiceOptions, serializers } from '../../config/transport-pieces.ts';
+import {
+  auth,
+  debugKeys,
+  endpoint,
+  listening,
+  rawsocketOptions,
+  rawsocketServiceOptions,
+  serializers,
+} from '../../config/transport-pieces.ts';
 import { listenRawSocket } from '../../transports/rawsocket.ts';
 import { portOf, rawsocketListenerOptions } from '../listeners.ts';
 import { withoutUndefined, type Listening, type RawSocketServiceOptions } from '../options.ts';
@@ -20,7 +28,8 @@ export const rawsocketTransport = transportType({
       serializers: serializers.optional(),
       options: rawsocketOptions.optional(),
       auth: auth.optional(),
-      ...crossbarOnly(['debug', 'max_message_size'], { max_message_size: 'use options.max_message_size' }),
+      ...debugKeys(['debug']),
+      ...crossbarOnly(['max_message_size'], { max_message_size: 'use options.max_message_size' }),
     })
     .meta({ id: 'RawSocketTransport' }),
 

@@ -5,6 +5,8 @@ import { crossbarOnly, urlPath } from '../../config/schema-helpers.ts';
 import {
   auth,
   checkPathsOnce,
+  debugKeys,
+  MQTT,
   handshakeTimeout,
   listening,
   pathServiceOptions,
@@ -25,7 +27,7 @@ import { transportType } from '../transport-type.ts';
 
 export interface UniversalTransportOptions {
   type: 'universal';
-  endpoint: { host?: string; port: number };
+  endpoint: { host?: string; port: number; backlog?: number };
   tls?: TlsOptions;
   /** RawSocket on this port; false or absent: RawSocket clients are dropped. */
   rawsocket?: RawSocketServiceOptions | false;
@@ -45,7 +47,7 @@ export const universalTransport = transportType({
           serializers: serializers.optional(),
           options: rawsocketOptions.optional(),
           auth: auth.optional(),
-          ...crossbarOnly(['debug']),
+          ...debugKeys(['debug']),
         })
         .optional()
         .describe('RawSocket on this port; without it, RawSocket clients are dropped.'),
@@ -54,7 +56,7 @@ export const universalTransport = transportType({
         .optional()
         .describe('WebSocket endpoints on this port, by URL path.'),
       web: z.strictObject({ paths, options: webOptions.optional() }).optional(),
-      ...crossbarOnly(['mqtt']),
+      ...crossbarOnly(['mqtt'], { mqtt: MQTT }),
     })
     .meta({ id: 'UniversalTransport' }),
 
@@ -94,6 +96,7 @@ export const universalTransport = transportType({
     const listener = await listenUniversal(ctx.router, {
       host: t.endpoint.host,
       port: t.endpoint.port,
+      backlog: t.endpoint.backlog,
       tls: t.tls,
       websocket,
       rawsocket: t.rawsocket ? rawsocketListenerOptions(t.rawsocket, ctx, `${where}.rawsocket.auth`) : false,

@@ -1,7 +1,15 @@
 /** Crossbar's standalone "websocket" transport: an HTTP server with one WebSocket path (that of its `url`, default /ws). */
 import { z } from 'zod';
-import { crossbarOnly } from '../../config/schema-helpers.ts';
-import { auth, endpoint, listening, serializers, websocketOptions, websocketServiceOptions } from '../../config/transport-pieces.ts';
+import {
+  auth,
+  cookie,
+  debugKeys,
+  endpoint,
+  listening,
+  serializers,
+  websocketOptions,
+  websocketServiceOptions,
+} from '../../config/transport-pieces.ts';
 import { startWeb } from '../listeners.ts';
 import { withoutUndefined, type Listening, type WebSocketServiceOptions } from '../options.ts';
 import { transportType } from '../transport-type.ts';
@@ -24,7 +32,8 @@ export const websocketTransport = transportType({
       serializers: serializers.optional(),
       options: websocketOptions.optional(),
       auth: auth.optional(),
-      ...crossbarOnly(['cookie', 'debug', 'debug_traffic', 'debug_ping_pong']),
+      cookie: cookie.optional(),
+      ...debugKeys(['debug', 'debug_traffic', 'debug_ping_pong']),
     })
     .meta({ id: 'WebSocketTransport' }),
 
