@@ -150,6 +150,7 @@ export class Cluster implements FrameSink {
         alive: (node) => this.o.log.info({ node }, 'cluster: node joined'),
         dead: (node, incarnation) => this.nodeDied(node, incarnation),
         fenced: () => this.fenced(),
+        revived: (node) => this.revived(node),
       },
     );
     for (const realm of router.realms.values()) {
@@ -893,10 +894,18 @@ export class Cluster implements FrameSink {
    * The leader records a death once its cleanup is written: the evidence a
    * node that comes back fences itself on. Two leaders are harmless (create-only).
    */
-  private recordDeath(node: string, incarnation: number, cleanedUp: Promise<unknown>): void {
+  private recordDeath(node: string, incarnation: number, cleanedUp: Promise<PromiseSettledResult<unknown>[]>): void {
     const key = deadKey(node, incarnation);
+    const mine = this.incarnation;
     const recorded = cleanedUp
-      .then(() => this.backplane.create(key, encodeRecord({ by: this.node, at: new Date().toISOString() })))
+      .then((results) => {
+        // Only a cleanup that could write is evidence (a partition's minority cannot), and only while nothing
+        // changed meanwhile: the node not heard from again, this node not fenced itself.
+        if (results.some((r) => r.status === 'rejected')) throw new Error('its cleanup did not complete');
+        // Its entries are gone: even if it speaks again meanwhile, it must start again (the record fences it).
+        if (this.incarnation !== mine) return;
+        return this.backplane.create(key, encodeRecord({ by: this.node, at: new Date().toISOString() }));
+      })
       .catch((err) => {
         if (!(err instanceof KvConflict)) this.o.log.warn({ node, err: String(err) }, 'cluster: death not recorded');
       });
@@ -933,7 +942,7 @@ export class Cluster implements FrameSink {
    * Removes `node`'s entries (of the incarnations `which` selects) from the
    * registry, as far as the mirror knows them; resolves when those writes are done.
    */
-  private cleanUp(node: string, which: (incarnation: number) => boolean): Promise<unknown> {
+  private cleanUp(node: string, which: (incarnation: number) => boolean): Promise<PromiseSettledResult<unknown>[]> {
     const writes: Array<Promise<unknown>> = [];
     const write = (p: Promise<unknown>) => {
       writes.push(p);
@@ -956,11 +965,14 @@ export class Cluster implements FrameSink {
     return Promise.allSettled(writes);
   }
 
-  /** Nodes the registry names that never spoke since this node started: gone. */
+  /**
+   * Nodes the registry names that never spoke since this node started: gone
+   * (a crash while nobody watched). A node heard at all is judged by its heartbeats.
+   */
   private sweepSilentNodes(): void {
     const named = new Map<string, Set<number>>();
     const note = (node: string, inc: number) => {
-      if (node === this.node || this.membership.isLive(node, inc)) return;
+      if (node === this.node || this.membership.hasHeard(node)) return;
       if (!named.has(node)) named.set(node, new Set());
       named.get(node)!.add(inc);
     };
@@ -993,6 +1005,23 @@ export class Cluster implements FrameSink {
       state.revisions.clear();
     }
     this.deadIncarnations.clear();
+    this.reload();
+  }
+
+  /** A node this one had declared dead turned out alive: its sessions and registrations come back from the registry. */
+  private revived(node: string): void {
+    this.o.log.warn({ node }, 'cluster: node alive after all; reloading the registry');
+    this.deadIncarnations.delete(node);
+    for (const state of this.realms.values()) {
+      state.registrations.clear();
+      state.subscriptions.clear();
+      state.revisions.clear();
+    }
+    this.reload();
+  }
+
+  /** Applies the registry again from its current state (a new watch). */
+  private reload(): void {
     this.watch?.stop();
     this.loading = true;
     this.write(

@@ -21,7 +21,16 @@ export interface MembershipEvents {
   dead(node: string, incarnation: number): void;
   /** This node was declared dead by its peers: it must start again under `incarnation`. */
   fenced(incarnation: number): void;
+  /** A node this one declared dead speaks again, and the cluster never recorded its death: alive after all. */
+  revived(node: string, incarnation: number): void;
 }
+
+/**
+ * After this node's own backplane connection comes back, how long its peers
+ * get to come back too before silence counts again: after an outage of the
+ * NATS server every node reconnects at its own moment.
+ */
+const RECONNECT_GRACE_MS = 2000;
 
 interface Peer {
   incarnation: number;
@@ -31,10 +40,13 @@ interface Peer {
 export class Membership {
   incarnation = randomId();
   private readonly peers = new Map<string, Peer>();
+  /** Every node heard from since start: only the others are judged by the registry sweep. */
+  private readonly heardOf = new Set<string>();
   /** Incarnations declared dead, by node: their frames are dropped. */
   private readonly dead = new Map<string, Set<number>>();
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
+  private lastBeat = 0;
   /** When the backplane connection was lost (undefined: connected): silence is then ours, not the others'. */
   private disconnectedAt: number | undefined;
 
@@ -62,9 +74,19 @@ export class Membership {
   start(): void {
     this.backplane.listen(HB_CHANNEL);
     this.lastTick = this.now();
+    this.lastBeat = this.lastTick;
     this.beat();
-    this.timer = setInterval(() => this.tick(), this.o.heartbeat);
+    this.timer = setInterval(() => this.tick(), this.checkEvery);
     this.timer.unref();
+  }
+
+  /**
+   * How often silence is judged: a tenth of dead_after (at most a heartbeat),
+   * so a death is declared within dead_after + that, not dead_after + a
+   * whole heartbeat (2 s at the defaults: the limit the cluster promises).
+   */
+  private get checkEvery(): number {
+    return Math.max(10, Math.min(this.o.heartbeat, Math.floor(this.o.deadAfter / 10)));
   }
 
   /** Stops beating; with `bye`, tells the others this node is gone (a clean exit). */
@@ -79,9 +101,9 @@ export class Membership {
     return [...this.peers.keys()];
   }
 
-  isLive(node: string, incarnation?: number): boolean {
-    const peer = this.peers.get(node);
-    return peer !== undefined && (incarnation === undefined || peer.incarnation === incarnation);
+  /** Whether this node ever heard `node` (any incarnation) since it started. */
+  hasHeard(node: string): boolean {
+    return this.heardOf.has(node);
   }
 
   /** This node does the cleanup for the cluster: the lowest ID among the live ones. */
@@ -101,11 +123,17 @@ export class Membership {
       if (incarnation !== 0 && incarnation === this.incarnation) this.fence();
       return false;
     }
-    if (this.dead.get(node)?.has(incarnation)) {
-      if (this.o.confirmedDead(node, incarnation))
+    const declared = this.dead.get(node);
+    if (declared?.has(incarnation)) {
+      if (this.o.confirmedDead(node, incarnation)) {
         this.backplane.send(node, encodeFrame(F.FENCE, this.backplane.node, incarnation, '', []));
-      return false;
+        return false;
+      }
+      // Only this node thought it dead (it was the one cut off, or the leader could not record it).
+      declared.delete(incarnation);
+      this.events.revived(node, incarnation);
     }
+    this.heardOf.add(node);
     const peer = this.peers.get(node);
     if (type === F.BYE) {
       if (peer?.incarnation === incarnation) this.declareDead(node, peer);
@@ -127,7 +155,7 @@ export class Membership {
       return;
     }
     this.disconnectedAt = undefined;
-    for (const peer of this.peers.values()) peer.lastHeard = now;
+    for (const peer of this.peers.values()) peer.lastHeard = now + RECONNECT_GRACE_MS;
   }
 
   private beat(): void {
@@ -136,9 +164,12 @@ export class Membership {
 
   private tick(): void {
     const now = this.now();
-    const late = now - this.lastTick - this.o.heartbeat;
+    const late = now - this.lastTick - this.checkEvery;
     this.lastTick = now;
-    this.beat();
+    if (now - this.lastBeat >= this.o.heartbeat - this.checkEvery / 2) {
+      this.lastBeat = now;
+      this.beat();
+    }
     if (this.disconnectedAt !== undefined) return;
     // Our own timer ran late (frozen, a long pause): what we did not hear may be our fault; judge at the next tick.
     // If the pause was longer than dead_after, the peers' FENCE answers our next heartbeat.
