@@ -7,7 +7,7 @@
 //                                      scripts/run-tests.mjs: bin/kreuz.js runs the compiled code);
 //                                      type errors are reported, and the files written are used
 // Without TypeScript installed (an install with --omit=dev) --if-stale uses an existing dist/ as it is.
-import { existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,12 @@ else if (existsSync(dist)) {
 }
 const startedAt = new Date(); // a source saved while tsc runs is newer than the build
 const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+// Files the package runs that tsc does not emit: the Python components' runner (src/node/workers/).
+if (run.status === 0 || run.status === 2) {
+  for (const f of readdirSync(join(root, 'src'), { recursive: true }).map(String)) {
+    if (f.endsWith('.py')) cpSync(join(root, 'src', f), join(dist, f));
+  }
+}
 // Exit status 2: type errors, but the files were written. Before a test run or a start in a work
 // tree that is being edited, go on with them (`npm test` type-checks first anyway); a build fails.
 if (run.status === 2 && ifStale) {

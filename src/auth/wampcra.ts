@@ -6,12 +6,22 @@
  * The challenge is a JSON string of {authid, authrole, authmethod, authprovider,
  * nonce, timestamp, session}; authrole is always null: the role is told in
  * WELCOME, not to whoever asks. The key is the secret (UTF-8); for a salted user
- * it is deriveKey(secret, salt, iterations, keylen), i.e. the *base64 text* of
- * PBKDF2-HMAC-SHA256 used as the HMAC key, as Autobahn|JS, Autobahn|Python and
- * Crossbar all do. The configured `secret` is the password either way.
+ * it is deriveKey(password, salt, iterations, keylen), i.e. the *base64 text* of
+ * PBKDF2-HMAC-SHA256 used as the HMAC key, as Autobahn|JS and Autobahn|Python
+ * derive it on their side.
  *
- * Static (Crossbar): `{"type": "static", "users": {"<authid>": {"secret", "role", "salt"?, "iterations"?, "keylen"?, "realm"?, "extra"?}}}`.
- * Dynamic: the authenticator answers the same fields (`secret`, `role`, ...).
+ * What a salted user's `secret` is changed in Crossbar (crossbar#2121, first
+ * released in 25.12): up to 23.1 it was that derived key, used as it is (what
+ * Crossbar's docs still show); since, it is the password, and the router
+ * derives the key. Kreuz takes it as the password by default and, with
+ * `salted_secret: derived_key`, as the derived key. Crossbar 25.12 also drops a
+ * salt given without both iterations and keylen (the user is then unsalted);
+ * Kreuz salts with Autobahn's defaults there, as Crossbar 23.1 did.
+ *
+ * Static (Crossbar): `{"type": "static", "users": {"<authid>": {"secret", "role", "salt"?, "iterations"?, "keylen"?, "realm"?, "extra"?}}}`,
+ * plus Kreuz's `salted_secret` ("password" or "derived_key") beside `users`.
+ * Dynamic: the authenticator answers the same fields (`secret`, `role`, ...,
+ * and `salted_secret` for its salted secret).
  *
  * An unknown static authid is challenged like a configured user and denied
  * like a wrong secret. Its salting copies that of a configured user picked by
@@ -54,10 +64,16 @@ export interface Salting {
   keylen: number;
 }
 
+/** What a salted user's `secret` is: the password the key is derived from (Crossbar 25.12), or that key (Crossbar 23.1). */
+export type SaltedSecret = 'password' | 'derived_key';
+export const SALTED_SECRETS = ['password', 'derived_key'] as const;
+
 export interface CraUser {
   secret: string;
   role: string;
   salting?: Salting;
+  /** Default "password". */
+  saltedSecret?: SaltedSecret;
   realm?: string;
   extra?: Dict;
 }
@@ -113,7 +129,7 @@ function challengeStep(challenge: string, salting: Salting | undefined, expected
 export function staticWampCra(users: ReadonlyMap<string, CraUser>, options: { secret?: Uint8Array } = {}): Authenticator {
   const keys = new Map<string, Promise<string>>(); // derived keys, computed once per salted user
   const keyOf = (authid: string, user: CraUser): Promise<string> => {
-    if (!user.salting) return Promise.resolve(user.secret);
+    if (!user.salting || user.saltedSecret === 'derived_key') return Promise.resolve(user.secret);
     let key = keys.get(authid);
     if (!key) {
       key = deriveKeyAsync(user.secret, user.salting);
@@ -150,7 +166,7 @@ export function dynamicWampCra(config: DynamicConfig, deps: DynamicDeps): Authen
       const user = userFromDynamic(principal.fields);
       if (typeof user === 'string') return denyMalformed(`dynamic authenticator "${config.authenticator}" ${user}`);
       const challenge = makeChallenge({ authid, authprovider: 'dynamic', session: request.session });
-      const key = user.salting ? await deriveKeyAsync(user.secret, user.salting) : user.secret;
+      const key = user.salting && user.saltedSecret !== 'derived_key' ? await deriveKeyAsync(user.secret, user.salting) : user.secret;
       return challengeStep(challenge, user.salting, sign(key, challenge), () =>
         welcome(makePrincipal(authid, principal.role, 'dynamic', principal)),
       );
@@ -204,10 +220,12 @@ export function mimicSalt(like: string, random: Uint8Array): string {
 }
 
 /** The secret and salting a dynamic authenticator returned, or what is wrong with them. */
-function userFromDynamic(fields: Dict): { secret: string; salting?: Salting } | string {
-  const { secret, salt, iterations, keylen } = fields;
+function userFromDynamic(fields: Dict): { secret: string; salting?: Salting; saltedSecret?: SaltedSecret } | string {
+  const { secret, salt, iterations, keylen, salted_secret: saltedSecret } = fields;
   if (typeof secret !== 'string' || !secret) return 'returned no "secret" string for wampcra';
   if (salt === undefined || salt === null) return { secret };
+  if (saltedSecret !== undefined && !SALTED_SECRETS.includes(saltedSecret as SaltedSecret))
+    return `returned a "salted_secret" that is not one of ${SALTED_SECRETS.join(', ')}`;
   const intIn = (v: unknown, r: { min: number; max: number }) => typeof v === 'number' && Number.isInteger(v) && v >= r.min && v <= r.max;
   if (typeof salt !== 'string' || !salt) return 'returned a "salt" that is not a non-empty string';
   if (iterations !== undefined && !intIn(iterations, ITERATIONS)) return 'returned invalid "iterations"';
@@ -219,6 +237,7 @@ function userFromDynamic(fields: Dict): { secret: string; salting?: Salting } | 
       iterations: (iterations as number | undefined) ?? DEFAULT_ITERATIONS,
       keylen: (keylen as number | undefined) ?? DEFAULT_KEYLEN,
     },
+    ...(saltedSecret !== undefined && { saltedSecret: saltedSecret as SaltedSecret }),
   };
 }
 
@@ -236,15 +255,76 @@ const userConfig = z
   });
 
 export const wampcraMethod = authMethod({
-  staticConfig: z.strictObject({ type: z.literal('static'), users: z.record(z.string(), userConfig).optional() }),
+  staticConfig: z.strictObject({
+    type: z.literal('static'),
+    users: z.record(z.string(), userConfig).optional(),
+    salted_secret: z
+      .enum(SALTED_SECRETS)
+      .optional()
+      .describe(
+        'Kreuz: what the "secret" of a user with "salt" is: "password" (default; Crossbar since 25.12) or "derived_key" (the output of derive_key, used as it is; Crossbar up to 23.1).',
+      ),
+  }),
   fromStatic(config, { secret }) {
     const users = new Map<string, CraUser>();
+    const saltedSecret = config.salted_secret;
     for (const [authid, { secret: password, salt, iterations, keylen, role, realm, extra }] of Object.entries(config.users ?? {})) {
       const salting =
         salt === undefined ? undefined : { salt, iterations: iterations ?? DEFAULT_ITERATIONS, keylen: keylen ?? DEFAULT_KEYLEN };
-      users.set(authid, { secret: password, role, realm, extra, ...(salting && { salting }) });
+      users.set(authid, { secret: password, role, realm, extra, ...(salting && { salting, saltedSecret }) });
     }
     return staticWampCra(users, { secret });
   },
   fromDynamic: dynamicWampCra,
 });
+
+export interface SaltNote {
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * What `kreuz check` notes at the `salt` of every static WAMP-CRA user in a
+ * config (as parsed; any shape): which meaning of `secret` Kreuz follows,
+ * since Crossbar's docs and its code since 25.12 disagree.
+ */
+export function saltedSecretNotes(config: unknown): SaltNote[] {
+  const notes: SaltNote[] = [];
+  const walk = (value: unknown, path: PropertyKey[], depth: number): void => {
+    if (typeof value !== 'object' || value === null || depth > 12) return;
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) walk(item, [...path, i], depth + 1);
+      return;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'wampcra' && isStaticCra(child)) notes.push(...blockNotes(child, [...path, key]));
+      else walk(child, [...path, key], depth + 1);
+    }
+  };
+  walk(config, [], 0);
+  return notes;
+}
+
+function isStaticCra(value: unknown): value is { type: 'static'; users?: unknown; salted_secret?: unknown } {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'static';
+}
+
+function blockNotes(block: { users?: unknown; salted_secret?: unknown }, path: PropertyKey[]): SaltNote[] {
+  const users = block.users;
+  if (typeof users !== 'object' || users === null) return [];
+  const derived = block.salted_secret === 'derived_key';
+  const notes: SaltNote[] = [];
+  for (const [authid, user] of Object.entries(users)) {
+    const u = user as { salt?: unknown; iterations?: unknown; keylen?: unknown } | null;
+    if (typeof u?.salt !== 'string') continue;
+    const meaning = derived
+      ? '"secret" is taken as the derived key (the output of derive_key, used as it is), as Crossbar up to 23.1 took it (salted_secret: derived_key)'
+      : '"secret" is taken as the password and Kreuz derives the key from it, as Crossbar does since 25.12; Crossbar up to 23.1 (and its docs) took "secret" as the derived key: if this one is a derive_key output, set salted_secret: derived_key beside "users"';
+    const defaults =
+      u.iterations === undefined || u.keylen === undefined
+        ? `; without ${u.iterations === undefined ? 'iterations' : 'keylen'}, Kreuz salts with Autobahn's defaults (1000 iterations, keylen 32) as Crossbar 23.1 did, where Crossbar 25.12 drops the salt`
+        : '';
+    notes.push({ path: [...path, 'users', authid, 'salt'], message: `${meaning}${defaults}` });
+  }
+  return notes;
+}

@@ -76,7 +76,7 @@ kreuz:
   shutdown:
     timeout: 10000      # ms calls in flight may take to finish on SIGTERM
   log:
-    level: info         # none, critical, error, warn, info, debug, trace
+    level: info         # none, critical, error, warn, info, debug, trace (every WAMP message)
 `;
 
 /** Writes DIR/config.yaml; refuses when the directory already has a config. Returns the file written. */

@@ -5,21 +5,21 @@ import { formatProblem } from '../config/errors.ts';
 import { loadConfigFile, type ValidatedConfig } from '../config/load.ts';
 import { routerWorkerOf } from '../config/schema.ts';
 import { toNodeOptions } from '../config/to-node-options.ts';
-import { createLogger, parseLogLevel, type LogFormat, type LogLevel } from '../node/logging.ts';
 import type { NodeOptions } from '../node/options.ts';
 import { DEFAULTS, startNode } from '../node/server.ts';
+import { Workers } from '../node/workers/index.ts';
+import { pythonProblem } from '../node/workers/python.ts';
 import { KREUZ_VERSION } from '../version.ts';
+import { nodeLogger, type LogFlags } from './log-setup.ts';
 import { isRunningKreuz, removeOwnPidFile, runningNode, writePidFile } from './pidfile.ts';
-import { noConfigMessage, resolveSource } from './source.ts';
+import { noConfigMessage, resolveSource, type SourceFlags } from './source.ts';
 
 /** A failure the user can fix; printed as `kreuz: message`, exit status 1. */
 export class UsageError extends Error {}
 
-export interface StartFlags {
-  cbdir?: string;
-  config?: string;
-  loglevel?: LogLevel;
-  logformat?: LogFormat;
+export interface StartFlags extends SourceFlags, LogFlags {
+  /** Crossbar's --shutdownafter: seconds after which the node stops as on SIGTERM. */
+  shutdownafter?: number;
   host?: string;
   port?: number;
   realm?: string;
@@ -47,7 +47,7 @@ function plan(flags: StartFlags): Plan {
       describe: () => `(realm${realms.length > 1 ? 's' : ''} ${realms.join(', ')}; config ${source.file})`,
     };
   }
-  if (!flagsGiven && (flags.config !== undefined || flags.cbdir !== undefined)) throw new UsageError(noConfigMessage(source.cbdir));
+  if (!flagsGiven && source.named) throw new UsageError(noConfigMessage(source));
   // No config: one WebSocket endpoint, one realm, anonymous (what `npm start` runs).
   const realm = flags.realm ?? DEFAULTS.realms[0];
   return {
@@ -63,11 +63,7 @@ export async function start(flags: StartFlags): Promise<void> {
     const running = runningNode(p.cbdir);
     if (running) throw new UsageError(`a node is already running from ${p.cbdir} (pid ${running.pid})`);
   }
-  const logSettings = p.validated?.config.kreuz?.log;
-  const logger = createLogger({
-    level: flags.loglevel ?? (logSettings?.level ? parseLogLevel(logSettings.level) : undefined),
-    format: flags.logformat ?? logSettings?.format,
-  });
+  const { logger } = nodeLogger(flags, p.validated?.config.kreuz?.log, p.cbdir ?? process.cwd());
   for (const note of p.validated?.notes ?? []) logger.info({}, `config: ${formatProblem(note)}`);
 
   let node: Awaited<ReturnType<typeof startNode>>;
@@ -82,6 +78,17 @@ export async function start(flags: StartFlags): Promise<void> {
     writePidFile(cbdir, { pid: process.pid, started: new Date().toISOString(), urls: node.urls, config: p.validated?.file });
     process.once('exit', () => removeOwnPidFile(cbdir));
   }
+  // Guest and container workers, router components: after the node listens; at shutdown, after the node.
+  const workers = new Workers({
+    config: p.validated?.config,
+    cbdir: p.validated?.baseDir ?? process.cwd(),
+    router: node.router,
+    logger,
+    stopNode: (reason) => {
+      logger.info({}, `stopping: ${reason}`);
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
 
   let signals = 0;
   let firstSignalAt = 0;
@@ -96,23 +103,44 @@ export async function start(flags: StartFlags): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'stopping');
-    node.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    workers
+      .shutdown(() => node.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (flags.shutdownafter !== undefined) stopAfter(flags.shutdownafter, logger);
+  try {
+    await workers.start();
+  } catch (err) {
+    if (workers.stoppingNow) return; // a signal came first: its shutdown runs
+    await workers.shutdown(() => node.shutdown({ timeout: 0 }));
+    throw new UsageError(`cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Crossbar's --shutdownafter: the graceful stop of a SIGTERM, `seconds` after the start; a signal before it cancels the timer. */
+function stopAfter(seconds: number, logger: { info(fields: object, message: string): void }): void {
+  const timer = setTimeout(() => {
+    logger.info({ seconds }, 'stopping: --shutdownafter');
+    process.kill(process.pid, 'SIGTERM');
+  }, seconds * 1000);
+  const cancel = () => clearTimeout(timer);
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
 }
 
 /** Prints the config's errors and notes, one a line (or "ok"); returns the exit status: 1 only on errors. */
 export function check(flags: { cbdir?: string; config?: string }, out: (line: string) => void): number {
   const source = resolveSource(flags);
-  if (!source.file) throw new UsageError(noConfigMessage(source.cbdir));
-  const result = checkConfigFile(source.file);
+  if (!source.file) throw new UsageError(noConfigMessage(source));
+  const result = checkConfigFile(source.file, { python: pythonProblem });
   for (const problem of result.errors) out(`error: ${formatProblem(problem)}`);
   for (const note of result.notes) out(`note: ${formatProblem(note)}`);
   if (result.config) out(`${source.file}: ok (${summary(result.config)})`);
@@ -121,21 +149,25 @@ export function check(flags: { cbdir?: string; config?: string }, out: (line: st
   return result.errors.length > 0 ? 1 : 0;
 }
 
-/** Exit status: 0 running, 3 not running (as LSB init scripts have it). */
-export function status(flags: { cbdir?: string }, out: (line: string) => void): number {
-  const { cbdir } = resolveSource({ cbdir: flags.cbdir });
+/** Crossbar's exit status of a failed `status --assert` (EX_UNAVAILABLE). */
+export const ASSERT_FAILED = 69;
+
+/**
+ * Exit status: 0 running, 3 not running (as LSB init scripts have it). With
+ * `assert` (Crossbar's --assert): 0 when the node is in that state, else 69, as Crossbar.
+ */
+export function status(flags: SourceFlags & { assert?: 'running' | 'stopped' }, out: (line: string) => void): number {
+  const { cbdir } = resolveSource(flags);
   const running = runningNode(cbdir);
-  if (!running) {
-    out(`kreuz is not running from ${cbdir}`);
-    return 3;
-  }
-  out(`kreuz is running from ${cbdir} (pid ${running.pid}, since ${running.started}), listening on ${running.urls.join(', ')}`);
-  return 0;
+  if (!running) out(`kreuz is not running from ${cbdir}`);
+  else out(`kreuz is running from ${cbdir} (pid ${running.pid}, since ${running.started}), listening on ${running.urls.join(', ')}`);
+  if (flags.assert === undefined) return running ? 0 : 3;
+  return (flags.assert === 'running') === Boolean(running) ? 0 : ASSERT_FAILED;
 }
 
 /** SIGTERM to the node of the directory, then wait for it to exit. 0 stopped, 3 not running, 1 still running after `timeout` ms. */
-export async function stop(flags: { cbdir?: string; timeout: number }, out: (line: string) => void): Promise<number> {
-  const { cbdir } = resolveSource({ cbdir: flags.cbdir });
+export async function stop(flags: SourceFlags & { timeout: number }, out: (line: string) => void): Promise<number> {
+  const { cbdir } = resolveSource(flags);
   const running = runningNode(cbdir);
   if (!running) {
     out(`kreuz is not running from ${cbdir}`);

@@ -339,6 +339,11 @@ const kreuz = z
       .describe('Calls that may wait per registration when every callee is at its concurrency; default 0.'),
     limits: limits.optional(),
     cluster: cluster.optional(),
+    python: nonEmpty
+      .optional()
+      .describe(
+        "The Python (with Autobahn|Python) that runs container workers and router components: a path or a command on the PATH; default /usr/bin/python3. A worker's options.python wins.",
+      ),
   })
   .describe('Kreuz-only settings.');
 

@@ -3,7 +3,7 @@
  * and ports used twice, files and directories that are missing, cipher lists
  * OpenSSL does not know, roles no realm has (joins.ts), and what each
  * transport type checks of its own entries (e.g. paths served twice). Guest
- * and container workers and router components are noted as accepted. Each
+ * and container workers and router components: worker-checks.ts. Each
  * authentication method's details are in its schema piece, from src/auth.
  */
 import { existsSync, statSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { formatPath, type ConfigProblem } from './errors.ts';
 import { checkJoins } from './joins.ts';
 import { isPem, resolveFile } from './paths.ts';
 import type { KreuzConfig, RouterWorkerConfig, TlsConfig, TransportConfig, WorkerConfig } from './schema.ts';
-import type { ContainerWorkerConfig, GuestWorkerConfig } from './workers.ts';
+import { checkContainerWorker, checkGuestWorker, checkRouterComponents, type WorkerCheck } from './worker-checks.ts';
 
 type Path = PropertyKey[];
 type Report = (path: Path, message: string) => void;
@@ -37,18 +37,20 @@ export function checkSemantics(config: KreuzConfig, baseDir: string): { problems
     config.workers.map((worker, index) => ({ index, worker })),
     config.workers.map((w) => w.type),
     baseDir,
+    config.kreuz?.python,
   );
 }
 
 /**
  * The checks of the workers that passed the schema (in a config that did
  * not, those that did: the others wait until they do), `types` being every
- * worker's "type" as written.
+ * worker's "type" as written; `kreuzPython`: see WorkerCheck.
  */
 export function checkWorkers(
   workers: readonly CheckedWorker[],
   types: readonly unknown[],
   baseDir: string,
+  kreuzPython?: string,
 ): { problems: ConfigProblem[]; notes: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const notes: ConfigProblem[] = [];
@@ -70,12 +72,15 @@ export function checkWorkers(
     );
   }
 
+  const workerCheck: WorkerCheck = { baseDir, problem, note, kreuzPython };
   for (const { index, worker } of workers) {
     const at: Path = ['workers', index];
     // Ports are compared within a worker: an extra router worker is refused as a whole (Crossbar shares ports between them).
-    if (worker.type === 'router') checkRouter(worker, at, baseDir, problem, note);
-    else if (worker.type === 'guest') checkGuest(worker, at, baseDir, problem, note);
-    else checkContainer(worker, at, note);
+    if (worker.type === 'router') {
+      checkRouter(worker, at, baseDir, problem, note);
+      checkRouterComponents(worker, at, workerCheck);
+    } else if (worker.type === 'guest') checkGuestWorker(worker, at, workerCheck);
+    else checkContainerWorker(worker, at, workerCheck);
   }
   return { problems, notes };
 }
@@ -142,7 +147,10 @@ function checkRouter(worker: RouterWorkerConfig, w: Path, baseDir: string, probl
         problem([...at, 'endpoint', 'path'], `directory not found: ${dirname(file)} (create it, or put the socket in one that exists)`);
     }
 
-    checkTransport(transport, (path, message) => problem([...at, ...path], message));
+    checkTransport(transport, (path, message) => problem([...at, ...path], message), {
+      note: (path, message) => note([...at, ...path], message),
+      baseDir,
+    });
   });
 
   worker.components?.forEach((component, c) => {
@@ -153,43 +161,8 @@ function checkRouter(worker: RouterWorkerConfig, w: Path, baseDir: string, probl
         [...at, 'realm'],
         `realm "${component.realm}" is not defined by this router worker: a router component joins one of its realms`,
       );
-      return;
     }
-    note(
-      at,
-      `accepted: Kreuz will run it (${JSON.stringify(component.classname)}) under Python with Autobahn|Python, joined to realm "${component.realm}"`,
-    );
   });
-}
-
-function checkGuest(worker: GuestWorkerConfig, at: Path, baseDir: string, problem: Report, note: Report): void {
-  const workdir = worker.options?.workdir;
-  if (workdir !== undefined && !isDirectory(resolveFile(baseDir, workdir))) {
-    problem([...at, 'options', 'workdir'], `directory not found: ${resolveFile(baseDir, workdir)}`);
-    return;
-  }
-  const args = worker.arguments?.length ?? 0;
-  note(
-    at,
-    `accepted: Kreuz will run it beside the router: ${JSON.stringify(worker.executable)} with ${args} argument${args === 1 ? '' : 's'}` +
-      `${workdir === undefined ? '' : ` in ${JSON.stringify(workdir)}`}, logging its output and stopping it at shutdown`,
-  );
-}
-
-function checkContainer(worker: ContainerWorkerConfig, at: Path, note: Report): void {
-  if (worker.options?.disabled === true) {
-    note(at, 'accepted: disabled, so Kreuz does not start it');
-    return;
-  }
-  const classes = (worker.components ?? []).flatMap((c) => (c.type === 'class' ? [JSON.stringify(c.classname)] : []));
-  note(
-    at,
-    classes.length === 0
-      ? 'accepted: a container without components, so there is nothing to run'
-      : classes.length === 1
-        ? `accepted: Kreuz will run its component ${classes[0]} under Python with Autobahn|Python, connecting to the router over its "transport"`
-        : `accepted: Kreuz will run its components ${classes.join(', ')} under Python with Autobahn|Python, each connecting to the router over its "transport"`,
-  );
 }
 
 /** Where a prefix and a wildcard permission of a role both match, the wildcard decides (Crossbar's rule; routing prefers the prefix). */

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { transportAuthSchema } from '../auth/transport-auth.ts';
 import { withoutUndefined, type PathService, type RawSocketServiceOptions, type WebSocketServiceOptions } from '../node/options.ts';
+import { WEB_SERVICE_SCHEMAS, checkWebService, isWebService, webServiceOptions } from '../node/web-services/index.ts';
 import type { ListenAddress } from '../transports/listen.ts';
 import { RAWSOCKET_DEFAULTS } from '../transports/rawsocket.ts';
 import { pem, type TlsOptions } from '../transports/tls.ts';
@@ -286,29 +287,25 @@ export const websocketService = z
   .meta({ id: 'WebSocketService' });
 
 export const nodeinfoService = z
-  .strictObject({ type: z.literal('nodeinfo') })
+  .strictObject({ type: z.literal('nodeinfo'), id: z.string().optional() })
   .describe('Kreuz answers JSON: version, uptime, realms, sessions.');
 
 const NO_HTTP_BRIDGE =
   'Kreuz has no HTTP bridge: call and publish from a WAMP client instead (e.g. a small component run as a guest worker, serving the HTTP you need)';
 const BEHIND_A_PROXY = 'serve it with its own server and put a reverse proxy (nginx, Caddy) in front of both';
 
-/** Crossbar's web services Kreuz lacks, each with what to do instead. */
+/** Crossbar's web services Kreuz lacks, each with what to do instead (those it has: node/web-services/). */
 const CROSSBAR_PATH_SERVICES: Record<string, string> = {
-  static: `Kreuz serves no files yet: ${BEHIND_A_PROXY}`,
   longpoll: 'Kreuz has no WAMP long-poll transport: clients connect with WebSocket, which every current browser has',
   caller: NO_HTTP_BRIDGE,
   publisher: NO_HTTP_BRIDGE,
   webhook: NO_HTTP_BRIDGE,
-  json: `Kreuz serves no fixed JSON yet: ${BEHIND_A_PROXY}`,
   cgi: `Kreuz runs no CGI programs: ${BEHIND_A_PROXY}`,
   wsgi: `Kreuz runs no Python WSGI apps: ${BEHIND_A_PROXY}`,
-  redirect: 'Kreuz sends no redirects yet: let a reverse proxy in front (nginx, Caddy) answer it',
   reverseproxy: 'Kreuz proxies no HTTP: put a reverse proxy (nginx, Caddy) in front of Kreuz and the other server',
   'websocket-reverseproxy': 'Kreuz proxies no WebSocket: put a reverse proxy (nginx, Caddy) in front of Kreuz and the other server',
   path: 'nested path trees have no counterpart: write the full path as the key ("api/ws")',
-  resource: `Kreuz runs no Twisted resources: ${BEHIND_A_PROXY}`,
-  archive: `Kreuz serves no files from archives: unpack it and ${BEHIND_A_PROXY}`,
+  resource: `Kreuz runs no Python (Twisted) web resources: serve it with a small Python web server of its own (the resource under twisted.web) and put a reverse proxy (nginx, Caddy) in front of both; for files, a JSON value or a redirect use "static", "json" or "redirect"`,
   wap: `Kreuz renders no WAMP application pages: ${BEHIND_A_PROXY}`,
   catalog: 'Kreuz has no catalog service (it belongs to XBR): keep it on Crossbar.io',
   none: 'remove the path: Kreuz answers 404 for paths it does not serve',
@@ -317,7 +314,7 @@ const CROSSBAR_PATH_SERVICES: Record<string, string> = {
   schemadoc: 'Kreuz serves no schema documentation: keep it on Crossbar.io',
 };
 
-export const pathService = byType([websocketService, nodeinfoService], CROSSBAR_PATH_SERVICES);
+export const pathService = byType([websocketService, nodeinfoService, ...WEB_SERVICE_SCHEMAS], CROSSBAR_PATH_SERVICES);
 
 export const paths = z.record(urlPath, pathService).refine((p) => Object.keys(p).length > 0, { error: 'must have at least one path' });
 
@@ -434,14 +431,47 @@ export function rawsocketServiceOptions(s: {
 
 type WebPaths = Record<string, PathServiceConfig | ({ type: 'websocket' } & Omit<WebSocketServiceConfig, 'type'>)>;
 
-/** Web paths (normalized) and their services. */
-export function pathServiceOptions(paths: WebPaths): Record<string, PathService> {
+/** Web paths (normalized) and their services; relative files against `baseDir`. */
+export function pathServiceOptions(paths: WebPaths, baseDir: string): Record<string, PathService> {
   return Object.fromEntries(
     Object.entries(paths).map(([path, s]): [string, PathService] => [
       normalizeUrlPath(path),
-      s.type === 'websocket' ? { type: 'websocket', ...websocketServiceOptions(s) } : { type: 'nodeinfo' },
+      s.type === 'websocket'
+        ? { type: 'websocket', ...websocketServiceOptions(s) }
+        : s.type === 'nodeinfo'
+          ? { type: 'nodeinfo' }
+          : webServiceOptions(s, baseDir),
     ]),
   );
+}
+
+/** Paths no request can reach, and what the web services of `paths` find on disk (directories, archives), at `at`. */
+export function checkWebPaths(
+  paths: Record<string, { type: string }>,
+  at: PropertyKey[],
+  baseDir: string,
+  problem: (path: PropertyKey[], message: string) => void,
+  note: (path: PropertyKey[], message: string) => void,
+): void {
+  for (const [p, service] of Object.entries(paths)) {
+    if (
+      normalizeUrlPath(p)
+        .split('/')
+        .some((s) => s === '.' || s === '..')
+    )
+      problem(
+        [...at, p],
+        'a "." or ".." segment: no request reaches this path (clients resolve them, Kreuz refuses them); write the path without it',
+      );
+    if (!isWebService(service.type)) continue;
+    const where = (path: PropertyKey[]) => [...at, p, ...path];
+    checkWebService(
+      service as Parameters<typeof checkWebService>[0],
+      baseDir,
+      (path, message) => problem(where(path), message),
+      (path, message) => note(where(path), message),
+    );
+  }
 }
 
 /** One HTTP server has one handshake timeout: the longest its WebSocket paths ask for. */

@@ -1,9 +1,10 @@
 /**
  * The workers of a node besides its router, in their Crossbar shape: `guest`
  * (any executable) and `container` (Python components under Autobahn|Python),
- * and the router's own `components`. The schema only checks their shape;
- * `kreuz check` notes each as accepted (semantics.ts). Crossbar worker types
- * Kreuz has no counterpart for are named with what to do instead.
+ * and the router's own `components`. The schema checks their shape;
+ * worker-checks.ts what they need to start, with a note of how Kreuz runs
+ * each (src/node/workers/ does). Crossbar worker types Kreuz has no
+ * counterpart for are named with what to do instead.
  */
 import { z } from 'zod';
 import { accepted, byType, choice, crossbarOnly, nonEmpty, notSupported, positiveInt } from './schema-helpers.ts';
@@ -79,7 +80,11 @@ export const guestWorker = z
         stdout: guestStdio.optional().describe('"log" (default), "drop" or "close".'),
         stderr: guestStdio.optional().describe('"log" (default), "drop" or "close".'),
         watch: z
-          .strictObject({ directories: z.array(nonEmpty).min(1), action: z.literal('restart') })
+          .strictObject({
+            directories: z.array(nonEmpty).min(1).describe('Relative to the node directory; watched with their subdirectories.'),
+            action: z.literal('restart'),
+            timeout: z.number().min(0).optional().describe('Seconds from a change to the new start; default 1.'),
+          })
           .optional()
           .describe('Restart the process when a file in these directories changes.'),
       })
@@ -164,6 +169,12 @@ export const routerComponent = z.discriminatedUnion('type', [
   functionComponent,
 ]);
 
+/** A container's `restart` with the `shutdown` modes that end the container before it could restart. */
+const IMPOSSIBLE: Readonly<Record<string, readonly string[]>> = {
+  'restart-always': ['shutdown-on-any-component-stopped', 'shutdown-on-any-component-failed', 'shutdown-on-last-component-stopped'],
+  'restart-on-failed': ['shutdown-on-any-component-failed'],
+};
+
 export const containerWorker = z
   .strictObject({
     type: z.literal('container'),
@@ -183,6 +194,17 @@ export const containerWorker = z
         restart: choice(['restart-always', 'restart-on-failed', 'restart-never']).optional(),
         disabled: z.boolean().optional().describe('true: not started.'),
       })
+      .superRefine((o, ctx) => {
+        // Crossbar's check refuses these: the container ends before the restart could happen.
+        const ends = IMPOSSIBLE[o.restart ?? ''] ?? [];
+        if (o.shutdown && ends.includes(o.shutdown)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['restart'],
+            message: `"${o.restart}" cannot work with "shutdown": "${o.shutdown}" (the container ends first; Crossbar refuses it too): drop one of them`,
+          });
+        }
+      })
       .optional(),
     components: z.array(containerComponent).optional(),
     manhole: accepted(z.unknown(), 'Kreuz has no manhole (a Python shell into the worker)').optional(),
@@ -201,7 +223,7 @@ export const routerWorkerOptions = z
     python: nonEmpty.optional().describe("The Python interpreter of the router's components."),
     env: accepted(
       processEnv,
-      "the router runs in Kreuz's own process, with the environment Kreuz was started with; set variables when starting kreuz",
+      "the router runs in Kreuz's own process, with the environment Kreuz was started with; this environment is its components' (each runs in a Python process of its own)",
     ).optional(),
     disabled: z
       .literal(false, { error: 'true is not supported by Kreuz: the router worker always runs (remove the worker to run none)' })

@@ -615,6 +615,12 @@ export class Router {
 
   /** Answers a refused message: by the authorizer (a Decision, or 'failed'), or by a gate (a Refusal). */
   private refuse(session: Session, [type, request, options, uri]: GuardedMessage, refusal: Decision | Refusal | 'failed'): void {
+    // The authorizer's denials (a gate's refusal, e.g. a cluster claim, is the gate's to tell).
+    if (refusal === 'failed' || !('error' in refusal)) {
+      const reason = refusal === 'failed' ? 'the authorizer failed' : 'not permitted for this role';
+      const { authid, authrole } = session;
+      this.log.info({ ...session.logFields, authid, authrole, action: ACTIONS[type], uri, reason }, 'authorization denied');
+    }
     if (type === T.PUBLISH && options.acknowledge !== true) return;
     if (refusal !== 'failed' && 'error' in refusal) return session.send(error(type, request, refusal.error, refusal.args));
     const action = ACTIONS[type];

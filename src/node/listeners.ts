@@ -23,6 +23,7 @@ import {
   type WebSocketServiceOptions,
 } from './options.ts';
 import { startTransport, type TransportOptions } from './transport-types/index.ts';
+import { startWebServices, type WebMount } from './web-services/index.ts';
 
 export interface RunningListener {
   /** Its transport type, e.g. "websocket". */
@@ -43,8 +44,8 @@ export interface ListenerContext {
   metrics: NodeMetrics | undefined;
   /** The authenticators of an `auth` block (undefined: anonymous only). */
   auth(auth: AuthConfig | undefined, where: string): TransportAuth | undefined;
-  /** The handler for plain HTTP requests on a server with these WebSocket and node-info paths. */
-  httpHandler(websocketPaths: string[], infoPaths: string[]): RequestListener;
+  /** The handler for plain HTTP requests on a server with these WebSocket and node-info paths (and web services). */
+  httpHandler(websocketPaths: string[], infoPaths: string[], web?: readonly WebMount[]): RequestListener;
   /** A service's message size limit: the given one (checked against what the node can carry), or its default. */
   maxMessageSize(given: number | undefined, where: string): number | undefined;
 }
@@ -59,15 +60,26 @@ export interface WebServerOptions extends Listening {
   type: string;
   paths: Record<string, PathService>;
   handshakeTimeout?: number;
+  /** Upgrades at any other path go to the first WebSocket path (Crossbar's standalone websocket transport without `url`). */
+  anyPath?: boolean;
 }
 
-/** An HTTP(S) server with WebSocket and node-info paths, bound to its endpoint. `authWhere` names a path's `auth` in errors. */
-export async function startWeb(ctx: ListenerContext, t: WebServerOptions, authWhere: (path: string) => string): Promise<RunningListener> {
+/**
+ * An HTTP(S) server with WebSocket, node-info and web service paths, bound to its endpoint. `authWhere` names a
+ * path's `auth` in errors, `serviceWhere` the path's entry.
+ */
+export async function startWeb(
+  ctx: ListenerContext,
+  t: WebServerOptions,
+  authWhere: (path: string) => string,
+  serviceWhere: (path: string) => string = (path) => path,
+): Promise<RunningListener> {
   const { websocket, infoPaths } = splitPaths(t.paths, ctx, authWhere);
+  const services = await startWebServices(t.paths, { logger: ctx.logger }, serviceWhere);
   const paths = websocket.map((w) => w.path!);
   const web = createWebServer(
     ctx.router,
-    { websocket, httpHandler: ctx.httpHandler(paths, infoPaths), handshakeTimeout: t.handshakeTimeout },
+    { websocket, httpHandler: ctx.httpHandler(paths, infoPaths, services), handshakeTimeout: t.handshakeTimeout, anyPath: t.anyPath },
     t.tls,
   );
   const server: Server = web.server;
@@ -102,7 +114,7 @@ export function splitPaths(paths: Record<string, PathService>, ctx: ListenerCont
   for (const [path, service] of Object.entries(paths)) {
     const urlPath = normalizePath(path);
     if (service.type === 'nodeinfo') infoPaths.push(urlPath);
-    else websocket.push({ path: urlPath, ...websocketListenerOptions(service, ctx, authWhere(path)) });
+    else if (service.type === 'websocket') websocket.push({ path: urlPath, ...websocketListenerOptions(service, ctx, authWhere(path)) });
   }
   return { websocket, infoPaths };
 }

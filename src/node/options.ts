@@ -16,6 +16,7 @@ import type { ListenAddress } from '../transports/listen.ts';
 import type { TlsOptions } from '../transports/tls.ts';
 import type { DeflateOptions } from '../transports/websocket.ts';
 import type { TransportOptions } from './transport-types/index.ts';
+import type { WebServiceOptions } from './web-services/index.ts';
 
 /**
  * Crossbar's transport `auth` dict, as in the config file, e.g.
@@ -76,8 +77,8 @@ export interface RawSocketServiceOptions {
   auth?: AuthConfig;
 }
 
-/** A web path: a WebSocket endpoint, or the node info JSON. */
-export type PathService = ({ type: 'websocket' } & WebSocketServiceOptions) | { type: 'nodeinfo' };
+/** A web path: a WebSocket endpoint, the node info JSON, or a web service (static files, JSON, a redirect, an archive). */
+export type PathService = ({ type: 'websocket' } & WebSocketServiceOptions) | { type: 'nodeinfo' } | WebServiceOptions;
 
 /** Where a listener binds, and its TLS (none: plain TCP). */
 export interface Listening {

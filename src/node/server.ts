@@ -22,8 +22,10 @@ import type { Session } from '../core/session.ts';
 import { enableMetaApi } from '../meta/index.ts';
 import { KREUZ_VERSION } from '../version.ts';
 import { httpHandler } from './http.ts';
+import type { WebMount } from './web-services/index.ts';
 import { startListener, type RunningListener } from './listeners.ts';
 import { NodeMetrics, clientSessions } from './metrics.ts';
+import { messageTrace, tracing } from './message-trace.ts';
 import type { Cluster, ClusterView } from '../cluster/cluster.ts';
 import { FRAME_OVERHEAD } from '../cluster/options.ts';
 import { DEFAULTS, withoutUndefined, type NodeOptions, type RealmOptions, type TransportOptions } from './options.ts';
@@ -123,6 +125,8 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     };
   };
 
+  // Before metrics: the metrics' peer wrapper must be the outermost (it finds its peers by class).
+  if (tracing(log)) router.use(messageTrace(log));
   if (metrics) router.use(metrics);
 
   const transports: TransportOptions[] = options.transports ?? [
@@ -149,12 +153,14 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     logger: log,
     metrics,
     auth: (auth: Record<string, unknown> | undefined, where: string) => transportAuth(auth, caller, where, o.authSecret),
-    httpHandler: (websocketPaths: string[], infoPaths: string[]) =>
+    httpHandler: (websocketPaths: string[], infoPaths: string[], web?: readonly WebMount[]) =>
       httpHandler({
         metrics: metrics && { path: metricsPath, registry: metrics.registry },
         infoPaths: new Set([...infoPaths, ...(infoOptions ? [infoOptions.path ?? DEFAULTS.infoPath] : [])]),
         info,
         websocketPaths: new Set(websocketPaths),
+        web,
+        logger: log,
       }),
     maxMessageSize: (given: number | undefined, where: string) => {
       if (!cluster) return given;

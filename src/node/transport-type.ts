@@ -9,6 +9,7 @@ import type { TypedOption } from '../config/schema-helpers.ts';
 import type { ListenerContext, RunningListener } from './listeners.ts';
 
 export type ConfigPath = PropertyKey[];
+type Report = (path: ConfigPath, message: string) => void;
 
 export interface TransportType<S extends TypedOption = TypedOption, O extends { type: string } = { type: string }> {
   /** The config entry: a strict object with `type: z.literal(...)`. */
@@ -17,8 +18,11 @@ export interface TransportType<S extends TypedOption = TypedOption, O extends { 
   toOptions(config: z.infer<S>, baseDir: string): O;
   /** Each WAMP service of a config entry: its `auth` (undefined: anonymous only) and the path to it in the entry. */
   services(config: z.infer<S>): Array<{ auth: unknown; path: ConfigPath }>;
-  /** What the schema cannot check in an entry (e.g. a path served twice), reported with paths in the entry. */
-  check?(config: z.infer<S>, problem: (path: ConfigPath, message: string) => void): void;
+  /**
+   * What the schema cannot check in an entry (e.g. a path served twice, a directory that is not there), reported
+   * with paths in the entry: errors as `problem`, what is accepted as `more.note`; relative files against `more.baseDir`.
+   */
+  check?(config: z.infer<S>, problem: Report, more: { note: Report; baseDir: string }): void;
   /** Starts its listener; `where` names the entry in errors, e.g. "transports[2]". */
   start(options: O, where: string, ctx: ListenerContext): Promise<RunningListener>;
 }

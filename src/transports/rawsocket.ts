@@ -268,7 +268,7 @@ class RawSocketConnection implements Wire {
     socket.setNoDelay(true);
     this.timer = setTimeout(() => {
       if (this.state !== 'handshake') return;
-      this.log('debug', 'no handshake in time');
+      this.log('info', `handshake refused: none within ${endpoint.settings.handshakeTimeout} ms`);
       this.state = 'closed';
       socket.destroy();
     }, endpoint.settings.handshakeTimeout);
@@ -361,7 +361,7 @@ class RawSocketConnection implements Wire {
     const { settings } = this.endpoint;
     if (head[0] !== RAWSOCKET_MAGIC) {
       // Not RawSocket at all: nothing we could say would be understood.
-      this.log('debug', `not a RawSocket handshake (first byte 0x${head[0].toString(16)})`);
+      this.log('info', `handshake refused: not a RawSocket handshake (first byte 0x${head[0].toString(16)})`);
       this.state = 'closed';
       this.socket.destroy();
       return;
@@ -371,7 +371,10 @@ class RawSocketConnection implements Wire {
     const serializerId = head[1] & 0x0f;
     const serializer = serializerByRawSocketId(serializerId);
     if (!serializer || !settings.serializers.includes(serializer)) {
-      return this.refuse(HandshakeError.SERIALIZER_UNSUPPORTED, `serializer ${serializerId} not supported`);
+      return this.refuse(
+        HandshakeError.SERIALIZER_UNSUPPORTED,
+        `serializer ${serializerId} not spoken here (speaks ${settings.serializers.map((s) => s.name).join(', ')})`,
+      );
     }
     const clientMax = 2 ** (9 + (head[1] >> 4));
     if (clientMax < settings.minClientMaxMessageSize) {
@@ -408,7 +411,7 @@ class RawSocketConnection implements Wire {
 
   /** Answers a handshake with an error code, then closes. */
   private refuse(code: number, why: string): void {
-    this.log('debug', `handshake refused with error ${code}: ${why}`);
+    this.log('info', `handshake refused with error ${code}: ${why}`);
     clearTimeout(this.timer);
     this.socket.write(Buffer.from([RAWSOCKET_MAGIC, code << 4, 0, 0]));
     this.closeGracefully();
@@ -465,7 +468,7 @@ class RawSocketConnection implements Wire {
     }
   }
 
-  private log(level: 'debug' | 'warn', message: string): void {
+  private log(level: 'debug' | 'info' | 'warn', message: string): void {
     this.endpoint.settings.logger[level]({ peer: this.peerName }, `rawsocket: ${message}`);
   }
 }

@@ -198,6 +198,7 @@ export class WebSocketEndpoint {
     const versions = this.settings.versions;
     const version = Number(request.headers['sec-websocket-version']);
     if (versions && !versions.includes(version as 8 | 13)) {
+      this.refused(request, `Sec-WebSocket-Version ${headerValue(request.headers['sec-websocket-version']) ?? 'missing'} not accepted`);
       refuse(socket, 400, `This server only speaks Sec-WebSocket-Version ${versions.join(', ')}`, {
         'Sec-WebSocket-Version': versions.join(', '),
       });
@@ -206,17 +207,31 @@ export class WebSocketEndpoint {
     // hybi-10 (version 8) browsers sent Sec-WebSocket-Origin.
     const origin = request.headers.origin ?? (version === 8 ? headerValue(request.headers['sec-websocket-origin']) : undefined);
     if (origin !== undefined && !this.originOk(origin)) {
-      this.settings.logger.debug({ origin }, 'websocket: origin refused');
+      this.refused(request, 'origin not allowed', { origin });
       refuse(socket, 403, `Origin ${origin} is not allowed`);
       return;
     }
     const offered = parseProtocols(request.headers['sec-websocket-protocol']);
     if (!chooseSubprotocol(offered, this.settings.serializers) && !(offered.length === 0 && this.fallback)) {
       const speaks = this.settings.serializers.map((s) => s.protocol).join(', ');
+      const why = offered.length ? 'no WebSocket subprotocol it offers is spoken here' : 'no WebSocket subprotocol offered';
+      this.refused(request, why, { offered: offered.join(', '), speaks });
       refuse(socket, 400, `This server only speaks WebSocket subprotocols ${speaks}`);
       return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.attach(ws, request));
+  }
+
+  /** A refused handshake, at info with the reason: a client that cannot connect is the first thing to debug. */
+  private refused(request: IncomingMessage, reason: string, fields: object = {}): void {
+    const { peer } = peerInfo(
+      request.socket.remoteAddress,
+      request.socket.remotePort,
+      request.headers['x-forwarded-for'],
+      this.trustedProxies,
+    );
+    // The path without its query: a query may carry a token.
+    this.settings.logger.info({ peer, path: pathOf(request), reason, ...fields }, 'websocket: handshake refused');
   }
 
   /** Closes every connection. */
@@ -366,6 +381,8 @@ function parseProtocols(header: string | undefined): string[] {
 const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' };
 
 function refuse(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
+  // Nobody else listens on this socket any more: a client that resets it now must not take the process down.
+  socket.on('error', () => {});
   const reason = REASONS[status] ?? 'Bad Request';
   const extra = Object.entries(headers)
     .map(([name, value]) => `${name}: ${value}\r\n`)
@@ -373,6 +390,14 @@ function refuse(socket: Duplex, status: number, text: string, headers: Record<st
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${extra}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
+}
+
+function pathOf(request: IncomingMessage): string {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return '(unparsable)';
+  }
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
@@ -395,6 +420,8 @@ export interface WebServerOptions {
   httpHandler?: RequestListener;
   /** ms for an HTTP request's headers (and a TLS handshake) to arrive (default 10 000). */
   handshakeTimeout?: number;
+  /** Upgrades at a path no endpoint has go to the first endpoint (Crossbar's standalone websocket transport); default false: 404. */
+  anyPath?: boolean;
 }
 
 export const DEFAULT_WEBSOCKET_PATH = '/ws';
@@ -443,10 +470,22 @@ export function createWebServer(router: Router, options: WebServerOptions = {}, 
   const server: Server = tls
     ? createHttpsServer({ ...secureContextOptions(tls), handshakeTimeout: timeout, ...http }, handler)
     : createHttpServer(http, handler);
+  const catchAll = options.anyPath ? endpoints.values().next().value : undefined;
+  const log = (list as WebSocketPathOptions[]).find((w) => w.logger)?.logger ?? silentLogger;
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    const endpoint = endpoints.get(path);
-    if (!endpoint) return refuse(socket, 404, `No WebSocket endpoint at ${path}`);
+    const path = pathOf(request);
+    const endpoint = endpoints.get(path) ?? catchAll;
+    if (!endpoint) {
+      log.info(
+        {
+          peer: peerInfo(request.socket.remoteAddress, request.socket.remotePort, undefined, undefined).peer,
+          path,
+          reason: 'no WebSocket endpoint at this path',
+        },
+        'websocket: handshake refused',
+      );
+      return refuse(socket, 404, `No WebSocket endpoint at ${path}`);
+    }
     endpoint.handleUpgrade(request, socket, head);
   });
   // A socket error before the upgrade: Node destroys the socket; nothing to do.

@@ -3,120 +3,19 @@
  * Each start of the command costs a Node process loading dist/ (bin/kreuz.js), so the tests of a
  * suite run at the same time (each in its own directory), and so do independent commands of one test.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INIT_CONFIG } from '../../src/cli/init.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { bin, children, root, run, start, tempDir, until, writeConfig } from './support.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = fileURLToPath(new URL('../../bin/kreuz.js', import.meta.url));
 const crossbarExample = fileURLToPath(new URL('../config/fixtures/crossbar-docs-example.json', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-
-const dirs: string[] = [];
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kreuz-cli-'));
-  dirs.push(dir);
-  return dir;
-}
-
-/** The init config on free ports (0), in `dir`/.kreuz (or `cbdir`). */
-function writeConfig(dir: string, text = INIT_CONFIG, cbdir = '.kreuz'): string {
-  mkdirSync(join(dir, cbdir), { recursive: true });
-  const file = join(dir, cbdir, 'config.yaml');
-  writeFileSync(file, text.replace('port: 8080', 'port: 0').replace('port: 8081', 'port: 0'));
-  return file;
-}
-
-interface Ran {
-  /** The exit code (null when it was killed after 20 s). */
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `kreuz ...args` to its end (killed after 20 s). */
-function run(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ status: code, stdout, stderr });
-    });
-  });
-}
-
-/** Waits (at most `ms`) until `done()` holds. */
-async function until(done: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-}
-
-interface Started {
-  child: ChildProcess;
-  /** The "listening on" log line. */
-  line: string;
-  urls: string[];
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `kreuz start ...args` and resolves once it logged where it listens. */
-function start(args: string[], cwd = root, env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = spawn(process.execPath, [bin, 'start', ...args], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  children.add(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kreuz did not start within 15 s: ${out} ${err}`));
-    }, 15_000);
-    child.stdout!.on('data', () => {
-      const line = out.split('\n').find((l) => l.includes('listening on'));
-      if (!line) return;
-      clearTimeout(timer);
-      const urls = line.match(/\b(?:ws|rs):\/\/[^\s,]+/g) ?? [];
-      resolve({ child, line, urls, output: () => out + err, exited });
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`kreuz exited with ${code}: ${out} ${err}`));
-    });
-  });
-}
 
 describe('kreuz command', { concurrency: true }, () => {
   it('package.json names the bin "kreuz" and npm start runs it', () => {
@@ -228,7 +127,10 @@ describe('kreuz init and check', { concurrency: true }, () => {
     const dir = tempDir();
     const [r, s] = await Promise.all([run(['check'], dir), run(['start', '--cbdir', 'missing'], dir)]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /no config in .*\.kreuz \(looked for config\.yaml, config\.yml, config\.json\); create one with: kreuz init/);
+    assert.match(
+      r.stderr,
+      /no config in .*\.kreuz or .*\.crossbar \(looked for config\.yaml, config\.yml, config\.json\); create one with: kreuz init/,
+    );
     assert.equal(s.status, 1);
     assert.match(s.stderr, /no config in .*missing/);
   });

@@ -264,7 +264,15 @@ async function written(node: Backplane, key: string, value: string): Promise<boo
 
 /** A JetStream API answer over a plain connection. */
 async function jsApi(nc: NatsConnection, api: string): Promise<any> {
-  const reply = await nc.request(`$JS.API.${api}`, '{}', { timeout: 2000 });
+  // A loaded machine (or an election in progress) can make one request time out: a few tries, bounded.
+  let reply: Awaited<ReturnType<NatsConnection['request']>> | undefined;
+  for (let tries = 0; reply === undefined; tries++) {
+    try {
+      reply = await nc.request(`$JS.API.${api}`, '{}', { timeout: 2000 });
+    } catch (err) {
+      if (tries >= 4 || (err as Error).name !== 'TimeoutError') throw err;
+    }
+  }
   const answer = reply.json<any>();
   if (answer.error) throw new Error(`${api}: ${answer.error.description}`);
   return answer;

@@ -78,8 +78,8 @@ describe('kreuz check: every worker', () => {
       );
       assert.deepEqual(errors, [`workers[3].options.workdir: directory not found: ${join(dir, 'missing')}`]);
       assert.deepEqual(notes, [
-        'workers[1]: accepted: Kreuz will run it beside the router: "node" with 1 argument in ".", logging its output and stopping it at shutdown',
-        'workers[2]: accepted: Kreuz will run its component "hello.AppSession" under Python with Autobahn|Python, connecting to the router over its "transport"',
+        'workers[1]: accepted: Kreuz runs "node" (1 argument, in ".") beside the router and logs its output; as in Crossbar, an exit is not restarted, a change in options.watch.directories restarts it; at shutdown: SIGTERM, SIGKILL after 10 s',
+        'workers[2]: accepted: Kreuz runs its component "hello.AppSession" in a Python process of its own (/usr/bin/python3, Autobahn|Python), connecting over its "transport"; when one ends, "shutdown-on-last-component-stopped" and "restart-on-failed" apply, as in Crossbar; at shutdown: SIGTERM, SIGKILL after 10 s',
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -291,7 +291,7 @@ describe('kreuz check: the command', () => {
       assert.equal(noted.status, 0);
       assert.deepEqual(noted.lines, [
         "note: controller.id: accepted: Kreuz has no node controller, and names nothing after the node ID (in a cluster, kreuz.cluster.node is the node's name)",
-        'note: workers[1]: accepted: Kreuz will run it beside the router: "node" with 0 arguments, logging its output and stopping it at shutdown',
+        'note: workers[1]: accepted: Kreuz runs "node" (0 arguments) beside the router and logs its output; as in Crossbar, an exit is not restarted; at shutdown: SIGTERM, SIGKILL after 10 s',
         `${file}: ok (1 realm, 1 transport, 1 guest worker)`,
       ]);
       const refused = run({ controller: { id: 'n1' }, workers: [router(), router()] });

@@ -143,6 +143,7 @@ describe('config schema', () => {
       requireSubprotocol: false,
       versions: [13],
       tcpNoDelay: false,
+      anyPath: true, // no url: any path, as Crossbar
     });
   });
 

@@ -44,8 +44,12 @@ export function transportServices(config: TransportConfig): Array<{ auth: unknow
   return typeOf(config.type).services(config);
 }
 
-export function checkTransport(config: TransportConfig, problem: (path: ConfigPath, message: string) => void): void {
-  typeOf(config.type).check?.(config, problem);
+export function checkTransport(
+  config: TransportConfig,
+  problem: (path: ConfigPath, message: string) => void,
+  more: { note: (path: ConfigPath, message: string) => void; baseDir: string },
+): void {
+  typeOf(config.type).check?.(config, problem, more);
 }
 
 export function startTransport(options: TransportOptions, where: string, ctx: ListenerContext): Promise<RunningListener> {

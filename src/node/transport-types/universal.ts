@@ -5,6 +5,7 @@ import { crossbarOnly, urlPath } from '../../config/schema-helpers.ts';
 import {
   auth,
   checkPathsOnce,
+  checkWebPaths,
   debugKeys,
   MQTT,
   handshakeTimeout,
@@ -22,6 +23,7 @@ import {
 import type { TlsOptions } from '../../transports/tls.ts';
 import { listenUniversal } from '../../transports/universal.ts';
 import { portOf, rawsocketListenerOptions, splitPaths } from '../listeners.ts';
+import { startWebServices } from '../web-services/index.ts';
 import { withoutUndefined, type PathService, type RawSocketServiceOptions } from '../options.ts';
 import { transportType } from '../transport-type.ts';
 
@@ -31,7 +33,7 @@ export interface UniversalTransportOptions {
   tls?: TlsOptions;
   /** RawSocket on this port; false or absent: RawSocket clients are dropped. */
   rawsocket?: RawSocketServiceOptions | false;
-  /** HTTP paths: WebSocket endpoints and node info. */
+  /** HTTP paths: WebSocket endpoints, node info and web services. */
   paths: Record<string, PathService>;
   handshakeTimeout?: number;
 }
@@ -69,7 +71,7 @@ export const universalTransport = transportType({
       endpoint: endpoint as { host: string; port: number },
       tls,
       rawsocket: t.rawsocket ? rawsocketServiceOptions(t.rawsocket) : false,
-      paths: pathServiceOptions(all),
+      paths: pathServiceOptions(all, baseDir),
       handshakeTimeout: handshakeTimeout(all),
     });
   },
@@ -80,11 +82,12 @@ export const universalTransport = transportType({
     ...(t.web ? webPathServices(t.web.paths, ['web', 'paths']) : []),
   ],
 
-  check(t, problem) {
+  check(t, problem, { note, baseDir }) {
     const ws = Object.keys(t.websocket ?? {});
     checkPathsOnce(ws, ['websocket'], problem);
     const web = Object.keys(t.web?.paths ?? {});
     checkPathsOnce(web, ['web', 'paths'], problem);
+    checkWebPaths(t.web?.paths ?? {}, ['web', 'paths'], baseDir, problem, note);
     const wsPaths = new Set(ws.map(normalizeUrlPath));
     for (const p of web)
       if (wsPaths.has(normalizeUrlPath(p)))
@@ -93,6 +96,7 @@ export const universalTransport = transportType({
 
   async start(t, where, ctx) {
     const { websocket, infoPaths } = splitPaths(t.paths, ctx, (path) => `${where}.paths.${path}.auth`);
+    const services = await startWebServices(t.paths, { logger: ctx.logger }, (path) => `${where}.paths.${path}`);
     const listener = await listenUniversal(ctx.router, {
       host: t.endpoint.host,
       port: t.endpoint.port,
@@ -103,6 +107,7 @@ export const universalTransport = transportType({
       httpHandler: ctx.httpHandler(
         websocket.map((w) => w.path!),
         infoPaths,
+        services,
       ),
       handshakeTimeout: t.handshakeTimeout,
       logger: ctx.logger,

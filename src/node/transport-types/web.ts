@@ -1,7 +1,8 @@
-/** Crossbar's "web" transport: an HTTP server with services by URL path (WebSocket endpoints, node info). */
+/** Crossbar's "web" transport: an HTTP server with services by URL path (WebSocket endpoints, node info, static files, ...). */
 import { z } from 'zod';
 import {
   checkPathsOnce,
+  checkWebPaths,
   endpoint,
   handshakeTimeout,
   listening,
@@ -35,13 +36,22 @@ export const webTransport = transportType({
     withoutUndefined({
       type: 'web' as const,
       ...listening(t.endpoint, baseDir),
-      paths: pathServiceOptions(t.paths),
+      paths: pathServiceOptions(t.paths, baseDir),
       handshakeTimeout: handshakeTimeout(t.paths),
     }),
 
   services: (t) => webPathServices(t.paths, ['paths']),
 
-  check: (t, problem) => checkPathsOnce(Object.keys(t.paths), ['paths'], problem),
+  check(t, problem, { note, baseDir }) {
+    checkPathsOnce(Object.keys(t.paths), ['paths'], problem);
+    checkWebPaths(t.paths, ['paths'], baseDir, problem, note);
+  },
 
-  start: (t, where, ctx) => startWeb(ctx, t, (path) => `${where}.paths.${path}.auth`),
+  start: (t, where, ctx) =>
+    startWeb(
+      ctx,
+      t,
+      (path) => `${where}.paths.${path}.auth`,
+      (path) => `${where}.paths.${path}`,
+    ),
 });

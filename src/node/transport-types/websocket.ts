@@ -1,4 +1,8 @@
-/** Crossbar's standalone "websocket" transport: an HTTP server with one WebSocket path (that of its `url`, default /ws). */
+/**
+ * Crossbar's standalone "websocket" transport: an HTTP server with one
+ * WebSocket endpoint, at the path of its `url`; without `url`, at any path,
+ * as Crossbar answers (its URLs are logged with /ws).
+ */
 import { z } from 'zod';
 import {
   auth,
@@ -18,6 +22,8 @@ export interface WebSocketTransportOptions extends Listening, WebSocketServiceOp
   type: 'websocket';
   /** URL path (default "/ws"). */
   path?: string;
+  /** Upgrades at any other path are answered too (default false: 404); what a config transport without `url` gets. */
+  anyPath?: boolean;
   /** ms for a request's headers (and TLS handshake) to arrive (default 10 000). */
   handshakeTimeout?: number;
 }
@@ -28,7 +34,7 @@ export const websocketTransport = transportType({
       type: z.literal('websocket'),
       id: z.string().optional(),
       endpoint,
-      url: z.string().optional().describe('Public URL; its path is where WAMP is served (default "/ws").'),
+      url: z.string().optional().describe('Public URL; its path is where WAMP is served (without it: any path, as in Crossbar).'),
       serializers: serializers.optional(),
       options: websocketOptions.optional(),
       auth: auth.optional(),
@@ -42,16 +48,17 @@ export const websocketTransport = transportType({
       type: 'websocket' as const,
       ...listening(t.endpoint, baseDir),
       path: t.url ? urlPathOf(t.url) : undefined,
+      anyPath: t.url === undefined ? true : undefined,
       handshakeTimeout: t.options?.open_handshake_timeout,
       ...websocketServiceOptions(t),
     }),
 
   services: (t) => [{ auth: t.auth, path: ['auth'] }],
 
-  start: ({ type: _type, endpoint, tls, path, handshakeTimeout, ...service }, where, ctx) =>
+  start: ({ type: _type, endpoint, tls, path, handshakeTimeout, anyPath, ...service }, where, ctx) =>
     startWeb(
       ctx,
-      { type: 'websocket', endpoint, tls, handshakeTimeout, paths: { [path ?? '/ws']: { type: 'websocket', ...service } } },
+      { type: 'websocket', endpoint, tls, handshakeTimeout, anyPath, paths: { [path ?? '/ws']: { type: 'websocket', ...service } } },
       () => `${where}.auth`,
     ),
 });
