@@ -33,7 +33,7 @@ import type { Router } from '../core/router.ts';
 import { Session } from '../core/session.ts';
 import type { Subscription } from '../core/subscription.ts';
 import { BackplaneUnavailable, KvConflict, type Backplane, type KvChange, type KvWatch } from './backplane.ts';
-import { F, decodeFrame, dictOr, encodeFrame, isWampId, payloadElements, payloadField } from './frames.ts';
+import { F, decodeFrame, dictOr, encodeFrame, isWampId, payloadElements, payloadField, stringOr } from './frames.ts';
 import { HB_CHANNEL, Membership } from './membership.ts';
 import { deadKey, hashName, nodeKey, registrationKey, retainedKey, sessionKey, subscriptionId, subscriptionKey } from './names.ts';
 import { CLUSTER_DEFAULTS, type ClusterOptions } from './options.ts';
@@ -122,8 +122,6 @@ export class Cluster implements FrameSink {
   /** The highest registry revision applied, and who waits for one. */
   private revision = 0;
   private waiters: Array<{ revision: number; resolve: () => void }> = [];
-  /** Incarnations of nodes found dead: their records are ignored. */
-  private readonly deadIncarnations = new Map<string, Set<number>>();
   /** Writes in flight, so that close() can wait for them. */
   private readonly writes = new Set<Promise<unknown>>();
   /** Subscription keys whose local subscribers changed, written once per turn. */
@@ -204,14 +202,21 @@ export class Cluster implements FrameSink {
    * stop sending calls here while the ones in flight finish (callsInFlight).
    */
   async drain(): Promise<void> {
+    for (const left of this.leaveRecords(this.node, () => true)) this.write(left);
+    await this.settled();
+  }
+
+  /** Takes `node`'s callees (of the incarnations `which` selects) out of every registration record the mirror knows. */
+  private leaveRecords(node: string, which: (incarnation: number) => boolean): Array<Promise<void>> {
+    const writes: Array<Promise<void>> = [];
     for (const state of this.realms.values()) {
       for (const record of state.registrations.values()) {
         for (const c of record.callees) {
-          if (c.node === this.node) this.write(this.leaveRecord(state, record.uri, record.match, c.session));
+          if (c.node === node && which(c.incarnation)) writes.push(this.leaveRecord(state, record.uri, record.match, c.session, node));
         }
       }
     }
-    await this.settled();
+    return writes;
   }
 
   /** Calls from other nodes that this node's callees are working on. */
@@ -353,14 +358,8 @@ export class Cluster implements FrameSink {
     if (!state || !isValidPattern(uri, match) || isReservedPattern(uri) || options.force_reregister === true) return undefined;
     if (session.registrations.size >= state.realm.limits.registrations) return undefined;
     const invoke = (options.invoke as InvokePolicy | undefined) ?? 'single';
-    const entry: CalleeEntry = {
-      node: this.node,
-      incarnation: this.incarnation,
-      session: session.id,
-      concurrency: typeof options.concurrency === 'number' ? options.concurrency : null,
-      disclose: options.disclose_caller === true,
-    };
-    return this.claim(state, session, uri, match, invoke, entry);
+    const concurrency = typeof options.concurrency === 'number' ? options.concurrency : Infinity;
+    return this.claim(state, session, uri, match, invoke, this.entryOf(session, concurrency, options.disclose_caller === true));
   }
 
   private async claim(
@@ -415,6 +414,12 @@ export class Cluster implements FrameSink {
     return { error: KreuzUri.CLUSTER_UNAVAILABLE, args: [`the cluster's registry cannot be written now; register ${uri} again later`] };
   }
 
+  /** A local session's place in a registration record (no concurrency limit: null). */
+  private entryOf(session: Session, concurrency: number, disclose: boolean): CalleeEntry {
+    const limit = Number.isFinite(concurrency) ? concurrency : null;
+    return { node: this.node, incarnation: this.incarnation, session: session.id, concurrency: limit, disclose };
+  }
+
   /** A record without the callees of nodes known dead; undefined stays undefined. */
   private liveRecord(record: RegistrationRecord | undefined): RegistrationRecord | undefined {
     if (!record) return undefined;
@@ -425,13 +430,7 @@ export class Cluster implements FrameSink {
   private async claimLate(state: RealmState, session: Session, registration: Registration): Promise<void> {
     const callee = registration.calleeOf(session);
     if (!callee) return;
-    const me: CalleeEntry = {
-      node: this.node,
-      incarnation: this.incarnation,
-      session: session.id,
-      concurrency: Number.isFinite(callee.concurrency) ? callee.concurrency : null,
-      disclose: callee.discloseCaller,
-    };
+    const me = this.entryOf(session, callee.concurrency, callee.discloseCaller);
     await this.updateRecord(state, registration.uri, registration.match, (record) => {
       if (record?.callees.some((c) => c.node === me.node && c.session === me.session)) return undefined;
       if (!registration.calleeOf(session)) return undefined; // gone meanwhile
@@ -550,7 +549,7 @@ export class Cluster implements FrameSink {
     if (!this.loading || !value) return;
     const stored = retainedRecord(value, this.o.maxDepth);
     if (!stored || stored.realm !== state.realm.name || state.realm.broker.store.retainedOf(stored.event.topic)) return;
-    state.realm.broker.store.retain(stored.event, this.publisherProxy(state, stored.node), stored.bytes);
+    state.realm.broker.store.retain(stored.event, this.nodeProxy(state, stored.node, 'publishers'), stored.bytes);
   }
 
   // ---- the mirror ----
@@ -587,7 +586,7 @@ export class Cluster implements FrameSink {
 
   private isDead(node: string, incarnation: number): boolean {
     if (node === this.node) return incarnation !== this.incarnation;
-    return this.deadIncarnations.get(node)?.has(incarnation) === true;
+    return this.membership.isDeclaredDead(node, incarnation);
   }
 
   private applySession(state: RealmState, record: SessionRecord | undefined, id: number): void {
@@ -741,22 +740,18 @@ export class Cluster implements FrameSink {
       case F.KILL: {
         const session = isWampId(b[0]) ? sessions.get(b[0]) : undefined;
         if (!session || session.remote || session.internal) return;
-        return this.router.kill(
-          session,
-          typeof b[1] === 'string' ? b[1] : CloseUri.SYSTEM_SHUTDOWN,
-          typeof b[2] === 'string' ? b[2] : undefined,
-        );
+        return this.router.kill(session, stringOr(b[1], CloseUri.SYSTEM_SHUTDOWN), stringOr(b[2], undefined));
       }
       case F.REVOKE_REG: {
         const session = isWampId(b[0]) ? sessions.get(b[0]) : undefined;
         const registration = isWampId(b[1]) ? dealer.registration(b[1]) : undefined;
-        if (session && !session.remote && registration) dealer.revoke(registration, session, typeof b[2] === 'string' ? b[2] : '');
+        if (session && !session.remote && registration) dealer.revoke(registration, session, stringOr(b[2], ''));
         return;
       }
       case F.REVOKE_SUB: {
         const session = isWampId(b[0]) ? sessions.get(b[0]) : undefined;
         const subscription = isWampId(b[1]) ? broker.subscription(b[1]) : undefined;
-        if (session && !session.remote && subscription) broker.revoke(subscription, session, typeof b[2] === 'string' ? b[2] : '');
+        if (session && !session.remote && subscription) broker.revoke(subscription, session, stringOr(b[2], ''));
         return;
       }
       case F.PUB:
@@ -776,7 +771,7 @@ export class Cluster implements FrameSink {
     const registration = isWampId(registrationId) ? state.realm.dealer.registration(registrationId) : undefined;
     const callee = registration?.calleeOf(session);
     if (!registration || !callee) return fail(ErrorUri.NO_SUCH_PROCEDURE, 'the callee no longer holds this registration');
-    const caller = this.callerProxy(state, node);
+    const caller = this.nodeProxy(state, node, 'callers');
     const { progress: _progress, receive_progress, ...rest } = details;
     const options: Dict = callOptions(details);
     if (receive_progress === true) options.receive_progress = true;
@@ -820,33 +815,22 @@ export class Cluster implements FrameSink {
     const options = dictOr(rawOptions);
     const payload = payloadElements(rawPayload, this.o.maxDepth);
     if (!isWampId(id) || typeof topic !== 'string' || !options || !payload) return;
-    const publisher = this.publisherProxy(state, node);
+    const publisher = this.nodeProxy(state, node, 'publishers');
     publisher.id = isWampId(publisherId) ? publisherId : 0;
-    publisher.authid = typeof authid === 'string' ? authid : '';
-    publisher.authrole = typeof authrole === 'string' ? authrole : '';
+    publisher.authid = stringOr(authid, '');
+    publisher.authrole = stringOr(authrole, '');
     state.realm.broker.dispatch({ topic, options, source: payload, from: 0, publisher, disclose: disclose === true, id });
   }
 
-  private publisherProxy(state: RealmState, node: string): Session {
-    let publisher = state.publishers.get(node);
-    if (!publisher) {
-      const peer = new RemotePeer(this, 'publishers', node, state.realm.name, {
-        type: 'memory',
-        serializer: 'none',
-        peer: `cluster:${node}`,
-      });
-      state.publishers.set(node, (publisher = this.proxy(state, peer, 0)));
+  /** The proxy another node's callers (or publishers) act through on this node, made on first use. */
+  private nodeProxy(state: RealmState, node: string, kind: 'callers' | 'publishers'): Session {
+    const proxies = state[kind];
+    let proxy = proxies.get(node);
+    if (!proxy) {
+      const peer = new RemotePeer(this, kind, node, state.realm.name, { type: 'memory', serializer: 'none', peer: `cluster:${node}` });
+      proxies.set(node, (proxy = this.proxy(state, peer, 0)));
     }
-    return publisher;
-  }
-
-  private callerProxy(state: RealmState, node: string): Session {
-    let caller = state.callers.get(node);
-    if (!caller) {
-      const peer = new RemotePeer(this, 'callers', node, state.realm.name, { type: 'memory', serializer: 'none', peer: `cluster:${node}` });
-      state.callers.set(node, (caller = this.proxy(state, peer, 0)));
-    }
-    return caller;
+    return proxy;
   }
 
   // ---- membership ----
@@ -875,9 +859,6 @@ export class Cluster implements FrameSink {
 
   private nodeDied(node: string, incarnation: number): void {
     this.o.log.warn({ node }, 'cluster: node dead');
-    let incarnations = this.deadIncarnations.get(node);
-    if (!incarnations) this.deadIncarnations.set(node, (incarnations = new Set()));
-    incarnations.add(incarnation);
     // The leader's cleanup reads the mirror (the dead node's sessions), so it goes before the drop.
     if (this.membership.isLeader()) {
       this.stats.deadCleanups++;
@@ -899,8 +880,7 @@ export class Cluster implements FrameSink {
     const mine = this.incarnation;
     const recorded = cleanedUp
       .then((results) => {
-        // Only a cleanup that could write is evidence (a partition's minority cannot), and only while nothing
-        // changed meanwhile: the node not heard from again, this node not fenced itself.
+        // Only a cleanup that could write is evidence (a partition's minority cannot).
         if (results.some((r) => r.status === 'rejected')) throw new Error('its cleanup did not complete');
         // Its entries are gone: even if it speaks again meanwhile, it must start again (the record fences it).
         if (this.incarnation !== mine) return;
@@ -948,12 +928,8 @@ export class Cluster implements FrameSink {
       writes.push(p);
       this.write(p);
     };
+    for (const left of this.leaveRecords(node, which)) write(left);
     for (const state of this.realms.values()) {
-      for (const record of state.registrations.values()) {
-        for (const c of record.callees) {
-          if (c.node === node && which(c.incarnation)) write(this.leaveRecord(state, record.uri, record.match, c.session, node));
-        }
-      }
       for (const [key, record] of state.subscriptions)
         if (record.node === node && which(record.incarnation)) write(this.backplane.delete(key));
       for (const proxy of state.proxies.values()) {
@@ -981,7 +957,7 @@ export class Cluster implements FrameSink {
       for (const s of state.subscriptions.values()) note(s.node, s.incarnation);
       for (const p of state.proxies.values()) note(p.remote!.node, this.proxyIncarnations.get(p) ?? 0);
     }
-    for (const [node, incs] of named) for (const inc of incs) this.nodeDied(node, inc);
+    for (const [node, incs] of named) for (const inc of incs) this.membership.declareGone(node, inc);
   }
 
   /**
@@ -1004,14 +980,12 @@ export class Cluster implements FrameSink {
       state.subscriptions.clear();
       state.revisions.clear();
     }
-    this.deadIncarnations.clear();
     this.reload();
   }
 
   /** A node this one had declared dead turned out alive: its sessions and registrations come back from the registry. */
   private revived(node: string): void {
     this.o.log.warn({ node }, 'cluster: node alive after all; reloading the registry');
-    this.deadIncarnations.delete(node);
     for (const state of this.realms.values()) {
       state.registrations.clear();
       state.subscriptions.clear();

@@ -81,5 +81,7 @@ export function payloadElements(field: unknown, maxDepth: number): WirePayload[]
 }
 
 export const dictOr = (value: unknown): Dict | undefined => (isDict(value) ? (value as Dict) : undefined);
+export const stringOr = <T extends string | undefined>(value: unknown, fallback: T): string | T =>
+  typeof value === 'string' ? value : fallback;
 export const isWampId = (value: unknown): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 2 ** 53;

@@ -101,6 +101,17 @@ export class Membership {
     return [...this.peers.keys()];
   }
 
+  /** Whether this node declared that incarnation of `node` dead (and has not taken it back). */
+  isDeclaredDead(node: string, incarnation: number): boolean {
+    return this.dead.get(node)?.has(incarnation) === true;
+  }
+
+  /** A node the registry names but this one never heard (it crashed while nobody watched): dead now. */
+  declareGone(node: string, incarnation: number): void {
+    if (this.peers.get(node)?.incarnation === incarnation) return;
+    this.markDead(node, incarnation);
+  }
+
   /** Whether this node ever heard `node` (any incarnation) since it started. */
   hasHeard(node: string): boolean {
     return this.heardOf.has(node);
@@ -183,11 +194,15 @@ export class Membership {
   private declareDead(node: string, peer: Peer): void {
     if (this.peers.get(node) !== peer) return;
     this.peers.delete(node);
+    this.markDead(node, peer.incarnation);
+  }
+
+  private markDead(node: string, incarnation: number): void {
     let incarnations = this.dead.get(node);
     if (!incarnations) this.dead.set(node, (incarnations = new Set()));
-    incarnations.add(peer.incarnation);
+    incarnations.add(incarnation);
     if (incarnations.size > 64) incarnations.delete(incarnations.values().next().value!);
-    this.events.dead(node, peer.incarnation);
+    this.events.dead(node, incarnation);
   }
 
   /** The cluster recorded this node's death (its `dead.<node>.<incarnation>` key): start again. */

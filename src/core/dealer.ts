@@ -125,12 +125,8 @@ export class Dealer {
       }
       // The same session registering again gets the registration it has (as Crossbar does).
       if (existing.calleeOf(session)) return session.send([T.REGISTERED, request, existing.id]);
-      existing.add(callee);
-      session.registrations.add(existing);
       session.send([T.REGISTERED, request, existing.id]);
-      this.o.hooks.emit('calleeAdded', session, existing);
-      this.drain(existing);
-      return;
+      return this.join(existing, callee);
     }
     const registration = this.create(uri, match, invoke, callee, this.claimed?.(uri, match));
     session.send([T.REGISTERED, request, registration.id]);
@@ -148,16 +144,21 @@ export class Dealer {
     const existing = this.map.get(info.uri, info.match);
     if (existing?.calleeOf(session)) return existing;
     if (existing) {
-      existing.add(callee);
-      session.registrations.add(existing);
-      this.o.hooks.emit('calleeAdded', session, existing);
-      this.drain(existing);
+      this.join(existing, callee);
       return existing;
     }
     const registration = this.create(info.uri, info.match, info.invoke, callee, info);
     this.o.hooks.emit('registrationCreated', session, registration);
     this.o.hooks.emit('calleeAdded', session, registration);
     return registration;
+  }
+
+  /** A callee joins a registration that exists: its calls waiting in the queue may go to it at once. */
+  private join(registration: Registration, callee: Callee): void {
+    registration.add(callee);
+    callee.session.registrations.add(registration);
+    this.o.hooks.emit('calleeAdded', callee.session, registration);
+    this.drain(registration);
   }
 
   /** Takes a callee out with no message to it (it left the registration on its own node); its calls in flight go on. */
