@@ -771,6 +771,22 @@ export const payloadMessage: fc.Arbitrary<Node> = fc.oneof(
   fc
     .tuple(fc.constantFrom(1785, 1786), fc.boolean())
     .map(([n, negative]): Node => [70, 1, {}, [cborBignum(n, negative)], { n: cborBignum(8) }]),
+  // Payloads either side of the size from which they are written as their own piece (OWN_PIECE_FROM,
+  // 4096 bytes: src/serializers/serializer.ts), forwarded to the bystanders (echo, news) in every format.
+  fc
+    .tuple(fc.constantFrom(4090, 4095, 4096, 4097, 64 * 1024), fc.constantFrom('string', 'binary', 'protoDict'), fc.constantFrom(16, 48))
+    .map(([n, kind, code]): Node => {
+      const big: Node =
+        kind === 'string'
+          ? 'x'.repeat(n)
+          : kind === 'binary'
+            ? new Uint8Array(n).fill(0xab)
+            : ownKeys([
+                ['__proto__', 'x'.repeat(n)],
+                ['constructor', [1, { toString: 'y' }]],
+              ]);
+      return code === 16 ? [16, 1, { acknowledge: true }, 'com.bystander.news', [big], { big }] : [48, 1, {}, 'com.bystander.echo', [big]];
+    }),
 );
 
 /** Whole messages that are not one decodable item, per serializer; and random bytes. */
