@@ -26,13 +26,14 @@
  * Without nats-server the part is skipped, with a line saying so.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ClusterLoadSpec } from './cluster-load.ts';
 import { startChild, type Child, type CpuSample } from './ipc.ts';
 import type { Figures } from './load-client.ts';
 import { sweepSourceLines } from './payload-sweep.bench.ts';
+import { standaloneReport } from './standalone.ts';
 import type { Timing } from './scenarios.ts';
 
 /** A cross-node call may cost at most this many times a local call's Kreuz CPU, summed over both nodes. */
@@ -525,33 +526,9 @@ function placementText(id: string): string {
 
 /** `node --import tsx bench/cluster.bench.ts [--quick]`, or `npm run bench -- --only cluster [--quick]`. */
 export async function runClusterAlone(quick: boolean): Promise<void> {
-  const started = performance.now();
-  const log = (line: string) => console.error(`[cluster ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
-  const date = new Date();
-  const header = [
-    `# Kreuz cluster benchmark (${quick ? 'quick' : 'full'})`,
-    '',
-    `${date.toISOString()} · Node ${process.versions.node} · ${process.platform}/${process.arch} · ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-    `Load average at start: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} (figures from a busy machine are only indicative)`,
-    ...sweepSourceLines(undefined),
-  ];
-  const results = await runClusterBench({ quick, log });
-  const report = [
-    ...header,
-    `Load average at end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} · run time ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    '',
-    renderCluster(results),
-  ].join('\n');
-  console.log(report);
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const file = new URL(`cluster-${date.toISOString().replace(/[:.]/g, '-')}.md`, dir);
-  writeFileSync(file, report);
-  console.log(`written to ${file.pathname}`);
+  const report = standaloneReport('cluster', `Kreuz cluster benchmark (${quick ? 'quick' : 'full'})`, sweepSourceLines(undefined));
+  const results = await runClusterBench({ quick, log: report.log });
+  report.finish(renderCluster(results));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

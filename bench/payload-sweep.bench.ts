@@ -24,11 +24,11 @@
  *   node --import tsx bench/payload-sweep.bench.ts [--quick]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type Child } from './ipc.ts';
+import { standaloneReport } from './standalone.ts';
 import type { PubSubSpec, RpcSpec } from './load-client.ts';
 import type { Target } from './raw-session.ts';
 import { measure, type Measured, type Outcome, type Timing } from './scenarios.ts';
@@ -342,43 +342,24 @@ export function sweepSourceLines(baselineDir: string | undefined): string[] {
 
 /** `node --import tsx bench/payload-sweep.bench.ts [--quick]`, or `npm run bench -- --only payload`. */
 export async function runSweepAlone(quick: boolean): Promise<void> {
-  const started = performance.now();
-  const log = (line: string) => console.error(`[sweep ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
   const baselineDir = process.env.KREUZ_BASELINE_DIR || undefined;
-  const date = new Date();
-  const header = [
-    `# Kreuz payload-size sweep (${quick ? 'quick' : 'full'})`,
-    '',
-    `${date.toISOString()} · Node ${process.versions.node} · ${process.platform}/${process.arch} · ${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
-    `Load average at start: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} (figures from a busy machine are only indicative)`,
-    ...sweepSourceLines(baselineDir),
-  ];
+  const report = standaloneReport(
+    'payload',
+    `Kreuz payload-size sweep (${quick ? 'quick' : 'full'})`,
+    sweepSourceLines(baselineDir),
+    'sweep',
+  );
   if (!existsSync(fileURLToPath(new URL('./.peers/node_modules/fox-wamp/package.json', import.meta.url)))) {
-    log('fox-wamp is not installed in bench/.peers/ (npm run bench installs it): its rows will show the error');
+    report.log('fox-wamp is not installed in bench/.peers/ (npm run bench installs it): its rows will show the error');
   }
   const load = await startChild('./load-client.ts');
   let results: SweepResults;
   try {
-    results = await runPayloadSweep(load, { quick, baselineDir, log });
+    results = await runPayloadSweep(load, { quick, baselineDir, log: report.log });
   } finally {
     await load.stop();
   }
-  const report = [
-    ...header,
-    `Load average at end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} · run time ${((performance.now() - started) / 1000).toFixed(0)} s`,
-    '',
-    renderSweep(results),
-  ].join('\n');
-  console.log(report);
-  const dir = new URL('./results/', import.meta.url);
-  mkdirSync(dir, { recursive: true });
-  const file = new URL(`payload-${date.toISOString().replace(/[:.]/g, '-')}.md`, dir);
-  writeFileSync(file, report);
-  console.log(`written to ${file.pathname}`);
+  report.finish(renderSweep(results));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
