@@ -31,7 +31,7 @@ export interface HttpServices {
   logger?: Logger;
 }
 
-type Mount = { kind: 'websocket' } | { kind: 'info' } | { kind: 'service'; exact: boolean; handle: WebHandler };
+type Mount = { kind: 'websocket' } | { kind: 'info' } | { kind: 'service'; exact: boolean; methods: readonly string[]; handle: WebHandler };
 
 /** Segments joined with NUL, which no decoded segment contains: "a%2Fb" cannot pose as the path "a/b". */
 const keyOf = (segments: readonly string[]) => segments.join('\0');
@@ -43,7 +43,7 @@ export function httpHandler(services: HttpServices): RequestListener {
     if (typeof parsed !== 'string' && !mounts.has(keyOf(parsed.segments))) mounts.set(keyOf(parsed.segments), mount);
   };
   // Configured paths first: a node-wide info path (kreuz.info) does not take one over.
-  for (const w of services.web ?? []) add(w.path, { kind: 'service', exact: w.exact, handle: w.handle });
+  for (const w of services.web ?? []) add(w.path, { kind: 'service', exact: w.exact, methods: w.methods, handle: w.handle });
   for (const p of services.websocketPaths) add(p, { kind: 'websocket' });
   for (const p of services.infoPaths) add(p, { kind: 'info' });
   const depth = Math.max(0, ...[...mounts.keys()].map((k) => (k === '' ? 0 : k.split('\0').length)));
@@ -52,7 +52,8 @@ export function httpHandler(services: HttpServices): RequestListener {
     const parsed = parseRequestPath(request.url ?? '/');
     if (parsed === 'bad') return plain(response, 400, 'Bad Request');
     if (parsed === 'refused') return notFound(response);
-    const isGet = request.method === 'GET' || request.method === 'HEAD';
+    const method = request.method ?? 'GET';
+    const isGet = method === 'GET' || method === 'HEAD';
 
     if (services.metrics && joinedPath(parsed) === services.metrics.path) {
       if (!isGet) return notAllowed(response);
@@ -79,10 +80,10 @@ export function httpHandler(services: HttpServices): RequestListener {
       return;
     }
     if (mount.kind === 'info' ? rest.length > 0 : mount.exact && rest.length > 0) return notFound(response);
-    if (!isGet) return notAllowed(response);
-    if (mount.kind === 'info') return sendInfo(services.info(), response);
+    if (mount.kind === 'info') return isGet ? sendInfo(services.info(), response) : notAllowed(response);
+    if (!mount.methods.includes(method)) return notAllowed(response, mount.methods);
 
-    const req = { request, head: request.method === 'HEAD', fullPath: segments, rest, trailingSlash: parsed.trailingSlash };
+    const req = { request, method, head: method === 'HEAD', fullPath: segments, rest, trailingSlash: parsed.trailingSlash };
     run(mount.handle, req, response, services.logger);
   };
 }
@@ -94,8 +95,8 @@ function sendInfo(info: { status: string }, response: ServerResponse): void {
     .end(`${JSON.stringify(info)}\n`);
 }
 
-function notAllowed(response: ServerResponse): void {
-  plain(response, 405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
+function notAllowed(response: ServerResponse, allowed: readonly string[] = ['GET', 'HEAD']): void {
+  plain(response, 405, 'Method Not Allowed', { Allow: allowed.join(', ') });
 }
 
 /** A service that throws gets its client a bare 500 (or a cut connection, once it has begun answering). */

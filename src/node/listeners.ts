@@ -75,11 +75,16 @@ export async function startWeb(
   serviceWhere: (path: string) => string = (path) => path,
 ): Promise<RunningListener> {
   const { websocket, infoPaths } = splitPaths(t.paths, ctx, authWhere);
-  const services = await startWebServices(t.paths, { logger: ctx.logger }, serviceWhere);
+  const services = await startWebServices(t.paths, ctx, serviceWhere);
   const paths = websocket.map((w) => w.path!);
   const web = createWebServer(
     ctx.router,
-    { websocket, httpHandler: ctx.httpHandler(paths, infoPaths, services), handshakeTimeout: t.handshakeTimeout, anyPath: t.anyPath },
+    {
+      websocket,
+      httpHandler: ctx.httpHandler(paths, infoPaths, services.mounts),
+      handshakeTimeout: t.handshakeTimeout,
+      anyPath: t.anyPath,
+    },
     t.tls,
   );
   const server: Server = web.server;
@@ -98,12 +103,12 @@ export async function startWeb(
     stopAccepting: () => {
       if (server.listening) server.close();
     },
-    close: () => {
+    close: async () => {
       web.closeEndpoints();
+      await services.close();
       if (server.listening) return closeServer(server, sockets);
       // Already stopped accepting: only the open connections are left.
       for (const socket of sockets) socket.destroy();
-      return Promise.resolve();
     },
   };
 }

@@ -96,7 +96,7 @@ export const universalTransport = transportType({
 
   async start(t, where, ctx) {
     const { websocket, infoPaths } = splitPaths(t.paths, ctx, (path) => `${where}.paths.${path}.auth`);
-    const services = await startWebServices(t.paths, { logger: ctx.logger }, (path) => `${where}.paths.${path}`);
+    const services = await startWebServices(t.paths, ctx, (path) => `${where}.paths.${path}`);
     const listener = await listenUniversal(ctx.router, {
       host: t.endpoint.host,
       port: t.endpoint.port,
@@ -107,7 +107,7 @@ export const universalTransport = transportType({
       httpHandler: ctx.httpHandler(
         websocket.map((w) => w.path!),
         infoPaths,
-        services,
+        services.mounts,
       ),
       handshakeTimeout: t.handshakeTimeout,
       logger: ctx.logger,
@@ -119,7 +119,10 @@ export const universalTransport = transportType({
       urls,
       port: portOf(listener.address),
       stopAccepting: () => listener.stopAccepting(),
-      close: () => listener.close(),
+      close: async () => {
+        await services.close();
+        await listener.close();
+      },
     };
   },
 });

@@ -53,20 +53,37 @@ export interface WebMount {
   path: string;
   /** Answers only its own path (below it: 404). */
   exact: boolean;
+  /** The methods it answers. */
+  methods: readonly string[];
   handle: WebHandler;
+}
+
+/** What a service answers unless its type says otherwise. */
+export const READ_METHODS: readonly string[] = ['GET', 'HEAD'];
+
+/** The started web services of one listener; `close` ends what they hold (at node shutdown). */
+export interface StartedWebServices {
+  mounts: WebMount[];
+  close(): Promise<void>;
 }
 
 /** Starts the web services among `paths` (the others are WebSocket and node-info paths); `where(path)` names one in errors. */
 export async function startWebServices(
   paths: Readonly<Record<string, { type: string }>>,
-  ctx: Omit<WebServiceContext, 'where'>,
+  ctx: Omit<WebServiceContext, 'where' | 'onClose'>,
   where: (path: string) => string,
-): Promise<WebMount[]> {
+): Promise<StartedWebServices> {
   const mounts: WebMount[] = [];
+  const closers: Array<() => void | Promise<void>> = [];
+  const onClose = (close: () => void | Promise<void>) => closers.push(close);
   for (const [path, service] of Object.entries(paths)) {
     if (!isWebService(service.type)) continue;
     const type = typeOf(service.type);
-    mounts.push({ path: normalizeUrlPath(path), exact: type.exact, handle: await type.start(service, { ...ctx, where: where(path) }) });
+    const handle = await type.start(service, { ...ctx, onClose, where: where(path) });
+    mounts.push({ path: normalizeUrlPath(path), exact: type.exact, methods: type.methods ?? READ_METHODS, handle });
   }
-  return mounts;
+  const close = async () => {
+    await Promise.allSettled(closers.splice(0).map(async (c) => c()));
+  };
+  return { mounts, close };
 }

@@ -11,13 +11,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../../core/logger.ts';
 import type { TypedOption } from '../../config/schema-helpers.ts';
+import type { ListenerContext } from '../listeners.ts';
 
 export type ConfigPath = PropertyKey[];
 export type Report = (path: ConfigPath, message: string) => void;
 
-/** A request as a service sees it; only GET and HEAD reach a service. */
+/** A request as a service sees it; only the methods of its type (default GET and HEAD) reach a service. */
 export interface WebRequest {
   readonly request: IncomingMessage;
+  /** The method, upper case ("GET", "POST"). */
+  readonly method: string;
   readonly head: boolean;
   /** The whole path, decoded segment by segment. */
   readonly fullPath: readonly string[];
@@ -30,10 +33,12 @@ export interface WebRequest {
 /** Answers a request; a rejected promise is answered 500 (without its message). */
 export type WebHandler = (request: WebRequest, response: ServerResponse) => void | Promise<void>;
 
-export interface WebServiceContext {
+export interface WebServiceContext extends Pick<ListenerContext, 'router' | 'metrics' | 'auth' | 'maxMessageSize'> {
   logger: Logger;
   /** The entry in errors and log lines, e.g. `transports[0].paths./`. */
   where: string;
+  /** Runs `close` when the listener closes (node shutdown): a service that holds sessions or timers ends them there. */
+  onClose(close: () => void | Promise<void>): void;
 }
 
 export interface WebServiceType<S extends TypedOption = TypedOption, O extends { type: string } = { type: string }> {
@@ -41,6 +46,8 @@ export interface WebServiceType<S extends TypedOption = TypedOption, O extends {
   readonly schema: S;
   /** Only its own path: a request below it is 404 (the static and archive services serve a tree, the others one resource). */
   readonly exact: boolean;
+  /** The methods it answers (default GET and HEAD); any other is 405 with these in `Allow`. */
+  readonly methods?: readonly string[];
   /** A checked entry as `startNode` takes it; relative files are resolved against `baseDir`. */
   toOptions(config: z.infer<S>, baseDir: string): O;
   /** What the schema cannot check (files on disk), with paths in the entry. */
