@@ -208,6 +208,7 @@ export class Broker {
     }
     details = withPassthru(details, options);
     const receives = eligibility(options, publisher);
+    let now: number | undefined;
     for (const subscription of this.map.all(p.topic)) {
       // One EVENT per subscription, shared by its subscribers: transports encode it once per serializer.
       const event = withPayload(
@@ -215,7 +216,14 @@ export class Broker {
         p.source,
         p.from,
       );
-      for (const subscriber of subscription.subscribers) if (receives(subscriber)) subscriber.send(event);
+      let sent = false;
+      for (const subscriber of subscription.subscribers) {
+        if (receives(subscriber)) {
+          subscriber.send(event);
+          sent = true;
+        }
+      }
+      if (sent) subscription.delivered((now ??= performance.now()));
     }
     if (options.retain === true || this.store.hasHistory) {
       const stored: StoredEvent = {

@@ -302,15 +302,19 @@ export class Dealer {
       return caller.send(error(T.CALL, request, ErrorUri.NO_SUCH_PROCEDURE, [`no callee registered for procedure ${quoted(uri)}`]));
     }
     this.o.hooks.emit('callRouted', caller, request, registration);
+    const now = performance.now();
+    registration.called(now);
 
     const details: Dict = {};
     // WAMP: INVOCATION.Details.procedure carries the called URI for pattern registrations.
     if (registration.match !== 'exact') details.procedure = uri;
     const invocation = new Invocation(caller, request, registration, msg, details, options.receive_progress === true, disclose);
+    invocation.started = now;
 
     const callee = registration.pick(this.random);
     if (!callee) {
       if (registration.queue.length >= this.o.callQueueLimit) {
+        registration.ended(true, undefined, now);
         return caller.send(
           error(T.CALL, request, CrossbarUri.MAX_CONCURRENCY_REACHED, [
             `maximum concurrency reached for procedure ${quoted(registration.uri)}`,
@@ -352,6 +356,8 @@ export class Dealer {
     if (caller.calls.has(call[1])) return ErrorUri.PROTOCOL_VIOLATION;
     if (callee.saturated) return CrossbarUri.MAX_CONCURRENCY_REACHED;
     const invocation = new Invocation(caller, call[1], registration, call, details, call[2].receive_progress === true, false);
+    invocation.started = performance.now();
+    registration.called(invocation.started);
     this.o.counters.callsInFlight++;
     caller.calls.set(call[1], invocation);
     this.dispatch(invocation, callee);
@@ -428,6 +434,7 @@ export class Dealer {
       return;
     }
     const skip = invocation.canceled === 'skip';
+    invocation.answer = 'result';
     this.finish(invocation);
     if (!skip) invocation.caller.send(withPayload([T.RESULT, invocation.callRequest, withPassthru({}, msg[2])], msg, 3));
   }
@@ -437,6 +444,7 @@ export class Dealer {
     const invocation = session.invocations.get(msg[2]);
     if (!invocation) return;
     const skip = invocation.canceled === 'skip';
+    invocation.answer = 'error';
     this.finish(invocation);
     if (!skip) invocation.caller.send(withPayload([T.ERROR, T.CALL, invocation.callRequest, withPassthru({}, msg[3]), msg[4]], msg, 5));
   }
@@ -549,8 +557,22 @@ export class Dealer {
   /** The caller is done with this call; chunks still coming for it will be ignored. */
   private releaseCaller(invocation: Invocation): void {
     const { caller, callRequest } = invocation;
-    if (caller.calls.get(callRequest) === invocation) caller.calls.delete(callRequest);
+    if (caller.calls.get(callRequest) === invocation) {
+      caller.calls.delete(callRequest);
+      this.counted(invocation);
+    }
     if (invocation.inputOpen) caller.finishedProgressiveCalls.add(callRequest);
+  }
+
+  /**
+   * The caller has its final answer (this runs once per call: when it leaves
+   * the caller's table). Only a RESULT to a call nobody canceled is no error;
+   * latency counts for calls their callee answered, RESULT or ERROR.
+   */
+  private counted(invocation: Invocation): void {
+    const answered = invocation.answer !== undefined && invocation.canceled === undefined;
+    const now = performance.now();
+    invocation.registration.ended(!answered || invocation.answer === 'error', answered ? now - invocation.started : undefined, now);
   }
 
   /** Drops everything a leaving session holds in the dealer. */

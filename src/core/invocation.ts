@@ -25,6 +25,10 @@ export class Invocation {
   ended = false;
   /** CALL.Options.timeout in ms, kept apart from the options so they can be dropped. */
   readonly timeout: number | undefined;
+  /** When the call was routed (ms, performance.now()): its latency is counted from here. */
+  started = 0;
+  /** How the callee answered the call in the end (YIELD or ERROR); none: it did not. */
+  answer: 'result' | 'error' | undefined;
 
   constructor(
     readonly caller: Session,

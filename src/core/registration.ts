@@ -4,6 +4,8 @@
  */
 import type { MatchPolicy } from '../wamp/uri-syntax.ts';
 import type { Invocation } from './invocation.ts';
+import { LatencyHistogram } from './latency-histogram.ts';
+import { RateRing } from './rate-ring.ts';
 import type { Session } from './session.ts';
 
 export type InvokePolicy = 'single' | 'roundrobin' | 'random' | 'first' | 'last';
@@ -33,6 +35,14 @@ export class Registration {
   readonly queue: Invocation[] = [];
   /** Round-robin: index of the callee to try next. */
   private cursor = 0;
+  /** Calls routed here (node API). */
+  calls = 0;
+  /** Calls that did not end with a RESULT: ERROR answers, cancels, timeouts, refusals, callees gone (node API). */
+  errors = 0;
+  /** Calls per second; made with the first call, so an idle registration holds none. */
+  callRate: RateRing | undefined;
+  /** Latencies of calls their callee answered; made with the first such answer. */
+  latency: LatencyHistogram | undefined;
 
   constructor(
     readonly id: number,
@@ -43,6 +53,18 @@ export class Registration {
     created?: Date,
   ) {
     this.created = created ?? new Date();
+  }
+
+  /** A call was routed here at `now` (ms, performance.now()). */
+  called(now: number): void {
+    this.calls++;
+    (this.callRate ??= new RateRing(now)).add(now);
+  }
+
+  /** A call's caller got its final answer: `failed` unless it was a RESULT; `ms` the latency if the callee gave that answer. */
+  ended(failed: boolean, ms: number | undefined, now: number): void {
+    if (failed) this.errors++;
+    if (ms !== undefined) (this.latency ??= new LatencyHistogram()).record(ms, now);
   }
 
   calleeOf(session: Session): Callee | undefined {

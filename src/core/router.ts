@@ -260,6 +260,7 @@ export class Router {
   transportFailed(session: Session, reason: string, message: string): void {
     if (session.state === 'closed') return;
     this.log.warn({ ...session.logFields, peer: session.peer.info.peer, reason: message }, 'transport failed');
+    this.counters.transportFailed(reason);
     session.send(abort(reason, message));
     this.leave(session);
     session.state = 'closed';
@@ -660,6 +661,7 @@ export class Router {
   }
 
   private abort(session: Session, reason: string, message: string): void {
+    this.counters.aborted(reason);
     session.send(abort(reason, message));
     this.leave(session);
     this.close(session, reason);

@@ -64,6 +64,11 @@ export class Session {
   openingTimer: unknown;
   /** Its message rate limiter, made on its first message. */
   rate: RateLimiter | undefined;
+  /** Messages received from the client (counted by the node API's inbound tap) and sent to it. */
+  messagesIn = 0;
+  messagesOut = 0;
+  /** When it joined (ms since the epoch; set by the node API's join listener), 0 if unknown. */
+  joinedAt = 0;
 
   // Dealer state, kept here so a leaving session can be cleaned up in one pass.
   readonly registrations = new Set<Registration>();
@@ -92,7 +97,9 @@ export class Session {
   ) {}
 
   send(message: Outbound): void {
-    if (this.state !== 'closed') this.peer.send(message);
+    if (this.state === 'closed') return;
+    this.messagesOut++;
+    this.peer.send(message);
   }
 
   supports(role: ClientRole, feature: string): boolean {

@@ -8,6 +8,7 @@ import { ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 import type { Realm } from '../core/realm.ts';
 import type { Registration } from '../core/registration.ts';
+import type { Session } from '../core/session.ts';
 import { idArg, matchArg, optionalString, stringArg } from './arguments.ts';
 import type { ServiceSession } from './service-session.ts';
 
@@ -15,7 +16,9 @@ export function registrationDetails(r: Registration): Record<string, unknown> {
   return { id: r.id, created: r.created.toISOString(), uri: r.uri, match: r.match, invoke: r.invoke };
 }
 
-const visible = (r: Registration | undefined): r is Registration => r !== undefined && !isReservedUri(r.uri);
+/** The router's own registrations are hidden: "wamp." URIs, and what only its internal sessions hold (e.g. kreuz.node.*). */
+const visible = (r: Registration | undefined): r is Registration =>
+  r !== undefined && !isReservedUri(r.uri) && !r.callees.every((c) => c.session.internal);
 
 export function attachRegistrationApi(realm: Realm, service: ServiceSession): void {
   const dealer = realm.dealer;
@@ -71,13 +74,13 @@ export function attachRegistrationApi(realm: Realm, service: ServiceSession): vo
   });
 
   // Events, published after the reply that caused them (the dealer emits after replying).
-  const publish = (topic: string, args: unknown[], registration: Registration) => {
-    if (!isReservedUri(registration.uri)) service.publish(topic, args);
+  const publish = (topic: string, args: unknown[], registration: Registration, session: Session) => {
+    if (!isReservedUri(registration.uri) && !session.internal) service.publish(topic, args);
   };
   realm.hooks.add({
-    registrationCreated: (session, r) => publish('wamp.registration.on_create', [session.id, registrationDetails(r)], r),
-    calleeAdded: (session, r) => publish('wamp.registration.on_register', [session.id, r.id], r),
-    calleeRemoved: (session, r) => publish('wamp.registration.on_unregister', [session.id, r.id], r),
-    registrationDeleted: (session, r) => publish('wamp.registration.on_delete', [session.id, r.id], r),
+    registrationCreated: (session, r) => publish('wamp.registration.on_create', [session.id, registrationDetails(r)], r, session),
+    calleeAdded: (session, r) => publish('wamp.registration.on_register', [session.id, r.id], r, session),
+    calleeRemoved: (session, r) => publish('wamp.registration.on_unregister', [session.id, r.id], r, session),
+    registrationDeleted: (session, r) => publish('wamp.registration.on_delete', [session.id, r.id], r, session),
   });
 }

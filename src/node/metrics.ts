@@ -216,6 +216,11 @@ export class NodeMetrics implements RouterExtension {
     });
   }
 
+  /** Connections open now, by transport type (the sockets `trackSockets` counts; the node API's health). */
+  openConnections(): Record<string, number> {
+    return Object.fromEntries([...this.sockets].map(([transport, s]) => [transport, s.live.size]));
+  }
+
   /** An inbound message of a client session, as it arrives. */
   inbound(session: Session, message: unknown): void {
     if (!Array.isArray(message)) return;

@@ -25,6 +25,7 @@ import { httpHandler } from './http.ts';
 import type { WebMount } from './web-services/index.ts';
 import { startListener, type RunningListener } from './listeners.ts';
 import { NodeMetrics, clientSessions } from './metrics.ts';
+import { enableNodeApi } from './node-api.ts';
 import { messageTrace, tracing } from './message-trace.ts';
 import type { Cluster, ClusterView } from '../cluster/cluster.ts';
 import { FRAME_OVERHEAD } from '../cluster/options.ts';
@@ -128,6 +129,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   // Before metrics: the metrics' peer wrapper must be the outermost (it finds its peers by class).
   if (tracing(log)) router.use(messageTrace(log));
   if (metrics) router.use(metrics);
+  if (metaApi.has(true)) router.use(enableNodeApi(router, { router, started, metrics, cluster: () => cluster, logger: log }));
 
   const transports: TransportOptions[] = options.transports ?? [
     {
