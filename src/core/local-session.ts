@@ -170,17 +170,19 @@ export class LocalSession {
 
   /**
    * Publishes; acknowledged unless `options.acknowledge` is false, so a
-   * refused publish rejects. `args` and `kwargs` not given stay absent from the PUBLISH.
+   * refused publish rejects, and an acknowledged one resolves to its publication ID.
+   * `args` and `kwargs` not given stay absent from the PUBLISH.
    */
-  async publish(topic: string, args?: unknown[], kwargs?: Dict, options: Dict = {}): Promise<void> {
+  async publish(topic: string, args?: unknown[], kwargs?: Dict, options: Dict = {}): Promise<number | undefined> {
     const payload = kwargs === undefined ? (args === undefined ? [] : [args]) : [args ?? [], kwargs];
     if (options.acknowledge === false) {
       if (!this.isOpen) throw closedError();
       const { acknowledge: _, ...unacknowledged } = options;
       this.send([T.PUBLISH, this.requests.next(), unacknowledged, topic, ...payload]);
-      return;
+      return undefined;
     }
-    await this.request((r) => [T.PUBLISH, r, { ...options, acknowledge: true }, topic, ...payload]);
+    const reply = await this.request((r) => [T.PUBLISH, r, { ...options, acknowledge: true }, topic, ...payload]);
+    return reply[2] as number;
   }
 
   async subscribe(topic: string, handler: EventHandler, options: Dict = {}): Promise<LocalSubscription> {
