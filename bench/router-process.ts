@@ -45,10 +45,30 @@ if (clusterName !== undefined && natsUrl === undefined) throw new Error('--clust
 const REALM = 'realm1';
 const PER_SESSION = 1000;
 
+// `--http-bridge`: one web transport with the WebSocket path and an HTTP publisher at /publish (http-bridge.bench.ts).
+const httpBridge = process.argv.includes('--http-bridge');
+const bridgeTransports = [
+  {
+    type: 'web',
+    endpoint: { host: '127.0.0.1', port: 0 },
+    paths: {
+      ws: { type: 'websocket' },
+      publish: {
+        type: 'publisher',
+        realm: REALM,
+        role: 'trusted',
+        authid: 'bench-bridge',
+        gate: { bodyLimit: 1 << 20, timestampDeltaMs: 0, requireTls: false },
+      },
+    },
+  },
+];
+
 const node = await startNode({
   host: '127.0.0.1',
   port: 0,
   realms: [REALM],
+  ...(httpBridge && { transports: bridgeTransports as never }),
   // The per-session message rate limit (50,000/s) guards against floods; the
   // benchmark's one callee may answer faster than that on a fast machine.
   limits: { messageRate: 100_000_000 },

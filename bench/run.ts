@@ -8,6 +8,7 @@
  *
  * `--only payload`: the payload sweep alone (see payload-sweep.bench.ts);
  * KREUZ_BASELINE_DIR=<checkout> adds its "kreuz (baseline)" rows.
+ * `--only http-bridge`: the HTTP publisher against a plain WAMP publish (http-bridge.bench.ts);
  * `--only cluster`: the cluster rows alone (two nodes over one nats-server,
  * see cluster.bench.ts); the full and quick runs include them after the sweep.
  */
@@ -38,8 +39,8 @@ import { renderCluster, runClusterAlone, runClusterBench } from './cluster.bench
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-if (only !== undefined && only !== 'payload' && only !== 'cluster') {
-  console.error(`--only: unknown part "${only}" (there are: payload, cluster)`);
+if (only !== undefined && only !== 'payload' && only !== 'cluster' && only !== 'http-bridge') {
+  console.error(`--only: unknown part "${only}" (there are: payload, cluster, http-bridge)`);
   process.exit(2);
 }
 const baselineDir = process.env.KREUZ_BASELINE_DIR || undefined;
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
   if (only === 'cluster') return runClusterAlone(quick);
   ensureFoxInstalled();
   if (only === 'payload') return runSweepAlone(quick);
+  if (only === 'http-bridge') return (await import('./http-bridge.bench.ts')).runHttpBridgeAlone(quick);
   log(`mode ${quick ? 'quick' : 'full'}; URI map in-process first`);
   const { measureUriMap } = await import('./uri-map.bench.ts');
   const results: Results = {
