@@ -8,6 +8,7 @@
  * starts the workers.
  */
 import { statSync } from 'node:fs';
+import { isNativeClass } from '../node/native-components/extra-schemas.ts';
 import { DEFAULT_GRACE_MS, findExecutable, INSTALL_HINT, pythonFor } from '../node/workers/lookup.ts';
 import { formatPath, type ConfigProblem } from './errors.ts';
 import { resolveFile } from './paths.ts';
@@ -33,7 +34,8 @@ export function pythonProblems(config: KreuzConfig, probe: PythonProbe): ConfigP
   const problems: ConfigProblem[] = [];
   config.workers.forEach((worker, i) => {
     if (worker.type === 'guest') return;
-    const classes = (worker.components ?? []).filter((k) => k.type === 'class');
+    // Classes Kreuz runs natively need no Python.
+    const classes = (worker.components ?? []).filter((k) => k.type === 'class' && !isNativeClass(k.classname));
     if (classes.length === 0 || (worker.type === 'container' && worker.options?.disabled === true)) return;
     const own = worker.options?.python;
     const problem = probe(pythonFor(own, config.kreuz?.python));
@@ -82,8 +84,18 @@ export function checkContainerWorker(worker: ContainerWorkerConfig, at: Path, c:
     c.note(at, 'accepted: disabled, so Kreuz does not start it');
     return;
   }
-  const classes = (worker.components ?? []).flatMap((k) => (k.type === 'class' ? [JSON.stringify(k.classname)] : []));
+  for (const [i, k] of (worker.components ?? []).entries()) {
+    if (k.type === 'class' && isNativeClass(k.classname))
+      c.note(
+        [...at, 'components', i],
+        `accepted: Kreuz runs it natively (${k.classname}), in its own process, joined in-process to realm "${k.realm}" as role "anonymous" (what this unauthenticating class gets over this node's anonymous transport): its "transport" must be this node's`,
+      );
+  }
+  const classes = (worker.components ?? []).flatMap((k) =>
+    k.type === 'class' && !isNativeClass(k.classname) ? [JSON.stringify(k.classname)] : [],
+  );
   if (classes.length === 0) {
+    if ((worker.components ?? []).length > 0) return;
     c.note(at, 'accepted: a container without components, so there is nothing to run');
     return;
   }
@@ -114,10 +126,18 @@ function checkRouterComponent(
   c: WorkerCheck,
 ): void {
   const role = component.role ?? 'anonymous';
+  const native = isNativeClass(component.classname);
   if (realmRoles && role !== 'trusted' && !realmRoles.has(role)) {
     c.problem(
       [...at, ...(component.role ? ['role'] : [])],
       `role "${role}" is not defined on realm "${component.realm}": a router component joins as its "role" (default "anonymous", as in Crossbar); define the role or give another`,
+    );
+    return;
+  }
+  if (native) {
+    c.note(
+      at,
+      `accepted: Kreuz runs it natively (${component.classname}), in its own process, joined to realm "${component.realm}" as role "${role}"`,
     );
     return;
   }

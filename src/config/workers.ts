@@ -7,6 +7,7 @@
  * counterpart for are named with what to do instead.
  */
 import { z } from 'zod';
+import { NATIVE_EXTRA } from '../node/native-components/extra-schemas.ts';
 import { accepted, byType, choice, crossbarOnly, nonEmpty, notSupported, positiveInt } from './schema-helpers.ts';
 
 /** Crossbar worker types Kreuz lacks, with what to do instead. */
@@ -147,13 +148,26 @@ const classComponent = {
   extra: z.unknown().optional().describe('Handed to the component as config.extra.'),
 };
 
+/** A class Kreuz runs natively (src/node/native-components/) has a strict `extra`: each problem at its path. */
+function checkNativeExtra(c: { classname: string; extra?: unknown }, ctx: z.RefinementCtx): void {
+  const schema = NATIVE_EXTRA.get(c.classname);
+  if (!schema) return;
+  const parsed = schema.safeParse(c.extra);
+  if (parsed.success) return;
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ code: 'custom', path: ['extra', ...issue.path] as PropertyKey[], message: `${issue.message} (${c.classname})` });
+}
+
 const functionComponent = z.looseObject({ type: z.literal('function') }).superRefine((_, ctx) => {
   ctx.addIssue({ code: 'custom', path: ['type'], message: `"function" is not supported by Kreuz (${FUNCTION_COMPONENT})` });
 });
 
 /** A component of a container: it connects to a router over `transport`, as a client does. */
 export const containerComponent = z.discriminatedUnion('type', [
-  z.strictObject({ ...classComponent, transport: connectingTransport }).meta({ id: 'ContainerComponent' }),
+  z
+    .strictObject({ ...classComponent, transport: connectingTransport })
+    .superRefine(checkNativeExtra)
+    .meta({ id: 'ContainerComponent' }),
   functionComponent,
 ]);
 
@@ -165,6 +179,7 @@ export const routerComponent = z.discriminatedUnion('type', [
       role: nonEmpty.optional().describe('The role it joins with.'),
       references: z.array(z.string()).optional(),
     })
+    .superRefine(checkNativeExtra)
     .meta({ id: 'RouterComponent' }),
   functionComponent,
 ]);

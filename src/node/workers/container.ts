@@ -25,6 +25,8 @@ import type { ContainerComponentConfig, ContainerWorkerConfig, RouterComponentCo
 import { ComponentProcess, type ComponentEnd, type RunnerConfig } from './component.ts';
 import type { ProcessEnvConfig } from './env.ts';
 import { processEnvironment } from './env.ts';
+import { isNativeClass } from '../native-components/index.ts';
+import { NativeComponentRunner } from './native.ts';
 import { pythonProblem } from './python.ts';
 
 const MIN_RESTART_INTERVAL_MS = 1000;
@@ -45,7 +47,7 @@ export interface ComponentsContext {
 interface Slot {
   id: string;
   config: ContainerComponentConfig | RouterComponentConfig;
-  process?: ComponentProcess;
+  process?: ComponentProcess | NativeComponentRunner;
   lastStart: number;
 }
 
@@ -76,7 +78,8 @@ export class ComponentGroup {
   /** Starts each component once the one before it has started; throws on the first that does not. */
   async start(): Promise<void> {
     if (this.slots.length === 0) return;
-    const problem = pythonProblem(this.o.python);
+    // Classes Kreuz runs natively need no Python.
+    const problem = this.slots.some((s) => !isNativeClass(s.config.classname)) ? pythonProblem(this.o.python) : undefined;
     if (problem) throw new Error(`${this.o.kind} worker ${this.o.id}: ${problem}`);
     for (const slot of this.slots) {
       if (this.ctx.holding()) throw new Error('the node is stopping');
@@ -93,6 +96,20 @@ export class ComponentGroup {
   private async startSlot(slot: Slot): Promise<void> {
     const { cbdir, logger } = this.ctx;
     const config = slot.config;
+    if (isNativeClass(config.classname)) {
+      slot.lastStart = Date.now();
+      const native = new NativeComponentRunner({
+        worker: this.o.id,
+        id: slot.id,
+        classname: config.classname,
+        realm: config.realm,
+        extra: config.extra,
+        router: this.ctx.router,
+        authrole: (this.o.kind === 'router' && 'role' in config && config.role) || 'anonymous',
+        logger,
+      });
+      return this.watch(slot, native);
+    }
     const env = processEnvironment(this.o.env);
     // Crossbar puts the worker's pythonpath (relative to the node directory) before the rest.
     const pythonpath = [...this.o.pythonpath, ...(env.PYTHONPATH ? [env.PYTHONPATH] : [])];
@@ -118,6 +135,10 @@ export class ComponentGroup {
       logger,
       graceMs: this.ctx.graceMs,
     });
+    return this.watch(slot, child);
+  }
+
+  private async watch(slot: Slot, child: ComponentProcess | NativeComponentRunner): Promise<void> {
     slot.process = child;
     try {
       await child.started;
