@@ -32,7 +32,7 @@ function admits(realm: Realm, role: string): boolean {
 
 export function checkJoins(
   worker: RouterWorkerConfig,
-  services: Array<{ auth: unknown; path: Path }>,
+  services: Array<{ auth: unknown; path: Path; bridge?: { realm: string; role: string } }>,
   at: Path,
   problem: (path: Path, message: string) => void,
   note: (path: Path, message: string) => void,
@@ -40,6 +40,11 @@ export function checkJoins(
   const realms = new Map(worker.realms.map((r) => [r.name, r]));
   const grants: Grant[] = [];
   for (const service of services) {
+    if (service.bridge) {
+      const { realm, role } = service.bridge;
+      grants.push({ role, realm, rolePath: [...service.path, 'role'], realmPath: [...service.path, 'realm'], who: 'the HTTP bridge' });
+      continue;
+    }
     if (service.auth === undefined) {
       grants.push({ role: 'anonymous', rolePath: service.path, who: 'anonymous access (no "auth")', anonymous: 'implied' });
       continue;

@@ -22,8 +22,11 @@ type Report = (path: Path, message: string) => void;
 type RoleConfig = NonNullable<RouterWorkerConfig['realms'][number]['roles']>[number];
 
 /** Every WAMP service of a transport (a WebSocket path, a RawSocket), with where its `auth` is or would be. */
-export function wampServices(transport: TransportConfig, at: Path): Array<{ auth: unknown; path: Path }> {
-  return transportServices(transport).map(({ auth, path }) => ({ auth, path: [...at, ...path] }));
+export function wampServices(
+  transport: TransportConfig,
+  at: Path,
+): Array<{ auth: unknown; path: Path; bridge?: { realm: string; role: string } }> {
+  return transportServices(transport).map((s) => ({ ...s, path: [...at, ...s.path] }));
 }
 
 /** A worker that passed the schema, at its index in the config. */

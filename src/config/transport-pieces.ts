@@ -290,16 +290,10 @@ export const nodeinfoService = z
   .strictObject({ type: z.literal('nodeinfo'), id: z.string().optional() })
   .describe('Kreuz answers JSON: version, uptime, realms, sessions.');
 
-const NO_HTTP_BRIDGE =
-  'Kreuz has no HTTP bridge: call and publish from a WAMP client instead (e.g. a small component run as a guest worker, serving the HTTP you need)';
 const BEHIND_A_PROXY = 'serve it with its own server and put a reverse proxy (nginx, Caddy) in front of both';
 
 /** Crossbar's web services Kreuz lacks, each with what to do instead (those it has: node/web-services/). */
 const CROSSBAR_PATH_SERVICES: Record<string, string> = {
-  longpoll: 'Kreuz has no WAMP long-poll transport: clients connect with WebSocket, which every current browser has',
-  caller: NO_HTTP_BRIDGE,
-  publisher: NO_HTTP_BRIDGE,
-  webhook: NO_HTTP_BRIDGE,
   cgi: `Kreuz runs no CGI programs: ${BEHIND_A_PROXY}`,
   wsgi: `Kreuz runs no Python WSGI apps: ${BEHIND_A_PROXY}`,
   reverseproxy: 'Kreuz proxies no HTTP: put a reverse proxy (nginx, Caddy) in front of Kreuz and the other server',
@@ -482,14 +476,22 @@ export function handshakeTimeout(paths: WebPaths): number | undefined {
   return values.length ? Math.max(...values) : undefined;
 }
 
-/** Where a web server's WebSocket paths keep their `auth` (for the config checks), below `base`. */
+const BRIDGE_TYPES = new Set(['publisher', 'caller', 'webhook']);
+
+/** Where a web server's WebSocket and long-poll paths keep their `auth` (for the config checks), below `base`. */
 export function webPathServices(
   paths: Record<string, { type: string; auth?: unknown }>,
   base: PropertyKey[],
-): Array<{ auth: unknown; path: PropertyKey[] }> {
-  return Object.entries(paths).flatMap(([p, service]) =>
-    service.type === 'websocket' ? [{ auth: service.auth, path: [...base, p, 'auth'] }] : [],
-  );
+): Array<{ auth: unknown; path: PropertyKey[]; bridge?: { realm: string; role: string } }> {
+  return Object.entries(paths).flatMap(([p, service]) => {
+    if (service.type === 'websocket' || service.type === 'longpoll') return [{ auth: service.auth, path: [...base, p, 'auth'] }];
+    // The HTTP bridge's session joins its realm as its role: a grant like a principal's.
+    if (BRIDGE_TYPES.has(service.type)) {
+      const { realm, role } = service as { realm?: unknown; role?: unknown };
+      if (typeof realm === 'string' && typeof role === 'string') return [{ auth: undefined, path: [...base, p], bridge: { realm, role } }];
+    }
+    return [];
+  });
 }
 
 /** Paths a server serves twice once normalized ("ws" and "/ws"): reported at the second. */

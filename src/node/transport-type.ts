@@ -17,7 +17,7 @@ export interface TransportType<S extends TypedOption = TypedOption, O extends { 
   /** A checked config entry as `startNode` takes it; relative files are resolved against `baseDir`. */
   toOptions(config: z.infer<S>, baseDir: string): O;
   /** Each WAMP service of a config entry: its `auth` (undefined: anonymous only) and the path to it in the entry. */
-  services(config: z.infer<S>): Array<{ auth: unknown; path: ConfigPath }>;
+  services(config: z.infer<S>): Array<{ auth: unknown; path: ConfigPath; bridge?: { realm: string; role: string } }>;
   /**
    * What the schema cannot check in an entry (e.g. a path served twice, a directory that is not there), reported
    * with paths in the entry: errors as `problem`, what is accepted as `more.note`; relative files against `more.baseDir`.

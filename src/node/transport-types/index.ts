@@ -40,7 +40,7 @@ export function transportOptions(config: TransportConfig, baseDir: string): Tran
   return typeOf(config.type).toOptions(config, baseDir) as TransportOptions;
 }
 
-export function transportServices(config: TransportConfig): Array<{ auth: unknown; path: ConfigPath }> {
+export function transportServices(config: TransportConfig): ReturnType<TransportType['services']> {
   return typeOf(config.type).services(config);
 }
 

@@ -8,11 +8,22 @@ import type { z } from 'zod';
 import { normalizeUrlPath } from '../../config/paths.ts';
 import { archiveService } from './archive.ts';
 import { jsonService } from './json.ts';
+import { longpollService } from './longpoll.ts';
 import { redirectService } from './redirect.ts';
+import { callerService, publisherService, webhookService } from './rest-services.ts';
 import { staticService } from './static.ts';
 import type { Report, WebHandler, WebServiceContext, WebServiceType } from './web-service.ts';
 
-export const WEB_SERVICES = [staticService, jsonService, redirectService, archiveService] as const;
+export const WEB_SERVICES = [
+  staticService,
+  jsonService,
+  redirectService,
+  archiveService,
+  longpollService,
+  publisherService,
+  callerService,
+  webhookService,
+] as const;
 
 type Types = typeof WEB_SERVICES;
 type SchemasOf<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] extends WebServiceType<infer S, infer _O> ? S : never };
