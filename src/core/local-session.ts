@@ -24,7 +24,7 @@ import { EncodedPayload, PAYLOAD_AT, payloadValues } from '../wamp/payload.ts';
 import { CloseUri, ErrorUri } from '../wamp/uris.ts';
 import { WampError } from '../wamp/wamp-error.ts';
 import type { Authenticator } from './authentication.ts';
-import type { Peer } from './peer.ts';
+import type { Peer, TransportInfo } from './peer.ts';
 import type { Router } from './router.ts';
 import type { Session } from './session.ts';
 
@@ -65,6 +65,8 @@ export interface LocalSessionOptions {
   authid?: string;
   /** Default "trusted". With roles configured, the realm must know it (or it is "trusted"). */
   authrole?: string;
+  /** What the meta API shows as its transport (default type "memory", peer "local"): e.g. the HTTP bridge's service. */
+  transport?: { type: TransportInfo['type']; peer: string };
 }
 
 /** What a joining local session announces (HELLO.Details.roles). */
@@ -107,10 +109,10 @@ export class LocalSession {
   private constructor(
     private readonly router: Router,
     readonly realm: string,
-    peerName: string,
+    transport: { type: TransportInfo['type']; peer: string },
   ) {
     this.peer = {
-      info: { type: 'memory', serializer: 'none', peer: peerName },
+      info: { type: transport.type, serializer: 'none', peer: transport.peer },
       send: (message) => this.receive(message),
       close: () => this.end(),
     };
@@ -118,7 +120,7 @@ export class LocalSession {
 
   /** Joins `realm` with HELLO like any client; rejects with a WampError if the router refuses (e.g. no such realm). */
   static join(router: Router, realm: string, options: LocalSessionOptions = {}): Promise<LocalSession> {
-    const local = new LocalSession(router, realm, 'local');
+    const local = new LocalSession(router, realm, options.transport ?? { type: 'memory', peer: 'local' });
     const principal = { authid: options.authid ?? 'kreuz-local', authrole: options.authrole ?? 'trusted', authprovider: 'local' };
     const authenticator: Authenticator = { method: METHOD, start: () => ({ kind: 'welcome', principal }) };
     return new Promise((resolve, reject) => {
@@ -130,7 +132,7 @@ export class LocalSession {
 
   /** One of the router's own sessions on `realm` (see Router.joinInternal): joined at once. */
   static internal(router: Router, realm: string, authid: string): LocalSession {
-    const local = new LocalSession(router, realm, 'internal');
+    const local = new LocalSession(router, realm, { type: 'memory', peer: 'internal' });
     local.session = router.joinInternal(local.peer, realm, authid);
     local.id = local.session.id;
     return local;

@@ -2,7 +2,7 @@ import type { Outbound } from '../wamp/messages.ts';
 
 /** What the core knows of a connection: where it comes from and how it speaks. */
 export interface TransportInfo {
-  type: 'websocket' | 'rawsocket' | 'longpoll' | 'memory';
+  type: 'websocket' | 'rawsocket' | 'longpoll' | 'http' | 'memory';
   /** Serializer name, e.g. "json". */
   serializer: string;
   /**

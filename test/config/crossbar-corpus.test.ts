@@ -22,7 +22,7 @@ import { formatProblem, type ConfigProblem } from '../../src/config/errors.ts';
 const CORPUS = fileURLToPath(new URL('../fixtures/crossbar-corpus/', import.meta.url));
 
 /** Configs with no error, measured when the corpus was made; raise it as Kreuz learns more. */
-const FLOOR = 159;
+const FLOOR = 162;
 
 /**
  * Unknown keys that are not Crossbar's either: Crossbar's own checkconfig

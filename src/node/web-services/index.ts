@@ -7,12 +7,14 @@
 import type { z } from 'zod';
 import { normalizeUrlPath } from '../../config/paths.ts';
 import { archiveService } from './archive.ts';
+import { callerService } from './caller.ts';
 import { jsonService } from './json.ts';
 import { longpollService } from './longpoll.ts';
+import { publisherService } from './publisher.ts';
 import { redirectService } from './redirect.ts';
-import { callerService, publisherService, webhookService } from './rest-services.ts';
 import { staticService } from './static.ts';
 import type { Report, WebHandler, WebServiceContext, WebServiceType } from './web-service.ts';
+import { webhookService } from './webhook.ts';
 
 export const WEB_SERVICES = [
   staticService,

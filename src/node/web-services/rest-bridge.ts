@@ -1,41 +1,58 @@
 /**
  * What Crossbar's HTTP bridge services (`publisher`, `caller`, `webhook`)
- * share: their config, reading a POST body within limits, Crossbar's
- * request signing, JSON answers, and the in-process session each service
- * acts through, joined to its realm as its role (so a bridge request is
- * authorized exactly like a WAMP session with that role).
- *
- * Signing (Crossbar's scheme): query parameters `key`, `timestamp`
- * (UTC ISO-8601 with milliseconds, "2011-10-14T16:59:51.123Z"), `seq`,
- * `nonce` (integers) and `signature`, the URL-safe base64 of
- * HMAC-SHA256(secret, key | timestamp | seq | nonce | body). Unlike
- * Crossbar, which leaves replays unchecked, a signature seen within the
- * timestamp window is refused.
+ * share: their config keys, the checks a request passes before its own step
+ * (client admission, body, signature: client-admission.ts, http-body.ts,
+ * request-signing.ts), the fields of a request body, and the in-process
+ * session each service acts through, joined to its realm as its role (so a
+ * bridge request is authorized exactly like a WAMP session with that role).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BlockList, isIP } from 'node:net';
-import { TLSSocket } from 'node:tls';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { LocalSession } from '../../core/local-session.ts';
 import type { Router } from '../../core/router.ts';
-import { NOSNIFF } from './web-service.ts';
+import { ClientAdmission, hostBitsSet, parseNetwork } from './client-admission.ts';
+import { DEFAULT_BODY_DEADLINE_MS, DEFAULT_BODY_LIMIT, readBody } from './http-body.ts';
+import { Refusal } from './json-answer.ts';
+import { DEFAULT_TIMESTAMP_DELTA_S, SignatureChecker, UNBOUNDED_WINDOW_MEMORY_MS } from './request-signing.ts';
 
-/** Bodies are read up to this unless `post_body_limit` says less (Crossbar: unlimited). */
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-/** A client has this long to send its whole body. */
-export const BODY_DEADLINE_MS = 10_000;
-/** Signatures remembered against replay; beyond it, signed requests are refused until old ones expire. */
-const MAX_REMEMBERED_SIGNATURES = 100_000;
+/** Crossbar's largest `post_body_limit` and `timestamp_delta_limit`. */
+const MAX_BODY_LIMIT = 1024 * 1024;
+const MAX_TIMESTAMP_DELTA_S = 86_400;
+
+export const bodyOptions = {
+  post_body_limit: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_BODY_LIMIT)
+    .optional()
+    .describe(`Bytes a body may have; 0 or none: ${DEFAULT_BODY_LIMIT} (Crossbar's 0 is unlimited; Kreuz bounds every body).`),
+  post_body_timeout: z
+    .number()
+    .int()
+    .min(1)
+    .max(600_000)
+    .optional()
+    .describe(`Kreuz: ms a client has to send its whole body (then 408); default ${DEFAULT_BODY_DEADLINE_MS}.`),
+  debug: z.boolean().optional(),
+};
 
 export const signingOptions = {
+  ...bodyOptions,
   key: z.string().min(1).optional().describe('The key signed requests name (with "secret").'),
   secret: z.string().min(1).optional().describe('Signed requests only: the HMAC-SHA256 secret.'),
-  post_body_limit: z.number().int().min(0).optional().describe(`Bytes; 0 or none: ${DEFAULT_BODY_LIMIT}.`),
-  timestamp_delta_limit: z.number().int().min(0).optional().describe('Seconds a signed request may be off; default 300.'),
-  require_ip: z.array(z.string().refine(isNetwork, { error: 'must be an IP address or a network (10.0.0.0/8)' })).optional(),
-  require_tls: z.boolean().optional(),
-  debug: z.boolean().optional(),
+  timestamp_delta_limit: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_TIMESTAMP_DELTA_S)
+    .optional()
+    .describe(`Seconds a signed request's timestamp may be off; default ${DEFAULT_TIMESTAMP_DELTA_S}; 0: any.`),
+  require_ip: z
+    .array(z.string().refine((s) => parseNetwork(s) !== undefined, { error: 'must be an IP address or a network (10.0.0.0/8)' }))
+    .optional()
+    .describe('Only clients with these addresses, or in these networks, are served (403 else).'),
+  require_tls: z.boolean().optional().describe('Only requests over TLS are served (403 else).'),
 };
 
 /** The keys of a bridge path besides its options. */
@@ -45,18 +62,12 @@ export const bridgeTarget = {
   authid: z.string().min(1).optional().describe('Kreuz: the authid its session has; default "rest-bridge".'),
 };
 
-function isNetwork(s: string): boolean {
-  const [address, bits, more] = s.split('/');
-  if (more !== undefined || !isIP(address!)) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d+$/.test(bits) && n <= (isIP(address!) === 4 ? 32 : 128);
-}
-
 export interface GateOptions {
   key?: string;
   secret?: string;
   bodyLimit: number;
+  /** Default DEFAULT_BODY_DEADLINE_MS. */
+  bodyDeadlineMs?: number;
   timestampDeltaMs: number;
   requireIp?: string[];
   requireTls: boolean;
@@ -66,6 +77,7 @@ export function gateOptions(o: {
   key?: string;
   secret?: string;
   post_body_limit?: number;
+  post_body_timeout?: number;
   timestamp_delta_limit?: number;
   require_ip?: string[];
   require_tls?: boolean;
@@ -74,168 +86,64 @@ export function gateOptions(o: {
     key: o.key,
     secret: o.secret,
     bodyLimit: o.post_body_limit || DEFAULT_BODY_LIMIT,
-    timestampDeltaMs: (o.timestamp_delta_limit ?? 300) * 1000,
+    bodyDeadlineMs: o.post_body_timeout,
+    timestampDeltaMs: (o.timestamp_delta_limit ?? DEFAULT_TIMESTAMP_DELTA_S) * 1000,
     requireIp: o.require_ip,
     requireTls: o.require_tls === true,
   };
 }
 
-/** A refused request: its status and what the JSON answer says. */
-export class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/** What `kreuz check` says of a bridge's options that the schema does not. */
+export function checkBridgeOptions(
+  options: { key?: string; secret?: string; timestamp_delta_limit?: number; require_ip?: string[] } | undefined,
+  problem: (p: PropertyKey[], m: string) => void,
+  note: (p: PropertyKey[], m: string) => void,
+): void {
+  if (options?.secret !== undefined && options.key === undefined)
+    problem(['options', 'key'], 'is required with "secret": the key signed requests name');
+  if (options?.key !== undefined && options.secret === undefined)
+    problem(['options', 'secret'], 'is required with "key": without it, requests are not signed and "key" checks nothing');
+  if (options?.secret !== undefined && options.timestamp_delta_limit === 0)
+    note(
+      ['options', 'timestamp_delta_limit'],
+      `0 takes any timestamp: a replayed request is recognised only within ${UNBOUNDED_WINDOW_MEMORY_MS / 60_000} minutes of the first; a window (e.g. 300) bounds replays for good`,
+    );
+  for (const [i, text] of (options?.require_ip ?? []).entries()) {
+    const network = parseNetwork(text);
+    if (network && hostBitsSet(network))
+      note(
+        ['options', 'require_ip', i],
+        `"${text}" has host bits set: Kreuz takes the whole network it lies in (Crossbar's Python refuses it)`,
+      );
   }
 }
 
-export function answerJson(response: ServerResponse, status: number, value: unknown): void {
-  const body = `${JSON.stringify(value)}\n`;
-  if (response.headersSent) return void response.destroy();
-  response
-    .writeHead(status, {
-      ...NOSNIFF,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': String(Buffer.byteLength(body)),
-      'Cache-Control': 'no-store',
-    })
-    .end(body);
-}
-
-/** Crossbar's error shape: `{"error", "args", "kwargs"}`. */
-export function answerError(response: ServerResponse, status: number, error: string, args: unknown[] = [], kwargs: object = {}): void {
-  answerJson(response, status, { error, args, kwargs });
-}
-
-/** The body, or a Refusal: over the limit (413), a Content-Length it does not match (400), too slow (408). */
-export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = request.headers['content-length'];
-    if (declared !== undefined && Number(declared) > limit) return reject(new Refusal(413, `the body is over ${limit} bytes`));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => fail(new Refusal(408, `the body did not arrive within ${BODY_DEADLINE_MS} ms`)), BODY_DEADLINE_MS);
-    const fail = (refusal: Refusal) => {
-      clearTimeout(timer);
-      request.removeAllListeners('data');
-      request.resume();
-      reject(refusal);
-    };
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) return fail(new Refusal(413, `the body is over ${limit} bytes`));
-      chunks.push(chunk);
-    });
-    request.on('end', () => {
-      clearTimeout(timer);
-      const body = Buffer.concat(chunks);
-      if (declared !== undefined && Number(declared) !== body.length)
-        reject(new Refusal(400, 'the body does not match its Content-Length'));
-      else resolve(body);
-    });
-    request.on('error', () => fail(new Refusal(400, 'the request broke off')));
-  });
-}
-
-/** The checks before a body is read and after: client address, TLS, signature, replay. */
+/** The checks every bridge request passes in turn: its client, its body, its signature. */
 export class RequestGate {
-  private readonly allowed: BlockList | undefined;
-  /** Signatures seen, with when they stop counting. */
-  private readonly seen = new Map<string, number>();
+  private readonly admission: ClientAdmission;
+  private readonly signatures: SignatureChecker | undefined;
 
   constructor(private readonly o: GateOptions) {
-    if (o.requireIp) {
-      this.allowed = new BlockList();
-      for (const net of o.requireIp) {
-        const [address, bits] = net.split('/') as [string, string | undefined];
-        const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-        if (bits === undefined) this.allowed.addAddress(address, family);
-        else this.allowed.addSubnet(address, Number(bits), family);
-      }
-    }
+    this.admission = new ClientAdmission(o.requireIp, o.requireTls);
+    if (o.secret !== undefined)
+      this.signatures = new SignatureChecker({ key: o.key ?? '', secret: o.secret, timestampDeltaMs: o.timestampDeltaMs });
   }
 
-  get bodyLimit(): number {
-    return this.o.bodyLimit;
-  }
-
-  /** Before the body: the client's address and TLS. */
-  admit(request: IncomingMessage): void {
-    if (this.o.requireTls && !(request.socket instanceof TLSSocket)) throw new Refusal(400, 'this service requires TLS (https)');
-    if (this.allowed) {
-      const raw = request.socket.remoteAddress ?? '';
-      const address = raw.startsWith('::ffff:') ? raw.slice(7) : raw;
-      const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-      if (!isIP(address) || !this.allowed.check(address, family)) throw new Refusal(400, 'requests from this address are not accepted');
-    }
-  }
-
-  /** After the body: the signature, when the service has a secret (Crossbar answers a missing field with 400, a wrong one with 401). */
-  verify(url: URL, body: Buffer, now = Date.now()): void {
-    const { secret, key } = this.o;
-    if (secret === undefined) return;
-    const q = url.searchParams;
-    for (const field of ['key', 'timestamp', 'seq', 'nonce', 'signature'])
-      if (q.get(field) === null) throw new Refusal(400, `signed request required, but the "${field}" field is missing`);
-    const [k, timestamp, seq, nonce, signature] = ['key', 'timestamp', 'seq', 'nonce', 'signature'].map((f) => q.get(f)!) as [
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    const at = parseTimestamp(timestamp);
-    if (at === undefined) throw new Refusal(400, `invalid timestamp (must be UTC ISO-8601, e.g. "2011-10-14T16:59:51.123Z")`);
-    if (!/^-?\d+$/.test(seq)) throw new Refusal(400, 'invalid sequence number (must be an integer)');
-    if (!/^-?\d+$/.test(nonce)) throw new Refusal(400, 'invalid nonce (must be an integer)');
-    if (this.o.timestampDeltaMs && Math.abs(now - at) > this.o.timestampDeltaMs)
-      throw new Refusal(401, 'the timestamp is outside the accepted window');
-    if (!equalText(k, key ?? '')) throw new Refusal(401, 'unknown key in signed request');
-    const expected = createHmac('sha256', secret).update(k).update(timestamp).update(seq).update(nonce).update(body).digest('base64url');
-    // Crossbar's signatures carry base64 padding; both forms are the same signature.
-    if (!equalText(signature.replace(/=+$/, ''), expected)) throw new Refusal(401, 'invalid request signature');
-    this.remember(signature.replace(/=+$/, ''), now);
-  }
-
-  private remember(signature: string, now: number): void {
-    for (const [s, until] of this.seen) {
-      if (until > now) break; // insertion order is expiry order
-      this.seen.delete(s);
-    }
-    if (this.seen.has(signature)) throw new Refusal(401, 'this signed request was already received (replay)');
-    if (this.seen.size >= MAX_REMEMBERED_SIGNATURES)
-      throw new Refusal(503, 'too many signed requests in the timestamp window; retry later');
-    this.seen.set(signature, now + Math.max(this.o.timestampDeltaMs, 1000) * 2);
+  /** The body of an admitted request whose signature (when the service has a secret) holds; a Refusal else. */
+  async pass(request: IncomingMessage): Promise<Buffer> {
+    this.admission.admit(request);
+    const body = await readBody(request, this.o.bodyLimit, this.o.bodyDeadlineMs ?? DEFAULT_BODY_DEADLINE_MS);
+    this.signatures?.verify(queryOf(request), body);
+    return body;
   }
 }
 
-function parseTimestamp(s: string): number | undefined {
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,6}Z$/.test(s)) return undefined;
-  const ms = Date.parse(s.replace(/(\.\d{3})\d+Z$/, '$1Z'));
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** Constant-time comparison of two strings (their lengths may differ). */
-export function equalText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The JSON object of a body, or a Refusal (400; 415 for another content type). */
-export function jsonObject(request: IncomingMessage, body: Buffer): Record<string, unknown> {
-  const type = (request.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json' && type !== 'text/plain' && type !== '')
-    throw new Refusal(415, 'the body must be JSON (Content-Type: application/json)');
-  let value: unknown;
+function queryOf(request: IncomingMessage): URLSearchParams {
   try {
-    value = JSON.parse(body.toString('utf8'));
+    return new URL(request.url ?? '/', 'http://bridge.invalid').searchParams;
   } catch {
-    throw new Refusal(400, 'the body is not valid JSON');
+    throw new Refusal(400, 'the request URL cannot be read');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Refusal(400, 'the body must be a JSON object');
-  return value as Record<string, unknown>;
 }
 
 /** `args`, `kwargs` and `options` of a request body, checked; absent or null ones empty (as Crossbar takes them). */
@@ -258,26 +166,37 @@ export function payloadOf(event: Record<string, unknown>): {
   };
 }
 
-/** The string field `name` of a body, or a Refusal (400). */
+/** The string field `name` of a body, or a Refusal (400); whether it is a valid URI, the router decides (invalid_uri). */
 export function uriField(event: Record<string, unknown>, name: string): string {
   const v = Object.hasOwn(event, name) ? event[name] : undefined;
   if (typeof v !== 'string' || v.length === 0) throw new Refusal(400, `"${name}" is required: a URI string`);
   return v;
 }
 
-/** One in-process session per service, joined on first use and again after the router ended it. */
+/**
+ * One in-process session per service, joined on first use and again after
+ * the router ended it (a kill, a realm reload). The meta API lists it with
+ * transport type "http" and the service's place in the config as its peer.
+ */
 export class BridgeSession {
   private session: Promise<LocalSession> | undefined;
+  private closed = false;
 
   constructor(
     private readonly router: Router,
     readonly realm: string,
     private readonly identity: { authid: string; authrole: string },
+    private readonly where: string,
   ) {}
 
   get(): Promise<LocalSession> {
+    if (this.closed) return Promise.reject(new Refusal(503, 'the node is shutting down'));
     if (!this.session) {
-      const joining = LocalSession.join(this.router, this.realm, this.identity);
+      const transport = { type: 'http' as const, peer: `http:${this.where}` };
+      const joining = LocalSession.join(this.router, this.realm, { ...this.identity, transport }).catch((err: unknown) => {
+        // The realm or role went away (a reload): the service cannot act until it is back.
+        throw new Refusal(503, `the bridge cannot join realm "${this.realm}": ${err instanceof Error ? err.message : String(err)}`);
+      });
       this.session = joining;
       joining.then(
         (s) => s.onClose(() => this.session === joining && (this.session = undefined)),
@@ -288,13 +207,9 @@ export class BridgeSession {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const s = this.session;
     this.session = undefined;
     await s?.then((l) => l.close()).catch(() => undefined);
   }
-}
-
-/** The URL of a request, for its query. */
-export function requestUrl(request: IncomingMessage): URL {
-  return new URL(request.url ?? '/', 'http://bridge.invalid');
 }
