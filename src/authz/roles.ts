@@ -94,25 +94,45 @@ function dynamicRole(realm: string, procedure: string, caller: ProcedureCaller, 
   };
 }
 
-/** The authorizer of one realm from its Crossbar-shaped role list. */
-export function buildAuthorizer(realm: string, roles: RoleConfig[], caller: ProcedureCaller): Authorizer {
+export interface RoleAuthorizer extends Authorizer {
+  /**
+   * The decision where it needs no waiting (static permissions, allow or
+   * deny by default, unknown roles); undefined for a role with a dynamic
+   * authorizer, which is asked only when a request comes. A reload uses it
+   * to revoke what a session holds and may hold no longer.
+   */
+  decideNow(session: Session, uri: string, action: Action, options: Dict): Decision | undefined;
+}
+
+/**
+ * The authorizer of one realm from its Crossbar-shaped role list. Each one
+ * has its own cache of dynamic decisions: a reload builds a new authorizer,
+ * and with it starts from an empty cache.
+ */
+export function buildAuthorizer(realm: string, roles: RoleConfig[], caller: ProcedureCaller): RoleAuthorizer {
   const checks = new Map<string, RoleCheck>();
+  const dynamic = new Set<string>();
   const cache = new DecisionCache();
   for (const role of roles) {
     if (role.permissions && role.authorizer) throw new Error(`role "${role.name}": permissions and authorizer are exclusive`);
-    if (role.authorizer) checks.set(role.name, dynamicRole(realm, role.authorizer, caller, cache));
-    else if (role.permissions) checks.set(role.name, staticRole(role.permissions));
+    if (role.authorizer) {
+      checks.set(role.name, dynamicRole(realm, role.authorizer, caller, cache));
+      dynamic.add(role.name);
+    } else if (role.permissions) checks.set(role.name, staticRole(role.permissions));
     else {
       const decision: Decision = { allow: role['allow-by-default'] === true };
       checks.set(role.name, () => decision);
     }
   }
+  const authorize: Authorizer['authorize'] = (session, uri, action, options) => {
+    if (session.authrole === TRUSTED_ROLE) return { allow: true };
+    const check = checks.get(session.authrole);
+    return check ? check(session, uri, action, options) : DENY;
+  };
   return {
     hasRole: (name) => name === TRUSTED_ROLE || checks.has(name),
-    authorize(session, uri, action, options) {
-      if (session.authrole === TRUSTED_ROLE) return { allow: true };
-      const check = checks.get(session.authrole);
-      return check ? check(session, uri, action, options) : DENY;
-    },
+    authorize,
+    decideNow: (session, uri, action, options) =>
+      dynamic.has(session.authrole) ? undefined : (authorize(session, uri, action, options) as Decision),
   };
 }

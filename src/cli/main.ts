@@ -6,6 +6,7 @@ import { KREUZ_VERSION, WS_VERSION } from '../version.ts';
 import { ConvertError, convertConfigFile } from './convert.ts';
 import { initNodeDirectory } from './init.ts';
 import { generateKeyPair, keygenText } from './keygen.ts';
+import { reload } from './reload.ts';
 import { DEFAULT_CBDIR, noConfigMessage, resolveSource } from './source.ts';
 import { UsageError, check, start, status, stop } from './start.ts';
 
@@ -120,6 +121,18 @@ program
   .option('--timeout <ms>', 'how long to wait', milliseconds, 30_000)
   .action(async (opts: { cbdir?: string; config?: string; timeout: number }) => {
     process.exitCode = await stop(opts, print);
+  });
+
+program
+  .command('reload')
+  .description(
+    'make the node of the directory re-read its config (SIGHUP): what can change live is applied, the rest named (exit status 0 all applied, 2 some refused, 1 nothing applied, 3 not running)',
+  )
+  .addOption(cbdirOption())
+  .addOption(new Option('--config <file>', 'the config the node was started with (its directory is the node directory)'))
+  .option('--timeout <ms>', 'how long to wait for the result', milliseconds, 10_000)
+  .action(async (opts: { cbdir?: string; config?: string; timeout: number }) => {
+    process.exitCode = await reload(opts, print);
   });
 
 program

@@ -12,6 +12,7 @@ import { pythonProblem } from '../node/workers/python.ts';
 import { KREUZ_VERSION } from '../version.ts';
 import { nodeLogger, type LogFlags } from './log-setup.ts';
 import { isRunningKreuz, removeOwnPidFile, runningNode, writePidFile } from './pidfile.ts';
+import { configReloadSource, writeReloadRecord } from './reload.ts';
 import { noConfigMessage, resolveSource, type SourceFlags } from './source.ts';
 
 /** A failure the user can fix; printed as `kreuz: message`, exit status 1. */
@@ -115,6 +116,31 @@ export async function start(flags: StartFlags): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // SIGHUP (kreuz reload): re-read the config, apply what changes live (src/cli/reload.ts). With --logtofile
+  // the log file is reopened first (log-setup.ts), so the reload's lines go to the new one.
+  const validated = p.validated;
+  if (validated?.file) {
+    node.reloadSource = configReloadSource({
+      file: validated.file,
+      node,
+      logger,
+      started: validated.config,
+      loglevelFlag: flags.loglevel,
+      cbdir,
+    });
+  }
+  process.on('SIGHUP', () => {
+    const began = Date.now();
+    node.reloadFromSource().then(
+      (result) => {
+        if (node.reloadSource || !cbdir) return; // the source wrote its result
+        const rejected = result.refused[0]?.reason ?? 'nothing to reload';
+        logger.warn({}, `reload: ${rejected}`);
+        writeReloadRecord(cbdir, { pid: process.pid, began, rejected, ...result }, logger);
+      },
+      (err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'reload failed'),
+    );
+  });
   if (flags.shutdownafter !== undefined) stopAfter(flags.shutdownafter, logger);
   try {
     await workers.start();

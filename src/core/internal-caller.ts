@@ -29,7 +29,8 @@ export class InternalCaller {
 
   private sessionFor(realm: string): LocalSession {
     let session = this.sessions.get(realm);
-    if (!session) this.sessions.set(realm, (session = LocalSession.internal(this.router, realm, 'kreuz-caller')));
+    // Anew when its realm was removed (and maybe added again) since.
+    if (!session?.isOpen) this.sessions.set(realm, (session = LocalSession.internal(this.router, realm, 'kreuz-caller')));
     return session;
   }
 }

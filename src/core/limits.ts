@@ -60,7 +60,8 @@ export class RateLimiter {
   private last: number;
 
   constructor(
-    private readonly rate: number,
+    /** Tokens per second (public: the router remakes a limiter whose rate a reload changed). */
+    readonly rate: number,
     private readonly now: () => number,
   ) {
     this.tokens = 2 * rate;

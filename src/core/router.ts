@@ -14,10 +14,10 @@ import { DEFAULT_LIMITS, RateLimiter, type Limits } from './limits.ts';
 import { ANONYMOUS_ONLY, type AuthStep, type Principal, type TransportAuth } from './authentication.ts';
 import type { Action, Decision } from './authorization.ts';
 import type { GateVerdict, GuardedMessage, Refusal, RouterExtension } from './extensions.ts';
-import { realTimers, type Timers } from './hooks.ts';
+import { realTimers, type RealmEvents, type Timers } from './hooks.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { Peer } from './peer.ts';
-import { Realm, type RealmConfig } from './realm.ts';
+import { Realm, type RealmConfig, type RealmContext } from './realm.ts';
 import { Session } from './session.ts';
 import { RouterCounters } from './counters.ts';
 
@@ -54,6 +54,11 @@ export class Router {
   private readonly peerWrappers: RouterExtension[] = [];
   private readonly taps: RouterExtension[] = [];
   private readonly gates: RouterExtension[] = [];
+  /** Realms' event listeners of the extensions (`use()`), for realms added later too. */
+  private readonly realmEvents: Array<Partial<RealmEvents>> = [];
+  /** What `onRealm()` runs on every realm, the ones added later included. */
+  private readonly realmSetups: Array<(realm: Realm) => void> = [];
+  private readonly realmContext: RealmContext;
   /** False once `stopAdmitting()` was called. */
   private admittingNew = true;
 
@@ -61,7 +66,7 @@ export class Router {
     this.timers = options.timers ?? realTimers;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
-    const context = {
+    const context: RealmContext = {
       timers: this.timers,
       callQueueLimit: options.callQueueLimit ?? 0,
       limits: this.limits,
@@ -69,6 +74,7 @@ export class Router {
       protocolViolation: (session: Session, reason: string) => this.protocolViolation(session, reason),
       hookFailed: (event: string, err: unknown) => this.extensionFailed(event, err),
     };
+    this.realmContext = context;
     for (const realm of options.realms) this.realms.set(realm.name, new Realm(realm, context));
     this.agent = options.agent ?? 'Kreuz';
     this.log = options.logger ?? silentLogger;
@@ -95,8 +101,84 @@ export class Router {
     if (extension.wrapPeer) this.peerWrappers.push(extension);
     if (extension.inbound) this.taps.push(extension);
     if (extension.gate) this.gates.push(extension);
-    if (extension.events) for (const realm of this.realms.values()) realm.hooks.add(extension.events);
+    if (extension.events) {
+      this.realmEvents.push(extension.events);
+      for (const realm of this.realms.values()) realm.hooks.add(extension.events);
+    }
     return this;
+  }
+
+  /** Runs `setup` on every realm now and on each one added later (the router's own services per realm: meta API, ...). */
+  onRealm(setup: (realm: Realm) => void): void {
+    this.realmSetups.push(setup);
+    for (const realm of this.realms.values()) setup(realm);
+  }
+
+  /**
+   * Adds a realm while the router runs (a reload, kreuz.realm.create): with
+   * the extensions' listeners and every `onRealm` setup, as if it had been
+   * there from the start. Throws if a realm of that name exists.
+   */
+  addRealm(config: RealmConfig): Realm {
+    if (this.realms.has(config.name)) throw new Error(`realm "${config.name}" exists`);
+    const realm = new Realm(config, this.realmContext);
+    for (const events of this.realmEvents) realm.hooks.add(events);
+    this.realms.set(realm.name, realm);
+    for (const setup of this.realmSetups) {
+      try {
+        setup(realm);
+      } catch (err) {
+        this.extensionFailed('realm setup', err);
+      }
+    }
+    this.log.info({ realm: realm.name }, 'realm added');
+    return realm;
+  }
+
+  /**
+   * Removes a realm while the router runs: from now on no session joins it
+   * (one still authenticating into it is refused with no_such_realm), and
+   * right after the current task every session on it is ended: clients get
+   * GOODBYE `reason` (wamp.close.close_realm), the router's own sessions on
+   * it close. The delay lets an answer already on its way go first (the
+   * RESULT of the call that removed the caller's own realm). Returns how
+   * many client sessions it had, or undefined when there is no such realm.
+   */
+  removeRealm(name: string, message = `realm "${name}" was removed`): number | undefined {
+    const realm = this.realms.get(name);
+    if (!realm) return undefined;
+    this.realms.delete(name);
+    const clients = [...realm.sessions.values()].filter((s) => !s.internal && !s.remote).length;
+    this.timers.setTimeout(() => {
+      const sessions = [...realm.sessions.values()].filter((s) => !s.remote);
+      // Clients first: the realm's services (meta API) still announce their leaving and fire their testaments.
+      for (const session of sessions) if (!session.internal) this.contain(session, () => this.kill(session, CloseUri.CLOSE_REALM, message));
+      for (const session of sessions) {
+        if (session.internal)
+          this.contain(session, () => {
+            this.leave(session);
+            this.close(session, CloseUri.CLOSE_REALM);
+          });
+      }
+    }, 0);
+    this.log.info({ realm: name, sessions: clients }, 'realm removed');
+    return clients;
+  }
+
+  /**
+   * New limits while the router runs (a reload): each one not given goes
+   * back to its default. Every reader shares the one object, so the next
+   * request, connection or retained event meets the new values; message
+   * rate limiters are remade at the next message.
+   */
+  setLimits(limits: Partial<Limits>): void {
+    Object.assign(this.limits, DEFAULT_LIMITS);
+    for (const [key, value] of Object.entries(limits)) if (value !== undefined) this.limits[key as keyof Limits] = value;
+  }
+
+  /** The limits in force (a copy). */
+  get currentLimits(): Limits {
+    return { ...this.limits };
   }
 
   /**
@@ -212,9 +294,14 @@ export class Router {
   private handle(session: Session, raw: unknown): void {
     if (session.state === 'closed') return;
     if (session.backlog) return void session.backlog.push(raw);
-    if (!session.internal && !(session.rate ??= new RateLimiter(this.limits.messageRate, this.now)).take()) {
-      this.counters.limit('messageRate');
-      return this.abort(session, KreuzUri.RATE_LIMITED, `more than ${this.limits.messageRate} messages per second`);
+    if (!session.internal) {
+      let rate = session.rate;
+      // Made at the first message, and again when a reload changed the rate.
+      if (rate?.rate !== this.limits.messageRate) session.rate = rate = new RateLimiter(this.limits.messageRate, this.now);
+      if (!rate.take()) {
+        this.counters.limit('messageRate');
+        return this.abort(session, KreuzUri.RATE_LIMITED, `more than ${this.limits.messageRate} messages per second`);
+      }
     }
     const msg = checkInbound(raw);
     if (msg instanceof ShapeError) return this.protocolViolation(session, msg.reason);
@@ -485,11 +572,14 @@ export class Router {
   }
 
   private welcome(session: Session, authmethod: string, principal: Principal): void {
-    const realm = principal.realm === undefined ? session.pendingAuth!.realm : this.realms.get(principal.realm);
+    const asked = session.pendingAuth!.realm;
+    // The realm asked for may have been removed while the session authenticated.
+    const realm =
+      principal.realm === undefined ? (this.realms.get(asked.name) === asked ? asked : undefined) : this.realms.get(principal.realm);
     session.pendingAuth = undefined;
     if (!realm) {
       this.releaseSessionId(session);
-      return this.abort(session, ErrorUri.NO_SUCH_REALM, `no realm "${principal.realm}" exists on this router`);
+      return this.abort(session, ErrorUri.NO_SUCH_REALM, `no realm "${principal.realm ?? asked.name}" exists on this router`);
     }
     if (!realm.authorizer.hasRole(principal.authrole)) {
       this.releaseSessionId(session);

@@ -10,13 +10,13 @@ import { attachTestamentApi } from './testament-api.ts';
 import { ServiceSession } from './service-session.ts';
 
 export function enableMetaApi(router: Router): void {
-  for (const realm of router.realms.values()) {
+  router.onRealm((realm) => {
     const service = new ServiceSession(router, realm.name);
     attachTestamentApi(realm, service, realm.limits);
     attachSessionApi(router, realm, service);
     attachRegistrationApi(realm, service);
     attachSubscriptionApi(realm, service);
-  }
+  });
   for (const feature of ['session_meta_api', 'registration_meta_api', 'testament_meta_api']) router.announce('dealer', feature);
   for (const feature of ['session_meta_api', 'subscription_meta_api']) router.announce('broker', feature);
 }

@@ -6,6 +6,7 @@
  * options from a service's.
  */
 import type { RequestListener, Server } from 'node:http';
+import type { SecureContextOptions, Server as TlsServer } from 'node:tls';
 import type { TransportAuth } from '../core/authentication.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Router } from '../core/router.ts';
@@ -36,6 +37,18 @@ export interface RunningListener {
   stopAccepting(): void;
   /** Drops every connection and stops listening. */
   close(): Promise<void>;
+  /**
+   * With TLS: replaces its certificate, key (and CA, DH parameters, ciphers)
+   * for the connections accepted from now on; open ones keep theirs. Throws
+   * (changing nothing) when OpenSSL refuses them, e.g. a key that does not
+   * match the certificate.
+   */
+  setSecureContext?(options: SecureContextOptions): void;
+}
+
+/** `setSecureContext` of a listener on `server`, when it has TLS. */
+export function secureContextSwap(server: object, tls: unknown): Pick<RunningListener, 'setSecureContext'> {
+  return tls === undefined ? {} : { setSecureContext: (options) => (server as TlsServer).setSecureContext(options) };
 }
 
 export interface ListenerContext {
@@ -100,6 +113,7 @@ export async function startWeb(
     type: t.type,
     urls,
     port: portOf(bound),
+    ...secureContextSwap(server, t.tls),
     stopAccepting: () => {
       if (server.listening) server.close();
     },

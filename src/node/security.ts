@@ -6,6 +6,7 @@
  * exists only once the router does; realms get a caller bound to it right after.
  */
 import { buildTransportAuth } from '../auth/index.ts';
+import { LiveAuth } from '../auth/live-auth.ts';
 import type { ProcedureCaller } from '../authz/roles.ts';
 import type { TransportAuth } from '../core/authentication.ts';
 import type { InternalCaller } from '../core/internal-caller.ts';
@@ -38,4 +39,38 @@ export function transportAuth(
   secret?: string,
 ): TransportAuth | undefined {
   return auth === undefined ? undefined : buildTransportAuth(auth, { caller, secret }, path);
+}
+
+/**
+ * Every transport `auth` block of a node, by where it is in the node's
+ * options (e.g. `transports[0].paths.ws.auth`), each as the LiveAuth its
+ * transport was given: a reload rebuilds a block from its new settings and
+ * swaps it in place, without touching the listener or its connections.
+ */
+export class TransportAuths {
+  private readonly blocks = new Map<string, LiveAuth>();
+
+  constructor(
+    private readonly caller: InternalCaller,
+    private readonly secret: string | undefined,
+  ) {}
+
+  /** The authentication of the block at `where` (what a listener is started with). */
+  build(config: AuthConfig | undefined, where: string): LiveAuth {
+    const live = new LiveAuth(transportAuth(config, this.caller, where, this.secret));
+    this.blocks.set(where, live);
+    return live;
+  }
+
+  /** Whether a running transport uses the block at `where`. */
+  has(where: string): boolean {
+    return this.blocks.has(where);
+  }
+
+  /** Rebuilds the block at `where` from `config` and swaps it in; throws (changing nothing) when it cannot be built. */
+  swap(where: string, config: AuthConfig | undefined, secret: string | undefined): void {
+    const live = this.blocks.get(where);
+    if (!live) throw new Error('no running transport has this auth block');
+    live.replace(transportAuth(config, this.caller, where, secret));
+  }
 }

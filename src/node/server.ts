@@ -11,6 +11,9 @@
  * 3. send GOODBYE wamp.close.system_shutdown to every session and give the
  *    clients up to a second to answer it;
  * 4. close every listener, dropping what is left.
+ *
+ * Reload (`reload(options)`, and what SIGHUP and `kreuz reload` do through
+ * the config source `kreuz start` sets): see reload.ts for what changes live.
  */
 import { CloseUri } from '../wamp/uris.ts';
 import { InternalCaller } from '../core/internal-caller.ts';
@@ -30,10 +33,15 @@ import { messageTrace, tracing } from './message-trace.ts';
 import type { Cluster, ClusterView } from '../cluster/cluster.ts';
 import { FRAME_OVERHEAD } from '../cluster/options.ts';
 import { DEFAULTS, withoutUndefined, type NodeOptions, type RealmOptions, type TransportOptions } from './options.ts';
-import { lateCaller, transportAuth } from './security.ts';
-import { buildAuthorizer } from '../authz/roles.ts';
+import { lateCaller, TransportAuths } from './security.ts';
+import { buildAuthorizer, type RoleConfig } from '../authz/roles.ts';
+import { NodeReloader, shortFormTransports, type PathNamer, type ReloadResult } from './reload.ts';
+import { REALM_EXISTS, attachManagementApi } from './management-api.ts';
+import { WampError } from '../wamp/wamp-error.ts';
+import { ErrorUri } from '../wamp/uris.ts';
 
 export { DEFAULTS, type NodeOptions } from './options.ts';
+export type { ReloadResult } from './reload.ts';
 
 export interface NodeInfo {
   status: 'ok' | 'stopping';
@@ -71,6 +79,23 @@ export interface RunningNode {
   close(): Promise<void>;
   /** Its cluster membership, when NodeOptions.cluster is given. */
   cluster: Cluster | undefined;
+  /**
+   * Applies what can change live of `options` (the options the node would be
+   * started with now) and refuses the rest with path and reason; sessions stay.
+   * `name` names the paths in the result (default: as in NodeOptions, e.g. `transports[0].endpoint.port`).
+   */
+  reload(options: NodeOptions, name?: PathNamer): Promise<ReloadResult>;
+  /**
+   * Where `reloadFromSource` (SIGHUP, `kreuz reload`, kreuz.node.reload) gets
+   * the result of a reload: `kreuz start` re-reads and checks its config file,
+   * then calls `reload`. None: the node has no config to re-read.
+   */
+  reloadSource: (() => Promise<ReloadResult>) | undefined;
+  reloadFromSource(): Promise<ReloadResult>;
+  /** Adds a realm while the node runs (kreuz.realm.create); not written to any config. */
+  createRealm(name: string, roles?: RoleConfig[]): void;
+  /** Removes a realm; its sessions get GOODBYE wamp.close.close_realm. Returns how many client sessions it had. */
+  deleteRealm(name: string): number;
 }
 
 /** How long clients get to answer the router's GOODBYE at shutdown. */
@@ -101,7 +126,9 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   });
   const caller = new InternalCaller(router);
   late.bind(caller);
-  if (metaApi.has(true)) enableMetaApi(router);
+  // Without realms (a web-only node), realms added later get the meta API if the node's default says so.
+  const metaApiOn = realms.length === 0 ? o.metaApi : metaApi.has(true);
+  if (metaApiOn) enableMetaApi(router);
 
   const metricsOptions = o.metrics === true ? {} : o.metrics || undefined;
   const metrics = metricsOptions ? new NodeMetrics(router, metricsOptions.maxProcedures ?? DEFAULTS.maxProcedures) : undefined;
@@ -131,17 +158,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
   if (metrics) router.use(metrics);
   if (metaApi.has(true)) router.use(enableNodeApi(router, { router, started, metrics, cluster: () => cluster, logger: log }));
 
-  const transports: TransportOptions[] = options.transports ?? [
-    {
-      type: 'websocket',
-      endpoint: { host: o.host, port: o.port },
-      path: o.path,
-      serializers: o.serializers,
-      maxMessageSize: options.maxMessageSize,
-      compression: o.compression,
-      maxSendBuffer: o.maxSendBuffer,
-    },
-  ];
+  const transports: TransportOptions[] = options.transports ?? shortFormTransports(options);
   // Before any listener: a client must not join a node that is not in its cluster yet.
   let cluster: Cluster | undefined;
   if (options.cluster) {
@@ -149,12 +166,37 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     cluster = await startCluster(router, options.cluster, log, router.maxDepth);
     metrics?.observeCluster(cluster);
   }
+  const createRealm = (name: string, roles?: RoleConfig[]) => {
+    if (cluster)
+      throw new WampError(ErrorUri.FEATURE_NOT_SUPPORTED, ['a node in a cluster adds realms only with a restart (of every node)']);
+    if (router.realms.has(name)) throw new WampError(REALM_EXISTS, [`realm ${JSON.stringify(name)} exists`]);
+    router.addRealm({ name, ...(roles && { authorizer: buildAuthorizer(name, roles, late.caller) }) });
+  };
+  const deleteRealm = (name: string): number => {
+    if (cluster)
+      throw new WampError(ErrorUri.FEATURE_NOT_SUPPORTED, ['a node in a cluster removes realms only with a restart (of every node)']);
+    const closed = router.removeRealm(name);
+    if (closed === undefined) throw new WampError(ErrorUri.NO_SUCH_REALM, [`no realm ${JSON.stringify(name.slice(0, 200))}`]);
+    return closed;
+  };
+
+  const notReloaded = (reason: string): ReloadResult => ({ applied: [], refused: [{ path: '', reason }] });
+  let self: RunningNode | undefined;
+  const reloadFromSource = async (): Promise<ReloadResult> => {
+    if (!self) return notReloaded('the node is still starting: nothing reloaded');
+    if (stopping) return notReloaded('the node is shutting down: nothing reloaded');
+    if (!self.reloadSource) return notReloaded('the node was not started from a config file: there is nothing to re-read');
+    return self.reloadSource();
+  };
+  // Before any listener: the procedures are there for the first client.
+  if (metaApiOn) attachManagementApi(router, { reload: reloadFromSource, createRealm, deleteRealm }, log);
   const listeners: RunningListener[] = [];
+  const auths = new TransportAuths(caller, o.authSecret);
   const context = {
     router,
     logger: log,
     metrics,
-    auth: (auth: Record<string, unknown> | undefined, where: string) => transportAuth(auth, caller, where, o.authSecret),
+    auth: (auth: Record<string, unknown> | undefined, where: string) => auths.build(auth, where),
     httpHandler: (websocketPaths: string[], infoPaths: string[], web?: readonly WebMount[]) =>
       httpHandler({
         metrics: metrics && { path: metricsPath, registry: metrics.registry },
@@ -193,9 +235,27 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     await cluster?.close();
   };
 
+  let shutdownTimeout = o.shutdownTimeout;
+  const reloader = new NodeReloader(
+    {
+      router,
+      listeners,
+      auths,
+      caller: late.caller,
+      clustered: cluster !== undefined,
+      logger: log,
+      metaApi: metaApiOn,
+      setShutdownTimeout: (ms) => {
+        shutdownTimeout = ms;
+      },
+    },
+    options,
+  );
+  const reload = async (next: NodeOptions, name?: PathNamer): Promise<ReloadResult> =>
+    stopping ? notReloaded('the node is shutting down: nothing reloaded') : reloader.reload(next, name);
   const shutdown = (opts: { timeout?: number } = {}): Promise<void> =>
     (stopping ??= (async () => {
-      const timeout = opts.timeout ?? o.shutdownTimeout;
+      const timeout = opts.timeout ?? shutdownTimeout;
       router.stopAdmitting();
       for (const l of listeners) l.stopAccepting();
       // In a cluster, this node's callees leave the registry first: other nodes stop calling them.
@@ -220,7 +280,7 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
       log.info({}, 'stopped');
     })());
 
-  return {
+  self = {
     router,
     url: first?.urls.find(isWebSocketUrl) ?? first?.urls[0] ?? '',
     port: first?.port ?? 0,
@@ -241,7 +301,13 @@ export async function startNode(options: NodeOptions = {}): Promise<RunningNode>
     get cluster() {
       return cluster;
     },
+    reload,
+    reloadSource: undefined,
+    reloadFromSource,
+    createRealm,
+    deleteRealm,
   };
+  return self;
 }
 
 /** Resolves true once `check` holds, false after `ms`. */

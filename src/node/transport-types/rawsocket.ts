@@ -11,7 +11,7 @@ import {
   serializers,
 } from '../../config/transport-pieces.ts';
 import { listenRawSocket } from '../../transports/rawsocket.ts';
-import { portOf, rawsocketListenerOptions } from '../listeners.ts';
+import { portOf, rawsocketListenerOptions, secureContextSwap } from '../listeners.ts';
 import { withoutUndefined, type Listening, type RawSocketServiceOptions } from '../options.ts';
 import { transportType } from '../transport-type.ts';
 
@@ -45,6 +45,7 @@ export const rawsocketTransport = transportType({
       type,
       urls: [listener.url],
       port: portOf(listener.address),
+      ...secureContextSwap(listener.server, tls),
       stopAccepting: () => listener.stopAccepting(),
       close: () => listener.close(),
     };

@@ -22,7 +22,7 @@ import {
 } from '../../config/transport-pieces.ts';
 import type { TlsOptions } from '../../transports/tls.ts';
 import { listenUniversal } from '../../transports/universal.ts';
-import { portOf, rawsocketListenerOptions, splitPaths } from '../listeners.ts';
+import { portOf, rawsocketListenerOptions, secureContextSwap, splitPaths } from '../listeners.ts';
 import { startWebServices } from '../web-services/index.ts';
 import { withoutUndefined, type PathService, type RawSocketServiceOptions } from '../options.ts';
 import { transportType } from '../transport-type.ts';
@@ -118,6 +118,7 @@ export const universalTransport = transportType({
       type: t.type,
       urls,
       port: portOf(listener.address),
+      ...secureContextSwap(listener.server, t.tls),
       stopAccepting: () => listener.stopAccepting(),
       close: async () => {
         await services.close();
