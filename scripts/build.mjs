@@ -7,10 +7,12 @@
 //                                      scripts/run-tests.mjs: bin/kreuz.js runs the compiled code);
 //                                      type errors are reported, and the files written are used
 // Without TypeScript installed (an install with --omit=dev) --if-stale uses an existing dist/ as it is.
+// Then the dashboard page (web/dashboard/build.mjs): bundled into dist/dashboard/ within its size
+// budget; with --if-stale only when its sources changed (type errors reported, as for src/).
 import { cpSync, existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -29,14 +31,28 @@ function newestInput() {
   return newest;
 }
 
+/** Builds the dashboard page; the exit status of the build. */
+async function dashboard() {
+  const file = join(root, 'web', 'dashboard', 'build.mjs');
+  if (!existsSync(file)) return 0;
+  const { buildDashboard } = await import(pathToFileURL(file).href);
+  try {
+    await buildDashboard({ ifStale, typecheck: ifStale ? 'report' : true });
+    return 0;
+  } catch (err) {
+    console.error(`kreuz: ${err.message}`);
+    return 1;
+  }
+}
+
 const built = existsSync(join(dist, 'cli', 'main.js')) && existsSync(stamp) ? statSync(stamp).mtimeMs : -1;
-if (ifStale && built >= 0 && (!existsSync(join(root, 'src')) || built >= newestInput())) process.exit(0);
+if (ifStale && built >= 0 && (!existsSync(join(root, 'src')) || built >= newestInput())) process.exit(await dashboard());
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 if (!existsSync(tsc)) {
   if (ifStale && built >= 0) {
     console.error('kreuz: dist/ may be older than src/, and TypeScript is not installed to rebuild it; using it as it is');
-    process.exit(0);
+    process.exit(await dashboard());
   }
   console.error('kreuz: TypeScript is not installed to build dist/: run `npm install` (with dev dependencies)');
   process.exit(1);
@@ -46,6 +62,7 @@ if (!existsSync(tsc)) {
 if (!ifStale) rmSync(dist, { recursive: true, force: true });
 else if (existsSync(dist)) {
   for (const f of readdirSync(dist, { recursive: true }).map(String)) {
+    if (f === 'dashboard' || f.startsWith(`dashboard${sep}`)) continue; // the page's bundle, not tsc's
     const source = f.replace(/(\.d\.ts|\.js|\.js\.map|\.d\.ts\.map)$/, '.ts');
     if (source !== f && !existsSync(join(root, 'src', source))) rmSync(join(dist, f), { force: true });
   }
@@ -62,9 +79,10 @@ if (run.status === 0 || run.status === 2) {
 // tree that is being edited, go on with them (`npm test` type-checks first anyway); a build fails.
 if (run.status === 2 && ifStale) {
   console.error('kreuz: dist/ was built from sources with type errors (above)');
-  process.exit(0);
+  process.exit(await dashboard());
 }
 if (run.status !== 0) process.exit(run.status ?? 1);
 // tsc leaves its build info untouched when nothing changed; mark dist/ as built from the sources as
 // they were when it started.
 utimesSync(stamp, startedAt, startedAt);
+process.exit(await dashboard());

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { prefixWildcardOverlaps } from '../authz/permissions.ts';
 import { checkTransport, transportServices } from '../node/transport-types/index.ts';
+import { checkDashboards } from '../node/web-services/dashboard.ts';
 import { formatPath, type ConfigProblem } from './errors.ts';
 import { checkJoins } from './joins.ts';
 import { isPem, resolveFile } from './paths.ts';
@@ -154,6 +155,7 @@ function checkRouter(worker: RouterWorkerConfig, w: Path, baseDir: string, probl
       note: (path, message) => note([...at, ...path], message),
       baseDir,
     });
+    checkDashboards(transport, new Set(realms.keys()), (path, message) => problem([...at, ...path], message));
   });
 
   worker.components?.forEach((component, c) => {

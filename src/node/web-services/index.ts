@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import { normalizeUrlPath } from '../../config/paths.ts';
 import { archiveService } from './archive.ts';
 import { callerService } from './caller.ts';
+import { dashboardService } from './dashboard.ts';
 import { jsonService } from './json.ts';
 import { longpollService } from './longpoll.ts';
 import { publisherService } from './publisher.ts';
@@ -25,6 +26,7 @@ export const WEB_SERVICES = [
   publisherService,
   callerService,
   webhookService,
+  dashboardService,
 ] as const;
 
 type Types = typeof WEB_SERVICES;
@@ -83,16 +85,17 @@ export interface StartedWebServices {
 /** Starts the web services among `paths` (the others are WebSocket and node-info paths); `where(path)` names one in errors. */
 export async function startWebServices(
   paths: Readonly<Record<string, { type: string }>>,
-  ctx: Omit<WebServiceContext, 'where' | 'onClose'>,
+  ctx: Omit<WebServiceContext, 'where' | 'onClose' | 'websocketPaths'>,
   where: (path: string) => string,
 ): Promise<StartedWebServices> {
+  const websocketPaths = Object.keys(paths).filter((p) => paths[p].type === 'websocket');
   const mounts: WebMount[] = [];
   const closers: Array<() => void | Promise<void>> = [];
   const onClose = (close: () => void | Promise<void>) => closers.push(close);
   for (const [path, service] of Object.entries(paths)) {
     if (!isWebService(service.type)) continue;
     const type = typeOf(service.type);
-    const handle = await type.start(service, { ...ctx, onClose, where: where(path) });
+    const handle = await type.start(service, { ...ctx, onClose, websocketPaths, where: where(path) });
     mounts.push({ path: normalizeUrlPath(path), exact: type.exact, methods: type.methods ?? READ_METHODS, handle });
   }
   const close = async () => {

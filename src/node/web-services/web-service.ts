@@ -39,6 +39,8 @@ export interface WebServiceContext extends Pick<ListenerContext, 'router' | 'met
   where: string;
   /** Runs `close` when the listener closes (node shutdown): a service that holds sessions or timers ends them there. */
   onClose(close: () => void | Promise<void>): void;
+  /** The WebSocket paths of the same server, as configured ("ws"), in config order. */
+  websocketPaths: readonly string[];
 }
 
 export interface WebServiceType<S extends TypedOption = TypedOption, O extends { type: string } = { type: string }> {
