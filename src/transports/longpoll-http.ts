@@ -12,7 +12,8 @@ export type BodyResult = { body: Buffer } | { refused: 'too-large'; size: number
  * Reads a request body of at most `limit` bytes within `deadline` ms. A
  * declared or streamed body over the limit stops the reading at once: its
  * bytes are never held. The caller answers, and the connection is closed after
- * the answer (the rest of such a body is never read).
+ * the answer (the rest of such a body is never read). The one body reader of
+ * the node's HTTP services (the HTTP bridge's too, web-services/http-body.ts).
  */
 export function readBody(request: IncomingMessage, limit: number, deadline: number): Promise<BodyResult> {
   const declared = Number(request.headers['content-length']);
@@ -29,6 +30,7 @@ export function readBody(request: IncomingMessage, limit: number, deadline: numb
       request.off('end', onEnd);
       request.off('aborted', onAborted);
       request.off('close', onClose);
+      request.off('error', onAborted);
       resolve(result);
     };
     const onData = (chunk: Buffer) => {
@@ -48,6 +50,7 @@ export function readBody(request: IncomingMessage, limit: number, deadline: numb
     request.on('end', onEnd);
     request.on('aborted', onAborted);
     request.on('close', onClose);
+    request.on('error', onAborted);
   });
 }
 

@@ -19,6 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { uri } from '../../config/schema-helpers.ts';
 import { normalizePath } from '../../transports/websocket.ts';
+import { answerJson } from './json-answer.ts';
 import { NOSNIFF, webServiceType, type Report, type WebRequest } from './web-service.ts';
 
 /** Where `npm run build` puts the page: dist/dashboard/ of the package, from src/ (tsx) and from dist/ alike. */
@@ -253,15 +254,7 @@ function addSlash(req: WebRequest, response: ServerResponse): void {
 }
 
 function answerError(response: ServerResponse, status: number, error: string, message: string): void {
-  const body = `${JSON.stringify({ error, message })}\n`;
-  response
-    .writeHead(status, {
-      ...NOSNIFF,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': String(Buffer.byteLength(body)),
-      'Cache-Control': 'no-store',
-    })
-    .end(body);
+  answerJson(response, status, { error, message });
 }
 
 // ---- kreuz check: what the entry alone cannot tell ----

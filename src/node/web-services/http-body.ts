@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { checkJsonDepth, checkParsed } from '../../serializers/json-scan.ts';
 import { SerializationError } from '../../serializers/serializer.ts';
+import { readBody as readBounded } from '../../transports/longpoll-http.ts';
 import { Refusal } from './json-answer.ts';
 
 /** Bodies are read up to this unless `post_body_limit` says less (Crossbar: unlimited). */
@@ -18,37 +19,12 @@ export const DEFAULT_BODY_DEADLINE_MS = 10_000;
  * a byte is read, or as it arrives), too slow (408), broken off (400). A
  * refused body is not read further: the answer closes the connection.
  */
-export function readBody(request: IncomingMessage, limit: number, deadlineMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = request.headers['content-length'];
-    if (declared !== undefined && Number(declared) > limit) return reject(new Refusal(413, `the body is over ${limit} bytes`, true));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const done = () => {
-      settled = true;
-      clearTimeout(timer);
-      request.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onError);
-    };
-    const fail = (refusal: Refusal) => {
-      if (settled) return;
-      done();
-      reject(refusal);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) return fail(new Refusal(413, `the body is over ${limit} bytes`, true));
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      if (settled) return;
-      done();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = () => fail(new Refusal(400, 'the request broke off'));
-    const timer = setTimeout(() => fail(new Refusal(408, `the body did not arrive within ${deadlineMs} ms`, true)), deadlineMs);
-    request.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onError);
-  });
+export async function readBody(request: IncomingMessage, limit: number, deadlineMs: number): Promise<Buffer> {
+  const read = await readBounded(request, limit, deadlineMs);
+  if ('body' in read) return read.body;
+  if (read.refused === 'too-large') throw new Refusal(413, `the body is over ${limit} bytes`, true);
+  if (read.refused === 'timeout') throw new Refusal(408, `the body did not arrive within ${deadlineMs} ms`, true);
+  throw new Refusal(400, 'the request broke off');
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
