@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { autobahn } from '../helpers/autobahn-js.ts';
+import { eventually as waitFor } from './support.ts';
 
 export const TICKET = 'alice-ticket-123';
 
@@ -181,10 +182,5 @@ export class Traffic {
 }
 
 /** Waits until `check()` holds, polling every 10 ms; fails naming `what` after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+/** support.ts's `eventually`, with the longer wait a reload under traffic may need. */
+export const eventually = (check: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> => waitFor(check, what, ms);
